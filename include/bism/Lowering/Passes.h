@@ -1,0 +1,42 @@
+//===- Passes.h - bism lowering passes and pipelines ------------*- C++ -*-===//
+#ifndef BISM_LOWERING_PASSES_H
+#define BISM_LOWERING_PASSES_H
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/Pass/Pass.h"
+#include "mlir/Pass/PassManager.h"
+
+namespace bism {
+
+#define GEN_PASS_DECL
+#include "bism/Lowering/Passes.h.inc"
+
+#define GEN_PASS_REGISTRATION
+#include "bism/Lowering/Passes.h.inc"
+
+/// Options of the CPU pipeline (`--bism-lower-cpu`).
+struct CpuPipelineOptions : mlir::PassPipelineOptions<CpuPipelineOptions> {
+  Option<int64_t> blasMinFlops{
+      *this, "blas-min-flops",
+      llvm::cl::desc("smallest M*N*K sent to BLAS; 0 sends every matmul, "
+                     "-1 none"),
+      llvm::cl::init(32768)};
+};
+
+/// bism (tensors) -> LLVM dialect, ready for mlir::ExecutionEngine:
+/// bism-lower-to-linalg, one-shot bufferisation with out-parameters for
+/// results, BLAS calls for large matmuls, loops, LLVM.
+void buildLowerToCpuPipeline(mlir::OpPassManager &pm,
+                             const CpuPipelineOptions &options);
+
+/// Registers every bism pass and the `bism-lower-cpu` pipeline.
+void registerBismPassesAndPipelines();
+
+} // namespace bism
+
+#endif // BISM_LOWERING_PASSES_H
