@@ -184,7 +184,8 @@ LogicalResult Conv2DOp::verify() {
                          << input << " and " << filter;
   if (input.getElementType() != filter.getElementType() ||
       input.getElementType() != getType().getElementType())
-    return emitOpError() << "element types differ";
+    return emitOpError() << "element types differ: input " << input
+                         << ", filter " << filter << " -> " << getType();
   if (failed(verifyWindowArray(*this, "strides", getStrides(), 2, 1)) ||
       failed(verifyWindowArray(*this, "padding", getPadding(), 4, 0)) ||
       failed(verifyWindowArray(*this, "dilations", getDilations(), 2, 1)))
@@ -219,7 +220,8 @@ static LogicalResult verifyPool(PoolOp op) {
   if (input.getRank() != 4)
     return op.emitOpError() << "input must be rank 4 (NCHW), got " << input;
   if (input.getElementType() != op.getType().getElementType())
-    return op.emitOpError() << "element types differ";
+    return op.emitOpError() << "element types differ: " << input << " -> "
+                            << op.getType();
   if (failed(verifyWindowArray(op, "kernel_shape", op.getKernelShape(), 2, 1)) ||
       failed(verifyWindowArray(op, "strides", op.getStrides(), 2, 1)) ||
       failed(verifyWindowArray(op, "padding", op.getPadding(), 4, 0)))

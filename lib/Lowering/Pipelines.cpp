@@ -6,6 +6,7 @@
 #include "mlir/Dialect/Bufferization/Transforms/Passes.h"
 #include "mlir/Dialect/Linalg/Passes.h"
 #include "mlir/Dialect/MemRef/Transforms/Passes.h"
+#include "mlir/Dialect/MemRef/Utils/MemRefUtils.h"
 #include "mlir/Pass/PassRegistry.h"
 #include "mlir/Transforms/Passes.h"
 
@@ -22,6 +23,35 @@ struct MarkEntryPoints : impl::BismMarkEntryPointsBase<MarkEntryPoints> {
     getOperation().walk([](func::FuncOp func) {
       if (func.isPublic() && !func.isExternal())
         func->setAttr("llvm.emit_c_interface", UnitAttr::get(func.getContext()));
+    });
+  }
+};
+
+/// memref.copy from or into a non-contiguous buffer (what insert_slice and
+/// strided extract_slice bufferise to) becomes linalg.copy, hence loops: the
+/// LLVM lowering would otherwise call `memrefCopy` from
+/// libmlir_c_runner_utils, which the JIT does not load.
+struct StridedCopiesToLinalg
+    : PassWrapper<StridedCopiesToLinalg, OperationPass<func::FuncOp>> {
+  MLIR_DEFINE_EXPLICIT_INTERNAL_INLINE_TYPE_ID(StridedCopiesToLinalg)
+  StringRef getArgument() const override {
+    return "bism-strided-copies-to-linalg";
+  }
+  void getDependentDialects(DialectRegistry &registry) const override {
+    registry.insert<linalg::LinalgDialect>();
+  }
+  void runOnOperation() override {
+    auto contiguous = [](Value value) {
+      auto type = dyn_cast<MemRefType>(value.getType());
+      return !type || memref::isStaticShapeAndContiguousRowMajor(type);
+    };
+    getOperation().walk([&](memref::CopyOp copy) {
+      if (contiguous(copy.getSource()) && contiguous(copy.getTarget()))
+        return;
+      OpBuilder builder(copy);
+      linalg::CopyOp::create(builder, copy.getLoc(), copy.getSource(),
+                             copy.getTarget());
+      copy.erase();
     });
   }
 };
@@ -42,6 +72,7 @@ void buildLowerToCpuPipeline(OpPassManager &pm,
   // reuses) every buffer that crosses the boundary.
   bufferization::BufferResultsToOutParamsPassOptions outParams;
   outParams.hoistStaticAllocs = true;
+  outParams.modifyPublicFunctions = true;
   pm.addPass(bufferization::createBufferResultsToOutParamsPass(outParams));
   if (options.blasMinFlops >= 0) {
     BismMatmulToBlasOptions blas;
@@ -51,6 +82,7 @@ void buildLowerToCpuPipeline(OpPassManager &pm,
   bufferization::BufferDeallocationPipelineOptions deallocation;
   bufferization::buildBufferDeallocationPipeline(pm, deallocation);
 
+  pm.addNestedPass<func::FuncOp>(std::make_unique<StridedCopiesToLinalg>());
   pm.addNestedPass<func::FuncOp>(createConvertLinalgToLoopsPass());
   pm.addPass(memref::createExpandStridedMetadataPass());
   pm.addPass(createLowerAffinePass());

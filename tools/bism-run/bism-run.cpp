@@ -1,1 +1,391 @@
-int main() { return 0; }
+//===- bism-run.cpp - compile a bism module and run a function ------------===//
+//
+//   bism-run [run] FILE.mlir --entry NAME --input "2x3xf32=1 2 3 4 5 6" ...
+//
+// In the manner of iree-run-module: inputs are given as TYPE=VALUES or
+// @file.npy, and each result is printed on one line as TYPE=VALUES.
+// FILE may be `-` (standard input). Errors go to stderr prefixed
+// "bism-run: error: " with exit code 1.
+//
+//===----------------------------------------------------------------------===//
+#include "bism/Execution/JitModule.h"
+#include "bism/runtime/HostTensor.h"
+#include "bism/runtime/Npy.h"
+
+#include "mlir/IR/MLIRContext.h"
+#include "mlir/Parser/Parser.h"
+#include "mlir/Support/FileUtilities.h"
+#include "llvm/ADT/StringRef.h"
+#include "llvm/Support/CommandLine.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/InitLLVM.h"
+#include "llvm/Support/MemoryBuffer.h"
+#include "llvm/Support/Path.h"
+#include "llvm/Support/SourceMgr.h"
+#include "llvm/Support/raw_ostream.h"
+
+#include <cerrno>
+#include <cinttypes>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+#include <vector>
+
+using bism::runtime::ElementType;
+using bism::runtime::HostTensor;
+
+namespace {
+
+llvm::cl::OptionCategory runCategory("bism-run options");
+
+llvm::cl::opt<std::string> inputFile(llvm::cl::Positional,
+                                     llvm::cl::desc("<module.mlir | ->"),
+                                     llvm::cl::init("-"),
+                                     llvm::cl::cat(runCategory));
+
+llvm::cl::opt<std::string>
+    entryName("entry", llvm::cl::desc("public function to call"),
+              llvm::cl::value_desc("name"), llvm::cl::cat(runCategory));
+
+llvm::cl::list<std::string> inputSpecs(
+    "input",
+    llvm::cl::desc(
+        "an argument, in order: \"SHAPExTYPE=VALUES\" (e.g. "
+        "\"2x3xf32=1 2 3 4 5 6\", \"f32=2.5\", \"2xi32=7,9\"; values "
+        "separated by spaces or commas, brackets ignored, a single value "
+        "fills the whole tensor; TYPE is f32, f64, i1, i32 or i64) or "
+        "\"@file.npy\""),
+    llvm::cl::value_desc("spec"), llvm::cl::cat(runCategory));
+
+llvm::cl::opt<std::string> outputNpyDir(
+    "output-npy",
+    llvm::cl::desc("also write result i to DIR/result<i>.npy (DIR is "
+                   "created if needed)"),
+    llvm::cl::value_desc("dir"), llvm::cl::cat(runCategory));
+
+llvm::cl::opt<int64_t> blasMinFlops(
+    "blas-min-flops",
+    llvm::cl::desc("smallest M*N*K of a matmul sent to BLAS; 0 sends every "
+                   "matmul, -1 none"),
+    llvm::cl::init(32768), llvm::cl::cat(runCategory));
+
+llvm::cl::opt<unsigned> optLevel("opt-level",
+                                 llvm::cl::desc("LLVM optimisation level 0-3"),
+                                 llvm::cl::init(2),
+                                 llvm::cl::cat(runCategory));
+
+llvm::cl::opt<bool> printResults(
+    "print-results", llvm::cl::desc("print the results to stdout"),
+    llvm::cl::init(true), llvm::cl::cat(runCategory));
+
+int fail(const llvm::Twine &message) {
+  llvm::errs() << "bism-run: error: " << message << "\n";
+  return 1;
+}
+
+//===----------------------------------------------------------------------===//
+// Input parsing
+//===----------------------------------------------------------------------===//
+
+/// Parses "2x3xf32" (or "f32") into a shape and an element type.
+bool parseTensorType(llvm::StringRef text, std::vector<int64_t> &shape,
+                     ElementType &type, std::string &error) {
+  llvm::SmallVector<llvm::StringRef> parts;
+  text.trim().split(parts, 'x');
+  std::string typeName = parts.back().trim().str();
+  if (!bism::runtime::parseElementType(typeName, type)) {
+    error = "unknown element type '" + typeName +
+            "' (expected f32, f64, i1, i32 or i64)";
+    return false;
+  }
+  shape.clear();
+  for (size_t i = 0; i + 1 < parts.size(); ++i) {
+    int64_t dim;
+    if (parts[i].trim().getAsInteger(10, dim) || dim < 0) {
+      error = "bad dimension '" + parts[i].str() + "' in '" + text.str() + "'";
+      return false;
+    }
+    shape.push_back(dim);
+  }
+  return true;
+}
+
+bool parseValue(const std::string &token, ElementType type, HostTensor &tensor,
+                int64_t index, std::string &error) {
+  const char *begin = token.c_str();
+  char *end = nullptr;
+  errno = 0;
+  switch (type) {
+  case ElementType::f32:
+  case ElementType::f64: {
+    double value = std::strtod(begin, &end);
+    if (end == begin || *end) {
+      error = "'" + token + "' is not a number";
+      return false;
+    }
+    if (type == ElementType::f32)
+      tensor.dataAs<float>()[index] = float(value);
+    else
+      tensor.dataAs<double>()[index] = value;
+    return true;
+  }
+  case ElementType::i1: {
+    bool value;
+    if (token == "1" || token == "true")
+      value = true;
+    else if (token == "0" || token == "false")
+      value = false;
+    else {
+      error = "'" + token + "' is not an i1 (0, 1, true or false)";
+      return false;
+    }
+    static_cast<uint8_t *>(tensor.data())[index] = value ? 1 : 0;
+    return true;
+  }
+  case ElementType::i32:
+  case ElementType::i64: {
+    long long value = std::strtoll(begin, &end, 10);
+    if (end == begin || *end) {
+      error = "'" + token + "' is not an integer";
+      return false;
+    }
+    if (errno == ERANGE ||
+        (type == ElementType::i32 && (value < INT32_MIN || value > INT32_MAX))) {
+      error = "'" + token + "' is out of range for " +
+              bism::runtime::elementTypeName(type);
+      return false;
+    }
+    if (type == ElementType::i32)
+      tensor.dataAs<int32_t>()[index] = int32_t(value);
+    else
+      tensor.dataAs<int64_t>()[index] = int64_t(value);
+    return true;
+  }
+  }
+  return false;
+}
+
+/// Parses one --input spec.
+bool parseInput(const std::string &spec, HostTensor &tensor,
+                std::string &error) {
+  llvm::StringRef text(spec);
+  if (text.starts_with("@")) {
+    std::string path = text.drop_front().str();
+    return bism::runtime::readNpy(path, tensor, error);
+  }
+  size_t eq = text.find('=');
+  if (eq == llvm::StringRef::npos) {
+    error = "expected \"SHAPExTYPE=VALUES\" or \"@file.npy\"";
+    return false;
+  }
+  std::vector<int64_t> shape;
+  ElementType type;
+  if (!parseTensorType(text.take_front(eq), shape, type, error))
+    return false;
+
+  std::vector<std::string> tokens;
+  std::string current;
+  for (char c : text.drop_front(eq + 1)) {
+    if (c == ' ' || c == ',' || c == '\t' || c == '\n' || c == '[' ||
+        c == ']') {
+      if (!current.empty())
+        tokens.push_back(std::move(current));
+      current.clear();
+    } else {
+      current += c;
+    }
+  }
+  if (!current.empty())
+    tokens.push_back(std::move(current));
+
+  HostTensor result(type, shape);
+  int64_t count = result.numElements();
+  if (tokens.size() == 1 && count != 1) {
+    for (int64_t i = 0; i < count; ++i)
+      if (!parseValue(tokens[0], type, result, i, error))
+        return false;
+  } else if (int64_t(tokens.size()) == count) {
+    for (int64_t i = 0; i < count; ++i)
+      if (!parseValue(tokens[size_t(i)], type, result, i, error))
+        return false;
+  } else {
+    error = "expected " + std::to_string(count) + " values (or one to fill) "
+            "for " + result.typeString() + ", got " +
+            std::to_string(tokens.size());
+    return false;
+  }
+  tensor = std::move(result);
+  return true;
+}
+
+//===----------------------------------------------------------------------===//
+// Result printing
+//===----------------------------------------------------------------------===//
+
+void printElement(std::string &out, const HostTensor &tensor, int64_t index) {
+  char buffer[64];
+  switch (tensor.elementType()) {
+  case ElementType::f32:
+    std::snprintf(buffer, sizeof(buffer), "%.6g",
+                  double(tensor.dataAs<float>()[index]));
+    break;
+  case ElementType::f64:
+    std::snprintf(buffer, sizeof(buffer), "%.10g",
+                  tensor.dataAs<double>()[index]);
+    break;
+  case ElementType::i1:
+    std::snprintf(buffer, sizeof(buffer), "%d",
+                  static_cast<const uint8_t *>(tensor.data())[index] ? 1 : 0);
+    break;
+  case ElementType::i32:
+    std::snprintf(buffer, sizeof(buffer), "%" PRId32,
+                  tensor.dataAs<int32_t>()[index]);
+    break;
+  case ElementType::i64:
+    std::snprintf(buffer, sizeof(buffer), "%" PRId64,
+                  tensor.dataAs<int64_t>()[index]);
+    break;
+  }
+  out += buffer;
+}
+
+/// IREE style: rank 1 "1 2 3", rank 2 "[1 2 3][4 5 6]", rank 3 "[[..][..]]..".
+void printLevel(std::string &out, const HostTensor &tensor, size_t level,
+                int64_t offset, const std::vector<int64_t> &strides) {
+  const std::vector<int64_t> &shape = tensor.shape();
+  if (level + 1 == shape.size()) {
+    for (int64_t i = 0; i < shape[level]; ++i) {
+      if (i)
+        out += ' ';
+      printElement(out, tensor, offset + i);
+    }
+    return;
+  }
+  for (int64_t i = 0; i < shape[level]; ++i) {
+    out += '[';
+    printLevel(out, tensor, level + 1, offset + i * strides[level], strides);
+    out += ']';
+  }
+}
+
+std::string formatTensor(const HostTensor &tensor) {
+  std::string out = tensor.typeString() + "=";
+  if (tensor.rank() == 0)
+    printElement(out, tensor, 0);
+  else
+    printLevel(out, tensor, 0, 0, tensor.strides());
+  return out;
+}
+
+//===----------------------------------------------------------------------===//
+// Subcommands
+//===----------------------------------------------------------------------===//
+
+const char *const kOverview =
+    "bism-run: compile a bism (or tensor-level MLIR) module for the CPU and "
+    "call one of its functions\n\n"
+    "  bism-run [run] FILE.mlir --entry NAME [--input SPEC]... "
+    "[--output-npy DIR]\n\n"
+    "FILE may be '-' for standard input. Each result is printed on one line "
+    "as\n"
+    "TYPE=VALUES, e.g. \"2x3xf32=[1 2 3][4 5 6]\", \"3xi32=1 2 3\", "
+    "\"f32=2.5\".\n";
+
+int runEntry(int argc, char **argv) {
+  llvm::cl::HideUnrelatedOptions(runCategory);
+  llvm::cl::ParseCommandLineOptions(argc, argv, kOverview);
+
+  if (entryName.empty())
+    return fail("no function given: use --entry NAME");
+
+  std::string errorMessage;
+  auto file = mlir::openInputFile(inputFile, &errorMessage);
+  if (!file)
+    return fail("cannot open '" + inputFile + "': " +
+                (errorMessage.empty() ? std::string("unknown error")
+                                      : errorMessage));
+
+  // Parse the inputs first so syntax errors come before the (slower) JIT.
+  std::vector<HostTensor> inputs(inputSpecs.size());
+  for (size_t i = 0; i < inputSpecs.size(); ++i) {
+    std::string error;
+    if (!parseInput(inputSpecs[i], inputs[i], error))
+      return fail("--input " + llvm::Twine(i) + " (\"" + inputSpecs[i] +
+                  "\"): " + error);
+  }
+
+  mlir::DialectRegistry registry;
+  bism::registerExecutionDialects(registry);
+  mlir::MLIRContext context(registry);
+  llvm::SourceMgr sourceMgr;
+  sourceMgr.AddNewSourceBuffer(std::move(file), llvm::SMLoc());
+  mlir::OwningOpRef<mlir::ModuleOp> module;
+  {
+    mlir::SourceMgrDiagnosticHandler handler(sourceMgr, &context);
+    module = mlir::parseSourceFile<mlir::ModuleOp>(sourceMgr, &context);
+  }
+  if (!module)
+    return fail("cannot parse '" + inputFile + "'");
+
+  bism::JitOptions options;
+  options.blasMinFlops = blasMinFlops;
+  options.optLevel = optLevel;
+  auto jit = bism::JitModule::compile(*module, options);
+  if (!jit)
+    return fail(llvm::toString(jit.takeError()));
+
+  auto results = (*jit)->call(entryName, inputs);
+  if (!results)
+    return fail(llvm::toString(results.takeError()));
+
+  if (printResults) {
+    for (const HostTensor &result : *results)
+      llvm::outs() << formatTensor(result) << "\n";
+    llvm::outs().flush();
+  }
+
+  if (!outputNpyDir.empty()) {
+    if (std::error_code ec = llvm::sys::fs::create_directories(outputNpyDir))
+      return fail("cannot create directory '" + outputNpyDir +
+                  "': " + ec.message());
+    for (size_t i = 0; i < results->size(); ++i) {
+      llvm::SmallString<256> path(outputNpyDir);
+      llvm::sys::path::append(path, "result" + std::to_string(i) + ".npy");
+      std::string error;
+      if (!bism::runtime::writeNpy(path.str().str(), (*results)[i], error))
+        return fail(error);
+    }
+  }
+  return 0;
+}
+
+} // namespace
+
+int main(int argc, char **argv) {
+  llvm::InitLLVM init(argc, argv);
+  // `bism-run run FILE ...` and `bism-run FILE ...` are the same; later
+  // subcommands (train, eval, sample) dispatch here too.
+  std::vector<char *> args(argv, argv + argc);
+  if (args.size() > 1 && llvm::StringRef(args[1]) == "run")
+    args.erase(args.begin() + 1);
+  // llvm::cl expands any argument starting with '@' as a response file:
+  // keep "--input @x.npy" as one argument, "--input=@x.npy", which it leaves
+  // alone.
+  std::vector<std::string> joined;
+  joined.reserve(args.size());
+  std::vector<char *> final;
+  for (size_t i = 0; i < args.size(); ++i) {
+    llvm::StringRef arg(args[i]);
+    if ((arg == "--input" || arg == "-input") && i + 1 < args.size() &&
+        llvm::StringRef(args[i + 1]).starts_with("@")) {
+      joined.push_back(arg.str() + "=" + args[i + 1]);
+      final.push_back(joined.back().data());
+      ++i;
+      continue;
+    }
+    final.push_back(args[i]);
+  }
+  return runEntry(int(final.size()), final.data());
+}

@@ -63,7 +63,8 @@ public:
   const std::vector<FunctionSignature> &functions() const { return functions_; }
 
   /// Calls `name`; checks that inputs and outputs match its signature
-  /// (element type and shape) and writes the results into `outputs`.
+  /// (element type and shape) and writes the results into `outputs`. Outputs
+  /// must not share storage with inputs.
   llvm::Error invoke(llvm::StringRef name,
                      llvm::ArrayRef<const runtime::HostTensor *> inputs,
                      llvm::ArrayRef<runtime::HostTensor *> outputs);
@@ -75,6 +76,9 @@ public:
 private:
   JitModule();
   std::vector<FunctionSignature> functions_;
+  /// Packed entry point (`_mlir__mlir_ciface_<name>`) of each function, in
+  /// the order of `functions_`; looked up once at compile time.
+  std::vector<void (*)(void **)> entryPoints_;
   std::unique_ptr<mlir::ExecutionEngine> engine_;
 };
 

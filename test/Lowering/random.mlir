@@ -1,0 +1,129 @@
+// RUN: bism-opt %s --bism-lower-to-linalg | FileCheck %s
+
+// Random draws: a linalg.generic over the result computes the row-major index
+// of each element, runs Philox-4x32-10 on counter (index lo, index hi, 0, 0)
+// with arith.mului_extended, and converts the words as in
+// runtime/include/bism/runtime/Philox.h. Round keys are computed once outside.
+
+// CHECK-LABEL: func.func @uniform_f32(
+// CHECK-DAG: %[[K0:.*]] = tensor.extract %arg0[%c0{{.*}}] : tensor<2xi32>
+// CHECK-DAG: %[[K1:.*]] = tensor.extract %arg0[%c1{{.*}}] : tensor<2xi32>
+// 0x9E3779B9 and 0xBB67AE85, the Weyl increments of the key:
+// CHECK-DAG: %[[W0:.*]] = arith.constant -1640531527 : i32
+// CHECK-DAG: %[[W1:.*]] = arith.constant -1150833019 : i32
+// CHECK: arith.addi %[[K0]], %[[W0]] : i32
+// CHECK: arith.addi %[[K1]], %[[W1]] : i32
+// CHECK-COUNT-8: arith.addi %{{.*}}, %[[W0]] : i32
+// CHECK: linalg.generic {indexing_maps = [#{{.*}}], iterator_types = ["parallel", "parallel"]} outs(%{{.*}} : tensor<3x4xf32>)
+// CHECK-NEXT: ^bb0(%out: f32):
+// CHECK-DAG: %[[I:.*]] = linalg.index 0 : index
+// CHECK-DAG: %[[J:.*]] = linalg.index 1 : index
+// CHECK: %[[ROW:.*]] = arith.muli %[[I]], %c4 : index
+// CHECK: %[[LIN:.*]] = arith.addi %[[ROW]], %[[J]] : index
+// CHECK: %[[LIN64:.*]] = arith.index_castui %[[LIN]] : index to i64
+// CHECK: %[[LO:.*]] = arith.trunci %[[LIN64]] : i64 to i32
+// CHECK: %[[SH:.*]] = arith.shrui %[[LIN64]], %{{.*}} : i64
+// CHECK: %[[HI:.*]] = arith.trunci %[[SH]] : i64 to i32
+// 0xD2511F53 and 0xCD9E8D57, the round multipliers:
+// CHECK-DAG: %[[M0:.*]] = arith.constant -766435501 : i32
+// CHECK-DAG: %[[M1:.*]] = arith.constant -845247145 : i32
+// Round 1: hi1 ^ c1 ^ k0 and hi0 ^ c3 ^ k1.
+// CHECK: %{{.*}}, %[[H0:.*]] = arith.mului_extended %[[M0]], %[[LO]] : i32
+// CHECK: %{{.*}}, %[[H1:.*]] = arith.mului_extended %[[M1]], %{{.*}} : i32
+// CHECK: %[[X:.*]] = arith.xori %[[H1]], %[[HI]] : i32
+// CHECK: arith.xori %[[X]], %[[K0]] : i32
+// CHECK: %[[Y:.*]] = arith.xori %[[H0]], %{{.*}} : i32
+// CHECK: arith.xori %[[Y]], %[[K1]] : i32
+// CHECK-COUNT-18: arith.mului_extended
+// CHECK-NOT: arith.mului_extended
+// f32 uniform: (w0 >> 8) * 2^-24.
+// CHECK: %[[BITS:.*]] = arith.shrui %{{.*}}, %c8_i32 : i32
+// CHECK-DAG: %[[SCALE:.*]] = arith.constant 5.96046448E-8 : f32
+// CHECK-DAG: %[[F:.*]] = arith.uitofp %[[BITS]] : i32 to f32
+// CHECK: %[[U:.*]] = arith.mulf %[[F]], %[[SCALE]] : f32
+// CHECK: linalg.yield %[[U]] : f32
+func.func @uniform_f32(%k: tensor<2xi32>) -> tensor<3x4xf32> {
+  %0 = bism.random_uniform %k : tensor<3x4xf32>
+  return %0 : tensor<3x4xf32>
+}
+
+// f64 uniform: ((w0 << 32 | w1) >> 11) * 2^-53.
+// CHECK-LABEL: func.func @uniform_f64(
+// CHECK: linalg.generic
+// CHECK-COUNT-20: arith.mului_extended
+// CHECK: %[[HI:.*]] = arith.extui %{{.*}} : i32 to i64
+// CHECK: %[[LO:.*]] = arith.extui %{{.*}} : i32 to i64
+// CHECK: %[[SHL:.*]] = arith.shli %[[HI]], %{{.*}} : i64
+// CHECK: %[[OR:.*]] = arith.ori %[[SHL]], %[[LO]] : i64
+// CHECK: %[[B53:.*]] = arith.shrui %[[OR]], %c11_i64 : i64
+// CHECK-DAG: arith.constant 1.1102230246251565E-16 : f64
+// CHECK-DAG: arith.uitofp %[[B53]] : i64 to f64
+// CHECK: arith.mulf
+func.func @uniform_f64(%k: tensor<2xi32>) -> tensor<5xf64> {
+  %0 = bism.random_uniform %k : tensor<5xf64>
+  return %0 : tensor<5xf64>
+}
+
+// Normal: Box-Muller sqrt(-2 log u1) * cos(2 pi u2), u1 open (+0.5).
+// CHECK-LABEL: func.func @normal_f32(
+// CHECK: linalg.generic
+// CHECK: arith.uitofp
+// CHECK: %[[HALF:.*]] = arith.constant 5.000000e-01 : f32
+// CHECK: arith.addf %{{.*}}, %[[HALF]] : f32
+// CHECK: %[[LOG:.*]] = math.log %{{.*}} : f32
+// CHECK: %[[R2:.*]] = arith.mulf %{{.*}}, %[[LOG]] : f32
+// CHECK: %[[R:.*]] = math.sqrt %[[R2]] : f32
+// CHECK: %[[TWOPI:.*]] = arith.constant 6.28318548 : f32
+// CHECK: %[[ANGLE:.*]] = arith.mulf %[[TWOPI]], %{{.*}} : f32
+// CHECK: %[[COS:.*]] = math.cos %[[ANGLE]] : f32
+// CHECK: %[[N:.*]] = arith.mulf %[[R]], %[[COS]] : f32
+// CHECK: linalg.yield %[[N]] : f32
+func.func @normal_f32(%k: tensor<2xi32>) -> tensor<2x2xf32> {
+  %0 = bism.random_normal %k : tensor<2x2xf32>
+  return %0 : tensor<2x2xf32>
+}
+
+// Gumbel: -log(-log(u)), u open.
+// CHECK-LABEL: func.func @gumbel_f64(
+// CHECK: linalg.generic
+// CHECK: arith.addf %{{.*}}, %{{.*}} : f64
+// CHECK: %[[U:.*]] = arith.mulf
+// CHECK: %[[L1:.*]] = math.log %[[U]] : f64
+// CHECK: %[[N1:.*]] = arith.negf %[[L1]] : f64
+// CHECK: %[[L2:.*]] = math.log %[[N1]] : f64
+// CHECK: %[[G:.*]] = arith.negf %[[L2]] : f64
+// CHECK: linalg.yield %[[G]] : f64
+func.func @gumbel_f64(%k: tensor<2xi32>) -> tensor<3xf64> {
+  %0 = bism.random_gumbel %k : tensor<3xf64>
+  return %0 : tensor<3xf64>
+}
+
+// Rademacher: (w0 & 1) ? +1 : -1; rank 0 has index 0.
+// CHECK-LABEL: func.func @rademacher_scalar(
+// CHECK: linalg.generic {indexing_maps = [#{{.*}}], iterator_types = []}
+// CHECK: %[[C0:.*]] = arith.constant 0 : index
+// CHECK: arith.index_castui %[[C0]] : index to i64
+// CHECK: %[[BIT:.*]] = arith.andi %{{.*}}, %c1_i32 : i32
+// CHECK: %[[SET:.*]] = arith.cmpi ne, %[[BIT]], %{{.*}} : i32
+// CHECK-DAG: %[[PLUS:.*]] = arith.constant 1.000000e+00 : f32
+// CHECK-DAG: %[[MINUS:.*]] = arith.constant -1.000000e+00 : f32
+// CHECK: arith.select %[[SET]], %[[PLUS]], %[[MINUS]] : f32
+func.func @rademacher_scalar(%k: tensor<2xi32>) -> tensor<f32> {
+  %0 = bism.random_rademacher %k : tensor<f32>
+  return %0 : tensor<f32>
+}
+
+// key_split: Philox on counter (index lo, index hi, 0, 0x6b657973), words 0, 1.
+// CHECK-LABEL: func.func @key_split(
+// CHECK-NOT: linalg.generic
+// CHECK-DAG: %[[LO:.*]] = arith.constant 705032704 : i32
+// CHECK-DAG: %[[HI:.*]] = arith.constant 1 : i32
+// CHECK-DAG: %[[TAG:.*]] = arith.constant 1801812339 : i32
+// CHECK: arith.mului_extended %{{.*}}, %[[LO]] : i32
+// CHECK-COUNT-19: arith.mului_extended
+// CHECK: %[[KEY:.*]] = tensor.from_elements %{{.*}}, %{{.*}} : tensor<2xi32>
+// CHECK: return %[[KEY]]
+func.func @key_split(%k: tensor<2xi32>) -> tensor<2xi32> {
+  %0 = bism.key_split %k [5000000000]
+  return %0 : tensor<2xi32>
+}
