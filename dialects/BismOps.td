@@ -302,6 +302,44 @@ def Bism_ConcatOp : Bism_Op<"concat", [Pure]> {
   let hasFolder = 1;
 }
 
+def Bism_PadOp : Bism_Op<"pad", [Pure]> {
+  let summary = "zero padding before, after and between elements";
+  let description = [{
+    Per dimension, `low` zeros before, `high` zeros after and `interior`
+    zeros between neighbouring elements (all >= 0): result size is
+    `low + size + (size - 1) * interior + high`. The derivative of a strided
+    `bism.slice` is a `bism.pad`, and vice versa.
+
+    ```mlir
+    %p = bism.pad %x low [0, 1] high [0, 1] interior [0, 1]
+        : tensor<2x3xf32> to tensor<2x7xf32>
+    ```
+  }];
+  let arguments = (ins Bism_Tensor:$operand, DenseI64ArrayAttr:$low,
+                       DenseI64ArrayAttr:$high, DenseI64ArrayAttr:$interior);
+  let results = (outs Bism_Tensor:$result);
+  let assemblyFormat = [{
+    $operand `low` $low `high` $high `interior` $interior attr-dict `:`
+    type($operand) `to` type($result)
+  }];
+  let hasVerifier = 1;
+  let hasFolder = 1;
+}
+
+def Bism_ReverseOp : Bism_Op<"reverse", [Pure, SameOperandsAndResultType]> {
+  let summary = "reverse the order of elements along the listed dimensions";
+  let description = [{
+    ```mlir
+    %f = bism.reverse %w dims [2, 3] : tensor<8x3x5x5xf32>
+    ```
+  }];
+  let arguments = (ins AnyStaticShapeTensor:$operand, DenseI64ArrayAttr:$dims);
+  let results = (outs AnyStaticShapeTensor:$result);
+  let assemblyFormat = "$operand `dims` $dims attr-dict `:` type($result)";
+  let hasVerifier = 1;
+  let hasFolder = 1;
+}
+
 //===----------------------------------------------------------------------===//
 // Random draws (counter-based Philox-4x32-10, see runtime/include/bism/runtime/Philox.h)
 //===----------------------------------------------------------------------===//
@@ -342,5 +380,7 @@ def Bism_KeySplitOp : Bism_Op<"key_split", [Pure]> {
   let results = (outs Bism_KeyType:$result);
   let assemblyFormat = "$key `[` $index `]` attr-dict";
 }
+
+include "BismAutodiffOps.td"
 
 #endif // BISM_OPS_TD

@@ -9,6 +9,7 @@ using namespace mlir;
 using namespace bism;
 
 #include "bism/Dialect/BismDialect.cpp.inc"
+#include "bism/Dialect/BismInterfaces.cpp.inc"
 #include "bism/Dialect/BismEnums.cpp.inc"
 
 void BismDialect::initialize() {

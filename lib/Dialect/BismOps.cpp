@@ -510,5 +510,63 @@ OpFoldResult ConcatOp::fold(FoldAdaptor) {
   return {};
 }
 
+//===----------------------------------------------------------------------===//
+// PadOp, ReverseOp
+//===----------------------------------------------------------------------===//
+
+LogicalResult PadOp::verify() {
+  RankedTensorType input = tensorType(getOperand());
+  int64_t rank = input.getRank();
+  auto low = getLow(), high = getHigh(), interior = getInterior();
+  if (int64_t(low.size()) != rank || int64_t(high.size()) != rank ||
+      int64_t(interior.size()) != rank)
+    return emitOpError() << "low, high and interior need " << rank
+                         << " entries each for " << input;
+  SmallVector<int64_t> expected;
+  for (int64_t dim = 0; dim < rank; ++dim) {
+    if (low[dim] < 0 || high[dim] < 0 || interior[dim] < 0)
+      return emitOpError() << "padding in dimension " << dim
+                           << " must be non-negative";
+    int64_t size = input.getDimSize(dim);
+    expected.push_back(low[dim] + high[dim] + size +
+                       std::max<int64_t>(size - 1, 0) * interior[dim]);
+  }
+  auto expectedType = RankedTensorType::get(expected, input.getElementType());
+  if (getType() != expectedType)
+    return emitOpError() << "result type must be " << expectedType << ", got "
+                         << getType();
+  return success();
+}
+
+OpFoldResult PadOp::fold(FoldAdaptor) {
+  if (getOperand().getType() == getType())
+    return getOperand();
+  return {};
+}
+
+LogicalResult ReverseOp::verify() {
+  RankedTensorType input = tensorType(getOperand());
+  llvm::SmallSet<int64_t, 4> seen;
+  for (int64_t dim : getDims()) {
+    if (dim < 0 || dim >= input.getRank())
+      return emitOpError() << "dimension " << dim << " is out of range for "
+                           << input;
+    if (!seen.insert(dim).second)
+      return emitOpError() << "dimension " << dim << " is listed twice";
+  }
+  return success();
+}
+
+OpFoldResult ReverseOp::fold(FoldAdaptor) {
+  // reverse(reverse(x)) over the same dims is x; reversing size-1 dims is a no-op.
+  if (auto inner = getOperand().getDefiningOp<ReverseOp>())
+    if (inner.getDims() == getDims())
+      return inner.getOperand();
+  RankedTensorType type = getType();
+  if (llvm::all_of(getDims(), [&](int64_t dim) { return type.getDimSize(dim) == 1; }))
+    return getOperand();
+  return {};
+}
+
 #define GET_OP_CLASSES
 #include "bism/Dialect/BismOps.cpp.inc"

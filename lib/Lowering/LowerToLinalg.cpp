@@ -874,6 +874,67 @@ struct ConcatLowering : OpConversionPattern<bism::ConcatOp> {
   }
 };
 
+/// Zeros with the operand inserted at offsets `low`, strides `interior + 1`.
+struct PadLowering : OpConversionPattern<bism::PadOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(bism::PadOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    MLIRContext *ctx = rewriter.getContext();
+    RankedTensorType inputType = tensorTypeOf(adaptor.getOperand());
+    SmallVector<int64_t> strides;
+    for (int64_t interior : op.getInterior())
+      strides.push_back(interior + 1);
+    Value zeros = filledTensor(rewriter, op.getLoc(), op.getType(), 0.0);
+    rewriter.replaceOp(
+        op, tensor::InsertSliceOp::create(
+                rewriter, op.getLoc(), adaptor.getOperand(), zeros,
+                getAsIndexOpFoldResult(ctx, op.getLow()),
+                getAsIndexOpFoldResult(ctx, inputType.getShape()),
+                getAsIndexOpFoldResult(ctx, strides)));
+    return success();
+  }
+};
+
+/// A gather with maps d -> size - 1 - d on the reversed dimensions.
+struct ReverseLowering : OpConversionPattern<bism::ReverseOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(bism::ReverseOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    MLIRContext *ctx = rewriter.getContext();
+    RankedTensorType type = op.getType();
+    int64_t rank = type.getRank();
+    SmallVector<AffineExpr> reads;
+    for (int64_t dim = 0; dim < rank; ++dim) {
+      AffineExpr index = getAffineDimExpr(dim, ctx);
+      reads.push_back(llvm::is_contained(op.getDims(), dim)
+                          ? type.getDimSize(dim) - 1 - index
+                          : index);
+    }
+    Value result = emitGeneric(
+        rewriter, op.getLoc(), ValueRange{adaptor.getOperand()},
+        emptyTensor(rewriter, op.getLoc(), type),
+        {AffineMap::get(rank, 0, reads, ctx),
+         rewriter.getMultiDimIdentityMap(rank)},
+        SmallVector<IteratorType>(rank, IteratorType::parallel),
+        [](OpBuilder &, Location, ValueRange args) { return args[0]; });
+    rewriter.replaceOp(op, result);
+    return success();
+  }
+};
+
+/// Differentiation is over by now: stop_gradient is the identity.
+struct StopGradientLowering : OpConversionPattern<bism::StopGradientOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(bism::StopGradientOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    rewriter.replaceOp(op, adaptor.getOperand());
+    return success();
+  }
+};
+
 //===----------------------------------------------------------------------===//
 // Random draws and key_split
 //===----------------------------------------------------------------------===//
@@ -974,7 +1035,7 @@ struct LowerToLinalg : bism::impl::BismLowerToLinalgBase<LowerToLinalg> {
         ReduceLowering<bism::ReduceLogSumExpOp>,
         // shapes
         BroadcastLowering, ReshapeLowering, TransposeLowering, SliceLowering,
-        ConcatLowering,
+        ConcatLowering, PadLowering, ReverseLowering, StopGradientLowering,
         // random
         RandomLowering<bism::RandomUniformOp>,
         RandomLowering<bism::RandomNormalOp>,
