@@ -4,6 +4,22 @@
 
 include "mlir/Pass/PassBase.td"
 
+def BismAutodiff : Pass<"bism-autodiff", "::mlir::ModuleOp"> {
+  let summary = "Replace bism.grad/vjp/jvp/hvp by explicit derivative code";
+  let description = [{
+    Source to source. Each AD op is replaced, at its place, by an inlined copy
+    of its callee followed by derivative code in the bism dialect, built from
+    the ops' DifferentiableOpInterface rules (reverse mode for grad/vjp,
+    forward mode for jvp, forward over reverse for hvp). While inlining, the
+    callee's own AD ops are expanded first (innermost first), `func.call`s
+    are inlined and `scf.for` loops with constant bounds are unrolled, so
+    the code being differentiated is straight-line bism. Only values that
+    depend on the `wrt` arguments and reach the differentiated results get
+    derivative code; `bism.stop_gradient` cuts the dependence.
+  }];
+  let dependentDialects = ["::mlir::func::FuncDialect", "::mlir::arith::ArithDialect"];
+}
+
 def BismLowerToLinalg : Pass<"bism-lower-to-linalg", "::mlir::ModuleOp"> {
   let summary = "Lower every bism op to linalg, tensor, arith and math";
   let description = [{

@@ -59,6 +59,9 @@ struct StridedCopiesToLinalg
 
 void buildLowerToCpuPipeline(OpPassManager &pm,
                              const CpuPipelineOptions &options) {
+  pm.addPass(createBismAutodiff());
+  pm.addPass(createCanonicalizerPass());
+  pm.addPass(createCSEPass());
   pm.addPass(createBismLowerToLinalg());
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createBismMarkEntryPoints());

@@ -15,6 +15,7 @@ int main(int argc, char **argv) {
   mlir::registerAllDialects(registry);
   mlir::registerAllExtensions(registry);
   registry.insert<bism::BismDialect>();
+  bism::registerDerivativeRules(registry);
   return mlir::asMainReturnCode(
       mlir::MlirOptMain(argc, argv, "bism optimizer driver\n", registry));
 }

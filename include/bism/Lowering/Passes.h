@@ -29,7 +29,8 @@ struct CpuPipelineOptions : mlir::PassPipelineOptions<CpuPipelineOptions> {
 };
 
 /// bism (tensors) -> LLVM dialect, ready for mlir::ExecutionEngine:
-/// bism-lower-to-linalg, one-shot bufferisation with out-parameters for
+/// bism-autodiff, canonicalize + cse, bism-lower-to-linalg, one-shot
+/// bufferisation with out-parameters for
 /// results, BLAS calls for large matmuls, loops, LLVM.
 void buildLowerToCpuPipeline(mlir::OpPassManager &pm,
                              const CpuPipelineOptions &options);
