@@ -48,11 +48,14 @@ Value zerosOfType(OpBuilder &builder, Location loc, Type type) {
 
 /// Values of `trace` that depend on `wrt` and from which `outputs` depend.
 /// Only float tensors are active: integers, keys and masks carry no
-/// derivative.
+/// derivative, and neither does the result of bism.stop_gradient.
 llvm::DenseSet<Value> activeValues(ArrayRef<Operation *> trace, ValueRange wrt,
                                    ValueRange outputs) {
   llvm::DenseSet<Value> dependsOnWrt(wrt.begin(), wrt.end());
   for (Operation *op : trace) {
+    // stop_gradient is where dependence is cut by definition.
+    if (isa<StopGradientOp>(op))
+      continue;
     if (llvm::none_of(op->getOperands(),
                       [&](Value v) { return dependsOnWrt.contains(v); }))
       continue;

@@ -86,6 +86,18 @@ static Value emitGeneric(OpBuilder &b, Location loc, ValueRange inputs,
   return generic.getResult(0);
 }
 
+/// result[i] = input[read(i)]: a copying linalg.generic whose input map is
+/// `read` (broadcast, reverse).
+static Value emitGather(OpBuilder &b, Location loc, Value input,
+                        RankedTensorType resultType, AffineMap read) {
+  unsigned rank = unsigned(resultType.getRank());
+  return emitGeneric(
+      b, loc, ValueRange{input}, emptyTensor(b, loc, resultType),
+      {read, b.getMultiDimIdentityMap(rank)},
+      SmallVector<IteratorType>(rank, IteratorType::parallel),
+      [](OpBuilder &, Location, ValueRange args) { return args[0]; });
+}
+
 /// Elementwise generic: inputs of the result's shape, identity maps.
 static Value emitElementwise(OpBuilder &b, Location loc, ValueRange inputs,
                              RankedTensorType resultType, BodyFn body) {
@@ -709,35 +721,64 @@ template <typename OpTy> struct ReduceLowering : OpConversionPattern<OpTy> {
     auto reducedType = RankedTensorType::get(keptShape, element);
     AffineMap toReduced = AffineMap::get(inputType.getRank(), 0, keptDims, ctx);
 
+    // f32 sums accumulate in f64: a long f32 running sum loses about
+    // log2(n) bits (1e-3 relative over 4e5 terms), f64 keeps it to rounding.
+    Type accumulator = element.isF32() ? Type(rewriter.getF64Type()) : element;
+    auto accumulatorType = RankedTensorType::get(keptShape, accumulator);
+    auto widen = [&](OpBuilder &b, Location l, Value value) -> Value {
+      return value.getType() == accumulator
+                 ? value
+                 : Value(arith::ExtFOp::create(b, l, accumulator, value));
+    };
+    auto narrow = [&](Value wide) -> Value {
+      if (accumulator == element)
+        return wide;
+      return emitElementwise(
+          rewriter, loc, ValueRange{wide}, reducedType,
+          [&](OpBuilder &b, Location l, ValueRange args) -> Value {
+            return arith::TruncFOp::create(b, l, element, args[0]);
+          });
+    };
+
     auto reduce = [&](bool max) -> Value {
-      double init = max ? -std::numeric_limits<double>::infinity() : 0.0;
+      if (max)
+        return linalg::ReduceOp::create(
+                   rewriter, loc, ValueRange{input},
+                   ValueRange{filledTensor(
+                       rewriter, loc, reducedType,
+                       -std::numeric_limits<double>::infinity())},
+                   axes,
+                   [&](OpBuilder &b, Location l, ValueRange args) {
+                     linalg::YieldOp::create(
+                         b, l,
+                         Value(arith::MaximumFOp::create(b, l, args[1], args[0])));
+                   })
+            .getResult(0);
       return linalg::ReduceOp::create(
                  rewriter, loc, ValueRange{input},
-                 ValueRange{filledTensor(rewriter, loc, reducedType, init)},
+                 ValueRange{filledTensor(rewriter, loc, accumulatorType, 0.0)},
                  axes,
                  [&](OpBuilder &b, Location l, ValueRange args) {
-                   Value combined =
-                       max ? Value(arith::MaximumFOp::create(b, l, args[1],
-                                                             args[0]))
-                           : Value(
-                                 arith::AddFOp::create(b, l, args[1], args[0]));
-                   linalg::YieldOp::create(b, l, combined);
+                   linalg::YieldOp::create(
+                       b, l,
+                       Value(arith::AddFOp::create(b, l, args[1],
+                                                   widen(b, l, args[0]))));
                  })
           .getResult(0);
     };
 
     Value result;
     if constexpr (std::is_same_v<OpTy, bism::ReduceSumOp>) {
-      result = reduce(/*max=*/false);
+      result = narrow(reduce(/*max=*/false));
     } else if constexpr (std::is_same_v<OpTy, bism::ReduceMaxOp>) {
       result = reduce(/*max=*/true);
     } else if constexpr (std::is_same_v<OpTy, bism::ReduceMeanOp>) {
-      result = emitElementwise(
-          rewriter, loc, ValueRange{reduce(/*max=*/false)}, reducedType,
+      result = narrow(emitElementwise(
+          rewriter, loc, ValueRange{reduce(/*max=*/false)}, accumulatorType,
           [&](OpBuilder &b, Location l, ValueRange args) -> Value {
             return arith::DivFOp::create(
-                b, l, args[0], floatConstant(b, l, element, double(count)));
-          });
+                b, l, args[0], floatConstant(b, l, accumulator, double(count)));
+          }));
     } else {
       // shift + log(sum(exp(x - shift))), shift = max unless it is infinite.
       Value shift = emitElementwise(
@@ -758,20 +799,20 @@ template <typename OpTy> struct ReduceLowering : OpConversionPattern<OpTy> {
                                 : IteratorType::parallel);
       Value sum = emitGeneric(
           rewriter, loc, ValueRange{input, shift},
-          filledTensor(rewriter, loc, reducedType, 0.0),
+          filledTensor(rewriter, loc, accumulatorType, 0.0),
           {rewriter.getMultiDimIdentityMap(inputType.getRank()), toReduced,
            toReduced},
-          iterators, [](OpBuilder &b, Location l, ValueRange args) -> Value {
+          iterators, [&](OpBuilder &b, Location l, ValueRange args) -> Value {
             Value shifted = arith::SubFOp::create(b, l, args[0], args[1]);
-            return arith::AddFOp::create(b, l, args[2],
-                                         math::ExpOp::create(b, l, shifted));
+            return arith::AddFOp::create(
+                b, l, args[2], widen(b, l, math::ExpOp::create(b, l, shifted)));
           });
-      result = emitElementwise(
-          rewriter, loc, ValueRange{shift, sum}, reducedType,
-          [](OpBuilder &b, Location l, ValueRange args) -> Value {
-            return arith::AddFOp::create(b, l, args[0],
+      result = narrow(emitElementwise(
+          rewriter, loc, ValueRange{shift, sum}, accumulatorType,
+          [&](OpBuilder &b, Location l, ValueRange args) -> Value {
+            return arith::AddFOp::create(b, l, widen(b, l, args[0]),
                                          math::LogOp::create(b, l, args[1]));
-          });
+          }));
     }
     rewriter.replaceOp(op, emitReshape(rewriter, loc, result, op.getType()));
     return success();
@@ -797,14 +838,8 @@ struct BroadcastLowering : OpConversionPattern<bism::BroadcastOp> {
       reads.push_back(inputType.getDimSize(dim) == 1
                           ? getAffineConstantExpr(0, ctx)
                           : getAffineDimExpr(offset + dim, ctx));
-    Value result = emitGeneric(
-        rewriter, op.getLoc(), ValueRange{input},
-        emptyTensor(rewriter, op.getLoc(), resultType),
-        {AffineMap::get(rank, 0, reads, ctx),
-         rewriter.getMultiDimIdentityMap(rank)},
-        SmallVector<IteratorType>(rank, IteratorType::parallel),
-        [](OpBuilder &, Location, ValueRange args) { return args[0]; });
-    rewriter.replaceOp(op, result);
+    rewriter.replaceOp(op, emitGather(rewriter, op.getLoc(), input, resultType,
+                                      AffineMap::get(rank, 0, reads, ctx)));
     return success();
   }
 };
@@ -912,14 +947,8 @@ struct ReverseLowering : OpConversionPattern<bism::ReverseOp> {
                           ? type.getDimSize(dim) - 1 - index
                           : index);
     }
-    Value result = emitGeneric(
-        rewriter, op.getLoc(), ValueRange{adaptor.getOperand()},
-        emptyTensor(rewriter, op.getLoc(), type),
-        {AffineMap::get(rank, 0, reads, ctx),
-         rewriter.getMultiDimIdentityMap(rank)},
-        SmallVector<IteratorType>(rank, IteratorType::parallel),
-        [](OpBuilder &, Location, ValueRange args) { return args[0]; });
-    rewriter.replaceOp(op, result);
+    rewriter.replaceOp(op, emitGather(rewriter, op.getLoc(), adaptor.getOperand(),
+                                      type, AffineMap::get(rank, 0, reads, ctx)));
     return success();
   }
 };

@@ -1,17 +1,23 @@
 // RUN: bism-opt %s --bism-lower-to-linalg | FileCheck %s
 
 // Reductions: linalg.reduce (or a reduction linalg.generic) into the shape
-// without the reduced axes, then tensor.expand_shape for keep_dims.
+// without the reduced axes, then tensor.expand_shape for keep_dims. f32 sums
+// accumulate in f64 and are rounded to f32 once at the end.
 
 // CHECK-DAG: #[[$ID1:map[0-9]*]] = affine_map<(d0) -> (d0)>
 // CHECK-DAG: #[[$ID3:map[0-9]*]] = affine_map<(d0, d1, d2) -> (d0, d1, d2)>
 // CHECK-DAG: #[[$KEEP0:map[0-9]*]] = affine_map<(d0, d1, d2) -> (d0)>
 
 // CHECK-LABEL: func.func @sum(
-// CHECK: %[[ZERO:.*]] = arith.constant 0.000000e+00 : f32
-// CHECK: %[[INIT:.*]] = linalg.fill ins(%[[ZERO]] : f32) outs(%{{.*}} : tensor<4xf32>)
-// CHECK: %[[R:.*]] = linalg.reduce { arith.addf } ins(%arg0 : tensor<3x4x5xf32>) outs(%[[INIT]] : tensor<4xf32>) dimensions = [0, 2]
-// CHECK: return %[[R]]
+// CHECK: %[[ZERO:.*]] = arith.constant 0.000000e+00 : f64
+// CHECK: %[[INIT:.*]] = linalg.fill ins(%[[ZERO]] : f64) outs(%{{.*}} : tensor<4xf64>)
+// CHECK: %[[R:.*]] = linalg.reduce ins(%arg0 : tensor<3x4x5xf32>) outs(%[[INIT]] : tensor<4xf64>) dimensions = [0, 2]
+// CHECK-NEXT: (%[[IN:.*]]: f32, %[[ACC:.*]]: f64) {
+// CHECK-NEXT: %[[W:.*]] = arith.extf %[[IN]] : f32 to f64
+// CHECK-NEXT: arith.addf %[[ACC]], %[[W]] : f64
+// CHECK: %[[N:.*]] = linalg.generic {{.*}} ins(%[[R]] : tensor<4xf64>) outs(%{{.*}} : tensor<4xf32>)
+// CHECK: arith.truncf %{{.*}} : f64 to f32
+// CHECK: return %[[N]]
 func.func @sum(%x: tensor<3x4x5xf32>) -> tensor<4xf32> {
   %0 = bism.reduce_sum %x axes [2, 0] : tensor<3x4x5xf32> -> tensor<4xf32>
   return %0 : tensor<4xf32>
@@ -53,11 +59,14 @@ func.func @max_all(%x: tensor<3x4xf64>) -> tensor<1x1xf64> {
 // CHECK-SAME: ins(%arg0, %[[SHIFT]] : tensor<3x4x5xf32>, tensor<3xf32>)
 // CHECK: %[[D:.*]] = arith.subf %in, %in_{{.*}} : f32
 // CHECK: %[[E:.*]] = math.exp %[[D]] : f32
-// CHECK: arith.addf %out, %[[E]] : f32
-// CHECK: %[[LSE:.*]] = linalg.generic {{.*}} ins(%[[SHIFT]], %[[SUM]] : tensor<3xf32>, tensor<3xf32>)
-// CHECK: %[[L:.*]] = math.log %in_{{.*}} : f32
-// CHECK: arith.addf %in, %[[L]] : f32
-// CHECK: tensor.expand_shape %[[LSE]] {{\[\[}}0, 1, 2]] output_shape [3, 1, 1]
+// CHECK: %[[EW:.*]] = arith.extf %[[E]] : f32 to f64
+// CHECK: arith.addf %out, %[[EW]] : f64
+// CHECK: %[[LSE:.*]] = linalg.generic {{.*}} ins(%[[SHIFT]], %[[SUM]] : tensor<3xf32>, tensor<3xf64>)
+// CHECK: %[[L:.*]] = math.log %in_{{.*}} : f64
+// CHECK: arith.addf %{{.*}}, %[[L]] : f64
+// CHECK: %[[NARROW:.*]] = linalg.generic {{.*}} ins(%[[LSE]] : tensor<3xf64>)
+// CHECK: arith.truncf
+// CHECK: tensor.expand_shape %[[NARROW]] {{\[\[}}0, 1, 2]] output_shape [3, 1, 1]
 func.func @logsumexp(%x: tensor<3x4x5xf32>) -> tensor<3x1x1xf32> {
   %0 = bism.reduce_logsumexp %x axes [2, 1] keep_dims : tensor<3x4x5xf32> -> tensor<3x1x1xf32>
   return %0 : tensor<3x1x1xf32>

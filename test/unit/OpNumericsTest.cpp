@@ -1014,6 +1014,54 @@ TYPED_TEST(OpNumerics, Slice) {
   runCases(cases);
 }
 
+struct PadSpec {
+  Shape shape;
+  std::vector<int64_t> low, high, interior;
+};
+
+TYPED_TEST(OpNumerics, Pad) {
+  using T = TypeParam;
+  const std::vector<PadSpec> specs = {
+      {{3}, {1}, {2}, {0}},
+      {{2, 3}, {1, 0}, {0, 2}, {0, 1}},
+      {{1, 2, 3, 2}, {0, 1, 0, 2}, {1, 0, 3, 0}, {2, 0, 1, 3}},
+      {{1, 1}, {0, 0}, {0, 0}, {5, 5}},
+  };
+  std::vector<Case> cases;
+  for (size_t i = 0; i < specs.size(); ++i) {
+    const PadSpec &s = specs[i];
+    Tensor<T> x = uniformTensor<T>(this->rng, s.shape, -1, 1);
+    Tensor<T> expected = ref::pad(x, s.low, s.high, s.interior);
+    std::string text = " low " + listString(s.low) + " high " + listString(s.high) +
+                       " interior " + listString(s.interior);
+    CaseBuilder b(fname<T>("pad" + std::to_string(i)), this->desc("pad" + text, {s.shape}));
+    std::string v = b.op("bism.pad " + b.input(x) + text + " : " + this->tt(s.shape) + " to " +
+                         typeOf(expected));
+    b.exactOutput(v, expected);
+    cases.push_back(b.build());
+  }
+  runCases(cases);
+}
+
+TYPED_TEST(OpNumerics, Reverse) {
+  using T = TypeParam;
+  const std::vector<std::pair<Shape, std::vector<int64_t>>> specs = {
+      {{5}, {0}}, {{2, 3}, {1}}, {{2, 3, 4}, {0, 2}}, {{1, 3, 1, 2}, {0, 1, 2, 3}}};
+  std::vector<Case> cases;
+  for (size_t i = 0; i < specs.size(); ++i) {
+    const auto &[shape, dims] = specs[i];
+    Tensor<T> x = uniformTensor<T>(this->rng, shape, -1, 1);
+    Tensor<T> expected = ref::reverse(x, dims);
+    CaseBuilder b(fname<T>("reverse" + std::to_string(i)),
+                  this->desc("reverse dims " + listString(dims), {shape}));
+    std::string v = b.op("bism.reverse " + b.input(x) + " dims " + listString(dims) + " : " +
+                         this->tt(shape));
+    b.exactOutput(v, expected);
+    cases.push_back(b.build());
+  }
+  runCases(cases);
+}
+
 TYPED_TEST(OpNumerics, Concat) {
   using T = TypeParam;
   const std::vector<std::pair<std::vector<Shape>, int64_t>> specs = {

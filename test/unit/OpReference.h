@@ -447,6 +447,35 @@ Tensor<T> slice(const Tensor<T> &x, const std::vector<int64_t> &starts,
   return out;
 }
 
+/// Zero padding: `low` before, `high` after, `interior` between elements.
+template <typename T>
+Tensor<T> pad(const Tensor<T> &x, const std::vector<int64_t> &low,
+              const std::vector<int64_t> &high, const std::vector<int64_t> &interior) {
+  Shape shape;
+  for (size_t d = 0; d < x.shape.size(); ++d)
+    shape.push_back(low[d] + high[d] + x.shape[d] +
+                    std::max<int64_t>(x.shape[d] - 1, 0) * interior[d]);
+  Tensor<T> out(shape);
+  for (int64_t i = 0; i < x.size(); ++i) {
+    Shape index = unravel(i, x.shape);
+    for (size_t d = 0; d < index.size(); ++d)
+      index[d] = low[d] + index[d] * (interior[d] + 1);
+    out.at(index) = x.data[size_t(i)];
+  }
+  return out;
+}
+
+template <typename T> Tensor<T> reverse(const Tensor<T> &x, const std::vector<int64_t> &dims) {
+  Tensor<T> out(x.shape);
+  for (int64_t i = 0; i < x.size(); ++i) {
+    Shape index = unravel(i, x.shape);
+    for (int64_t d : dims)
+      index[size_t(d)] = x.shape[size_t(d)] - 1 - index[size_t(d)];
+    out.at(index) = x.data[size_t(i)];
+  }
+  return out;
+}
+
 template <typename T> Tensor<T> concat(const std::vector<Tensor<T>> &inputs, int64_t axis) {
   Shape shape = inputs.front().shape;
   shape[size_t(axis)] = 0;

@@ -64,6 +64,14 @@ public:
   mlir::Value reshape(mlir::Value x, mlir::RankedTensorType type);
   mlir::Value transpose(mlir::Value x, llvm::ArrayRef<int64_t> permutation);
   mlir::Value reduceSum(mlir::Value x, llvm::ArrayRef<int64_t> axes, bool keepDims);
+  /// bism.slice with the result type inferred; `x` itself for a whole slice.
+  mlir::Value slice(mlir::Value x, llvm::ArrayRef<int64_t> starts,
+                    llvm::ArrayRef<int64_t> limits, llvm::ArrayRef<int64_t> strides);
+  /// bism.pad with the result type inferred; `x` itself when nothing is added.
+  mlir::Value pad(mlir::Value x, llvm::ArrayRef<int64_t> low,
+                  llvm::ArrayRef<int64_t> high, llvm::ArrayRef<int64_t> interior);
+  /// bism.reverse over the listed dimensions of size > 1; `x` when none.
+  mlir::Value reverse(mlir::Value x, llvm::ArrayRef<int64_t> dims);
   /// bism.matmul with the result type inferred.
   mlir::Value matmul(mlir::Value lhs, mlir::Value rhs, bool transposeLhs,
                      bool transposeRhs);

@@ -95,6 +95,46 @@ Value DerivativeBuilder::reduceSum(Value x, ArrayRef<int64_t> axes,
   return create<ReduceSumOp>(type, x, axes, keepDims);
 }
 
+Value DerivativeBuilder::slice(Value x, ArrayRef<int64_t> starts,
+                               ArrayRef<int64_t> limits,
+                               ArrayRef<int64_t> strides) {
+  RankedTensorType type = tensorTypeOf(x);
+  SmallVector<int64_t> shape;
+  for (int64_t dim = 0; dim < type.getRank(); ++dim)
+    shape.push_back((limits[dim] - starts[dim] + strides[dim] - 1) /
+                    strides[dim]);
+  auto result = RankedTensorType::get(shape, type.getElementType());
+  if (result == type)
+    return x;
+  return create<SliceOp>(result, x, starts, limits, strides);
+}
+
+Value DerivativeBuilder::pad(Value x, ArrayRef<int64_t> low,
+                             ArrayRef<int64_t> high,
+                             ArrayRef<int64_t> interior) {
+  RankedTensorType type = tensorTypeOf(x);
+  SmallVector<int64_t> shape;
+  for (int64_t dim = 0; dim < type.getRank(); ++dim) {
+    int64_t size = type.getDimSize(dim);
+    shape.push_back(low[dim] + high[dim] + size +
+                    std::max<int64_t>(size - 1, 0) * interior[dim]);
+  }
+  auto result = RankedTensorType::get(shape, type.getElementType());
+  if (result == type)
+    return x;
+  return create<PadOp>(result, x, low, high, interior);
+}
+
+Value DerivativeBuilder::reverse(Value x, ArrayRef<int64_t> dims) {
+  SmallVector<int64_t> nontrivial;
+  for (int64_t dim : dims)
+    if (tensorTypeOf(x).getDimSize(dim) > 1)
+      nontrivial.push_back(dim);
+  if (nontrivial.empty())
+    return x;
+  return create<ReverseOp>(tensorTypeOf(x), x, nontrivial);
+}
+
 Value DerivativeBuilder::matmul(Value lhs, Value rhs, bool transposeLhs,
                                 bool transposeRhs) {
   RankedTensorType lhsType = tensorTypeOf(lhs), rhsType = tensorTypeOf(rhs);

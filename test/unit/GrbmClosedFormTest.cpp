@@ -1,0 +1,307 @@
+//===- GrbmClosedFormTest.cpp - AD of the GRBM against closed forms -------===//
+//
+// Gaussian-Bernoulli RBM (DESIGN.md §2), v: [B, Dv], W: [Dv, Dh], b: [Dv],
+// c: [Dh], logσ: [Dv]:
+//   E(v, h) = ½ Σ_j (v_j − b_j)² e^{−2 logσ_j} − cᵀh − (vW)·h
+//   F(v)    = ½ Σ_j (v_j − b_j)² e^{−2 logσ_j} − Σ_k softplus(c_k + (vW)_k)
+// The free energy is written in bism (broadcasts explicit), differentiated by
+// --bism-autodiff through JitModule, and compared with hand-derived
+// expressions evaluated in plain C++:
+//   - the score −∇_v F = −(v − b) e^{−2 logσ} + sigmoid(c + vW) Wᵀ (1e-12);
+//   - the gradient of the exact-marginal DSM loss, a bism.grad of a function
+//     that itself contains bism.grad (1e-10 relative), and as a cross-check
+//     of the hand derivation, central differences of the loss.
+//
+//===----------------------------------------------------------------------===//
+#include "FiniteDifference.h"
+
+#include "llvm/Support/Error.h"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <memory>
+#include <string>
+#include <vector>
+
+using namespace bism;
+using bism::testing::randomTensor;
+using bism::testing::relativeError;
+using runtime::ElementType;
+using runtime::HostTensor;
+
+namespace {
+
+constexpr int64_t B = 5, Dv = 3, Dh = 4;
+/// DSM noise scale (a fixed hyperparameter, not the model's σ).
+constexpr double kNoise = 0.5;
+
+// F(v) per sample (FE_OUT = the [B] free energies); FE_SUM adds Σ_i F_i.
+const char *kGrbm = R"mlir(
+!v = tensor<5x3xf64>
+!w = tensor<3x4xf64>
+!b = tensor<3xf64>
+!c = tensor<4xf64>
+!a = tensor<5x4xf64>
+!n = tensor<5xf64>
+
+func.func @free_energy(%v: !v, %w: !w, %b: !b, %c: !c, %ls: !b) -> !n {
+  %bb = bism.broadcast %b : !b to !v
+  %cen = bism.sub %v, %bb : !v
+  %sq = bism.square %cen : !v
+  %m2 = bism.constant dense<-2.0> : !b
+  %sls = bism.mul %ls, %m2 : !b
+  %p = bism.exp %sls : !b
+  %pb = bism.broadcast %p : !b to !v
+  %wq = bism.mul %sq, %pb : !v
+  %qs = bism.reduce_sum %wq axes [1] : !v -> !n
+  %half = bism.constant dense<0.5> : !n
+  %q = bism.mul %qs, %half : !n
+  %vw = bism.matmul %v, %w : !v, !w -> !a
+  %cb = bism.broadcast %c : !c to !a
+  %pre = bism.add %vw, %cb : !a
+  %sp = bism.softplus %pre : !a
+  %lat = bism.reduce_sum %sp axes [1] : !a -> !n
+  %f = bism.sub %q, %lat : !n
+  return %f : !n
+}
+
+func.func @free_energy_sum(%v: !v, %w: !w, %b: !b, %c: !c, %ls: !b) -> tensor<f64> {
+  %bb = bism.broadcast %b : !b to !v
+  %cen = bism.sub %v, %bb : !v
+  %sq = bism.square %cen : !v
+  %m2 = bism.constant dense<-2.0> : !b
+  %sls = bism.mul %ls, %m2 : !b
+  %p = bism.exp %sls : !b
+  %pb = bism.broadcast %p : !b to !v
+  %wq = bism.mul %sq, %pb : !v
+  %qs = bism.reduce_sum %wq axes [1] : !v -> !n
+  %half = bism.constant dense<0.5> : !n
+  %q = bism.mul %qs, %half : !n
+  %vw = bism.matmul %v, %w : !v, !w -> !a
+  %cb = bism.broadcast %c : !c to !a
+  %pre = bism.add %vw, %cb : !a
+  %sp = bism.softplus %pre : !a
+  %lat = bism.reduce_sum %sp axes [1] : !a -> !n
+  %f = bism.sub %q, %lat : !n
+  %s = bism.reduce_sum %f axes [0] : !n -> tensor<f64>
+  return %s : tensor<f64>
+}
+
+// s(v) = −∇_v Σ_i F(v_i).
+func.func @score(%v: !v, %w: !w, %b: !b, %c: !c, %ls: !b) -> !v {
+  %g = bism.grad @free_energy_sum(%v, %w, %b, %c, %ls) wrt [0]
+      : (!v, !w, !b, !c, !b) -> !v
+  %s = bism.neg %g : !v
+  return %s : !v
+}
+
+// L = mean_i ½‖s(ṽ_i) + ε_i/σ‖², ṽ = v + σε (σ = 0.5 the noise scale).
+func.func @dsm_loss(%w: !w, %b: !b, %c: !c, %ls: !b, %v: !v, %eps: !v) -> tensor<f64> {
+  %sigma = bism.constant dense<0.5> : !v
+  %noise = bism.mul %eps, %sigma : !v
+  %vt = bism.add %v, %noise : !v
+  %g = bism.grad @free_energy_sum(%vt, %w, %b, %c, %ls) wrt [0]
+      : (!v, !w, !b, !c, !b) -> !v
+  %s = bism.neg %g : !v
+  %inv = bism.constant dense<2.0> : !v
+  %target = bism.mul %eps, %inv : !v
+  %r = bism.add %s, %target : !v
+  %r2 = bism.square %r : !v
+  %sum = bism.reduce_sum %r2 axes [0, 1] : !v -> tensor<f64>
+  %scale = bism.constant dense<0.1> : tensor<f64>
+  %l = bism.mul %sum, %scale : tensor<f64>
+  return %l : tensor<f64>
+}
+
+func.func @dsm_grad(%w: !w, %b: !b, %c: !c, %ls: !b, %v: !v, %eps: !v)
+    -> (!w, !b, !c, !b) {
+  %d:4 = bism.grad @dsm_loss(%w, %b, %c, %ls, %v, %eps) wrt [0, 1, 2, 3]
+      : (!w, !b, !c, !b, !v, !v) -> (!w, !b, !c, !b)
+  return %d#0, %d#1, %d#2, %d#3 : !w, !b, !c, !b
+}
+)mlir";
+
+double sigmoid(double x) { return 1.0 / (1.0 + std::exp(-x)); }
+double softplus(double x) { return std::max(x, 0.0) + std::log1p(std::exp(-std::fabs(x))); }
+
+struct Grbm {
+  HostTensor w = randomTensor({Dv, Dh}, 7);
+  HostTensor b = randomTensor({Dv}, 8);
+  HostTensor c = randomTensor({Dh}, 9);
+  HostTensor logSigma = randomTensor({Dv}, 10, -0.5, 0.5);
+
+  double W(int64_t j, int64_t k) const { return w.dataAs<double>()[j * Dh + k]; }
+  double P(int64_t j) const { return std::exp(-2 * logSigma.dataAs<double>()[j]); }
+  /// a_ik = c_k + (vW)_ik.
+  double pre(const HostTensor &v, int64_t i, int64_t k) const {
+    double a = c.dataAs<double>()[k];
+    for (int64_t j = 0; j < Dv; ++j)
+      a += v.dataAs<double>()[i * Dv + j] * W(j, k);
+    return a;
+  }
+  /// s_ij = −(v_ij − b_j) P_j + Σ_k sigmoid(a_ik) W_jk.
+  HostTensor score(const HostTensor &v) const {
+    HostTensor s(ElementType::f64, {B, Dv});
+    for (int64_t i = 0; i < B; ++i)
+      for (int64_t j = 0; j < Dv; ++j) {
+        double value = -(v.dataAs<double>()[i * Dv + j] - b.dataAs<double>()[j]) * P(j);
+        for (int64_t k = 0; k < Dh; ++k)
+          value += sigmoid(pre(v, i, k)) * W(j, k);
+        s.dataAs<double>()[i * Dv + j] = value;
+      }
+    return s;
+  }
+  HostTensor freeEnergy(const HostTensor &v) const {
+    HostTensor f(ElementType::f64, {B});
+    for (int64_t i = 0; i < B; ++i) {
+      double value = 0.0;
+      for (int64_t j = 0; j < Dv; ++j) {
+        double d = v.dataAs<double>()[i * Dv + j] - b.dataAs<double>()[j];
+        value += 0.5 * d * d * P(j);
+      }
+      for (int64_t k = 0; k < Dh; ++k)
+        value -= softplus(pre(v, i, k));
+      f.dataAs<double>()[i] = value;
+    }
+    return f;
+  }
+};
+
+std::unique_ptr<JitModule> compileGrbm() {
+  auto jit = JitModule::compileSource(kGrbm);
+  if (!jit) {
+    ADD_FAILURE() << llvm::toString(jit.takeError());
+    return nullptr;
+  }
+  return std::move(*jit);
+}
+
+/// max |got − expected| / max |expected| (a true relative error).
+double strictRelativeError(const HostTensor &got, const HostTensor &expected) {
+  double scale = 0.0, worst = 0.0;
+  for (int64_t i = 0; i < expected.numElements(); ++i) {
+    scale = std::max(scale, std::fabs(expected.elementAsDouble(i)));
+    worst = std::max(worst, std::fabs(got.elementAsDouble(i) - expected.elementAsDouble(i)));
+  }
+  return scale > 0 ? worst / scale : worst;
+}
+
+TEST(GrbmClosedForm, ScoreIsMinusGradOfFreeEnergy) {
+  auto jit = compileGrbm();
+  ASSERT_TRUE(jit);
+  Grbm model;
+  HostTensor v = randomTensor({B, Dv}, 3, -1.5, 1.5);
+  std::vector<HostTensor> args = {v, model.w, model.b, model.c, model.logSigma};
+
+  auto f = jit->call("free_energy", args);
+  ASSERT_TRUE(bool(f)) << llvm::toString(f.takeError());
+  EXPECT_LT(relativeError((*f)[0], model.freeEnergy(v)), 1e-12) << "free energy";
+
+  auto s = jit->call("score", args);
+  ASSERT_TRUE(bool(s)) << llvm::toString(s.takeError());
+  EXPECT_LT(relativeError((*s)[0], model.score(v)), 1e-12) << "score";
+}
+
+// Hand derivation of ∇_θ L for the exact-marginal DSM loss.
+//
+// Per sample i (index dropped where clear), with ṽ = v + σ_n ε fixed in θ:
+//   a_k = c_k + Σ_m ṽ_m W_mk,   p_k = sigmoid(a_k),   p'_k = p_k (1 − p_k),
+//   P_j = e^{−2 logσ_j},
+//   s_j = −(ṽ_j − b_j) P_j + Σ_k p_k W_jk,
+//   r_j = s_j + ε_j / σ_n,      L = (1/B) Σ_i ½ Σ_j r_ij².
+// Let g_ij = ∂L/∂s_ij = r_ij / B. The partials of s_j:
+//   ∂s_j/∂b_j     = P_j
+//   ∂s_j/∂logσ_j  = −(ṽ_j − b_j) · (−2 P_j) = 2 (ṽ_j − b_j) P_j
+//   ∂s_j/∂c_k     = W_jk p'_k
+//   ∂s_j/∂W_mk    = δ_jm p_k + W_jk p'_k ṽ_m
+// so, summing over samples:
+//   ∂L/∂b_j    = Σ_i g_ij P_j
+//   ∂L/∂logσ_j = Σ_i g_ij · 2 (ṽ_ij − b_j) P_j
+//   ∂L/∂c_k    = Σ_i p'_ik (gW)_ik,               (gW)_ik = Σ_j g_ij W_jk
+//   ∂L/∂W_mk   = Σ_i [ g_im p_ik + ṽ_im p'_ik (gW)_ik ]
+//              = (gᵀ p)_mk + (ṽᵀ (p' ⊙ gW))_mk.
+struct DsmGradient {
+  HostTensor dW{ElementType::f64, {Dv, Dh}}, db{ElementType::f64, {Dv}},
+      dc{ElementType::f64, {Dh}}, dLogSigma{ElementType::f64, {Dv}};
+  double loss = 0.0;
+};
+
+DsmGradient handDsmGradient(const Grbm &model, const HostTensor &v,
+                            const HostTensor &eps) {
+  DsmGradient out;
+  HostTensor vt(ElementType::f64, {B, Dv});
+  for (int64_t i = 0; i < B * Dv; ++i)
+    vt.dataAs<double>()[i] = v.dataAs<double>()[i] + kNoise * eps.dataAs<double>()[i];
+  HostTensor s = model.score(vt);
+  for (int64_t i = 0; i < B; ++i) {
+    double g[Dv], p[Dh], dp[Dh], gW[Dh];
+    for (int64_t j = 0; j < Dv; ++j) {
+      double r = s.dataAs<double>()[i * Dv + j] + eps.dataAs<double>()[i * Dv + j] / kNoise;
+      out.loss += 0.5 * r * r / B;
+      g[j] = r / B;
+    }
+    for (int64_t k = 0; k < Dh; ++k) {
+      p[k] = sigmoid(model.pre(vt, i, k));
+      dp[k] = p[k] * (1 - p[k]);
+      gW[k] = 0.0;
+      for (int64_t j = 0; j < Dv; ++j)
+        gW[k] += g[j] * model.W(j, k);
+    }
+    for (int64_t j = 0; j < Dv; ++j) {
+      double centred = vt.dataAs<double>()[i * Dv + j] - model.b.dataAs<double>()[j];
+      out.db.dataAs<double>()[j] += g[j] * model.P(j);
+      out.dLogSigma.dataAs<double>()[j] += g[j] * 2 * centred * model.P(j);
+    }
+    for (int64_t k = 0; k < Dh; ++k) {
+      out.dc.dataAs<double>()[k] += dp[k] * gW[k];
+      for (int64_t m = 0; m < Dv; ++m)
+        out.dW.dataAs<double>()[m * Dh + k] +=
+            g[m] * p[k] + vt.dataAs<double>()[i * Dv + m] * dp[k] * gW[k];
+    }
+  }
+  return out;
+}
+
+TEST(GrbmClosedForm, ExactMarginalDsmGradientMatchesHandDerivation) {
+  auto jit = compileGrbm();
+  ASSERT_TRUE(jit);
+  Grbm model;
+  HostTensor v = randomTensor({B, Dv}, 4, 0.0, 1.0);
+  HostTensor eps = randomTensor({B, Dv}, 5, -1.5, 1.5);
+  std::vector<HostTensor> args = {model.w, model.b, model.c, model.logSigma, v, eps};
+  DsmGradient expected = handDsmGradient(model, v, eps);
+
+  auto loss = jit->call("dsm_loss", args);
+  ASSERT_TRUE(bool(loss)) << llvm::toString(loss.takeError());
+  EXPECT_NEAR((*loss)[0].elementAsDouble(0), expected.loss, 1e-12 * expected.loss)
+      << "DSM loss";
+
+  auto grad = jit->call("dsm_grad", args);
+  ASSERT_TRUE(bool(grad)) << llvm::toString(grad.takeError());
+  ASSERT_EQ(grad->size(), 4u);
+  const HostTensor *hand[] = {&expected.dW, &expected.db, &expected.dc,
+                              &expected.dLogSigma};
+  const char *names[] = {"dL/dW", "dL/db", "dL/dc", "dL/dlogsigma"};
+  for (size_t k = 0; k < 4; ++k)
+    EXPECT_LT(strictRelativeError((*grad)[k], *hand[k]), 1e-10) << names[k];
+
+  // The hand derivation itself against central differences of the loss.
+  const double h = 1e-5;
+  for (size_t k = 0; k < 4; ++k) {
+    HostTensor fd(ElementType::f64, hand[k]->shape());
+    for (int64_t i = 0; i < fd.numElements(); ++i) {
+      std::vector<HostTensor> plus = args, minus = args;
+      plus[k].dataAs<double>()[i] += h;
+      minus[k].dataAs<double>()[i] -= h;
+      auto up = jit->call("dsm_loss", plus), down = jit->call("dsm_loss", minus);
+      ASSERT_TRUE(up && down);
+      fd.dataAs<double>()[i] =
+          ((*up)[0].elementAsDouble(0) - (*down)[0].elementAsDouble(0)) / (2 * h);
+    }
+    EXPECT_LT(relativeError(*hand[k], fd), 1e-6) << names[k] << " (hand vs FD)";
+  }
+}
+
+} // namespace
