@@ -382,5 +382,6 @@ def Bism_KeySplitOp : Bism_Op<"key_split", [Pure]> {
 }
 
 include "BismAutodiffOps.td"
+include "BismModelOps.td"
 
 #endif // BISM_OPS_TD

@@ -1,0 +1,67 @@
+//===- BismModelOps.td - model declarations ----------------*- tablegen -*-===//
+//
+// A model file declares its parameters, names its energy and posterior
+// functions and carries the training spec; `--bism-build-train-step` turns
+// that into the `train_step` function. docs/training.md has the reference.
+//
+//===----------------------------------------------------------------------===//
+#ifndef BISM_MODEL_OPS_TD
+#define BISM_MODEL_OPS_TD
+
+include "mlir/IR/SymbolInterfaces.td"
+include "mlir/IR/RegionKindInterface.td"
+
+def Bism_ModelOp : Bism_Op<"model", [Symbol, SymbolTable, NoTerminator,
+    SingleBlock, IsolatedFromAbove, NoRegionArguments]> {
+  let summary = "an energy-based latent variable model and how to train it";
+  let description = [{
+    ```mlir
+    bism.model @grbm energy @energy [@W, @b, @c, @logsigma]
+        posterior "bernoulli" @logits [@A, @d] temperature 0.1
+        spec {objective = "dsm", noise_std = 0.3, inner_steps = 5, unroll_steps = 5} {
+      bism.param @W : tensor<2x4xf32> {group = "theta", init = "normal", std = 0.01}
+      ...
+    }
+    ```
+    `@energy(v [B,D], h [B,H], θ...) -> [B]` takes the θ parameters in the
+    listed order; the posterior function takes `(v, φ...)` and returns the
+    logits (`"bernoulli"`) or `(mu, logstd)` (`"gaussian"`), each [B,H].
+    The spec's fields and defaults are listed in docs/training.md.
+  }];
+  let arguments = (ins SymbolNameAttr:$sym_name,
+                       FlatSymbolRefAttr:$energy, ArrayAttr:$energy_params,
+                       StrAttr:$posterior_kind, FlatSymbolRefAttr:$posterior,
+                       ArrayAttr:$posterior_params,
+                       OptionalAttr<F64Attr>:$temperature,
+                       DictionaryAttr:$spec);
+  let regions = (region SizedRegion<1>:$body);
+  let assemblyFormat = [{
+    $sym_name `energy` $energy $energy_params
+    `posterior` $posterior_kind $posterior $posterior_params
+    (`temperature` $temperature^)? `spec` $spec attr-dict-with-keyword $body
+  }];
+  let hasRegionVerifier = 1;
+}
+
+def Bism_ParamOp : Bism_Op<"param", [Symbol, HasParent<"ModelOp">]> {
+  let summary = "a trainable parameter with its group and initialiser";
+  let description = [{
+    `group` is `"theta"` (energy) or `"phi"` (posterior). `init` is one of
+    `"zeros"`, `"constant"` (`value`), `"normal"` (`mean` = 0, `std`),
+    `"uniform"` (`low`, `high`), `"kaiming_uniform"` (`gain` = 1: bound
+    gain * sqrt(3 / fan_in), fan_in = size of dimension 0).
+
+    ```mlir
+    bism.param @W : tensor<2x4xf32> {group = "theta", init = "normal", std = 0.01}
+    ```
+  }];
+  let arguments = (ins SymbolNameAttr:$sym_name, TypeAttrOf<Bism_Tensor>:$type,
+                       StrAttr:$group, StrAttr:$init,
+                       OptionalAttr<F64Attr>:$value, OptionalAttr<F64Attr>:$mean,
+                       OptionalAttr<F64Attr>:$std, OptionalAttr<F64Attr>:$low,
+                       OptionalAttr<F64Attr>:$high, OptionalAttr<F64Attr>:$gain);
+  let assemblyFormat = "$sym_name `:` $type attr-dict";
+  let hasVerifier = 1;
+}
+
+#endif // BISM_MODEL_OPS_TD

@@ -1,0 +1,108 @@
+//===- Model.h - a model file, read and verified ----------------*- C++ -*-===//
+//
+// A model file is a module holding the energy and posterior functions and one
+// `bism.model` op that declares the parameters, names the functions and
+// carries the training spec (see docs/training.md and
+// examples/grbm/checkerboard.mlir). `readModel` verifies all of it and
+// returns the plain description the step builder works from.
+//
+//===----------------------------------------------------------------------===//
+#ifndef BISM_TRAIN_MODEL_H
+#define BISM_TRAIN_MODEL_H
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/IR/BuiltinTypes.h"
+
+#include <string>
+#include <vector>
+
+namespace bism {
+class ModelOp;
+}
+
+namespace bism::train {
+
+/// θ: energy parameters; φ: posterior parameters.
+enum class ParamGroup { Theta, Phi };
+
+enum class Initializer { Zeros, Constant, Normal, Uniform, KaimingUniform };
+
+struct ParamInfo {
+  std::string name;
+  mlir::RankedTensorType type;
+  ParamGroup group;
+  Initializer init;
+  /// Constant: value; Normal: mean, std; Uniform: low, high;
+  /// KaimingUniform: bound = gain * sqrt(3 / fan_in) with fan_in = dim 0 (a
+  /// = gain, default 1).
+  double a = 0.0, b = 0.0;
+};
+
+enum class PosteriorKind {
+  /// h = mu(v) + exp(logstd(v)) * xi; the posterior function returns
+  /// (mu, logstd), both [B, H].
+  Gaussian,
+  /// Relaxed Bernoulli at temperature tau; the posterior function returns
+  /// the logits l, [B, H]: h = sigmoid((l + g1 - g2) / tau) with g Gumbel,
+  /// log q = sum(h * l - softplus(l)).
+  Bernoulli,
+};
+
+enum class Objective { SSM, DSM };
+enum class Projection { Rademacher, Gaussian };
+enum class Divergence { KL, Fisher };
+enum class OptimizerKind { Adam, SGD };
+
+struct OptimizerSpec {
+  OptimizerKind kind = OptimizerKind::Adam;
+  double learningRate = 1e-3;
+  double beta1 = 0.9, beta2 = 0.95, epsilon = 1e-8;
+};
+
+/// The training spec: every field has a default and can be set from the model
+/// file (`bism.model ... spec {key = value}`) or overridden by name.
+struct TrainSpec {
+  Objective objective = Objective::DSM;
+  /// DSM: the noise standard deviation sigma.
+  double noiseStd = 0.3;
+  /// SSM: the distribution of the projection u.
+  Projection projection = Projection::Rademacher;
+  Divergence divergence = Divergence::KL;
+  /// K: plain φ updates per minibatch; N: differentiable (unrolled) ones.
+  int64_t innerSteps = 5;
+  int64_t unrollSteps = 5;
+  OptimizerSpec thetaOptimizer, phiOptimizer;
+  int64_t iterations = 20000;
+  uint64_t seed = 0;
+  std::string dataset;
+};
+
+/// Everything the step builder needs, verified.
+struct ModelInfo {
+  std::string name;
+  /// θ parameters in the energy's argument order, then φ parameters in the
+  /// posterior's argument order.
+  std::vector<ParamInfo> params;
+  /// E(v [B,D], h [B,H], θ...) -> per-sample energies [B].
+  mlir::func::FuncOp energy;
+  /// Posterior network (v [B,D], φ...) -> logits or (mu, logstd).
+  mlir::func::FuncOp posterior;
+  PosteriorKind posteriorKind = PosteriorKind::Gaussian;
+  double temperature = 0.1;
+  /// The visible and latent types: [B, D] and [B, H] (f32 or f64).
+  mlir::RankedTensorType visibleType, latentType;
+  TrainSpec spec;
+
+  int64_t batchSize() const { return visibleType.getDimSize(0); }
+  size_t numTheta() const;
+  size_t numPhi() const;
+};
+
+/// Verifies `model` (parameters, functions and their signatures, spec) and
+/// returns its description; errors are emitted at the offending op or field.
+llvm::FailureOr<ModelInfo> readModel(ModelOp model);
+
+} // namespace bism::train
+
+#endif // BISM_TRAIN_MODEL_H

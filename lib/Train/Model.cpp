@@ -1,0 +1,366 @@
+//===- Model.cpp - read and verify a model file ---------------------------===//
+#include "bism/Train/Model.h"
+
+#include "bism/Dialect/Bism.h"
+
+#include "mlir/IR/Diagnostics.h"
+#include "llvm/ADT/StringSwitch.h"
+
+#include <optional>
+
+using namespace mlir;
+
+namespace bism::train {
+
+size_t ModelInfo::numTheta() const {
+  return size_t(llvm::count_if(
+      params, [](const ParamInfo &p) { return p.group == ParamGroup::Theta; }));
+}
+
+size_t ModelInfo::numPhi() const { return params.size() - numTheta(); }
+
+namespace {
+
+/// Reads the spec dictionary field by field; every error names the field.
+class SpecReader {
+public:
+  SpecReader(ModelOp model) : model_(model), spec_(model.getSpec()) {}
+
+  InFlightDiagnostic error(StringRef field) {
+    return model_.emitOpError() << "spec field '" << field << "' ";
+  }
+
+  /// A number (integer or float literal) if present.
+  FailureOr<std::optional<double>> number(StringRef field) {
+    used_.push_back(field);
+    Attribute attr = spec_.get(field);
+    if (!attr)
+      return std::optional<double>();
+    if (auto f = dyn_cast<FloatAttr>(attr))
+      return std::optional<double>(f.getValueAsDouble());
+    if (auto i = dyn_cast<IntegerAttr>(attr))
+      return std::optional<double>(double(i.getInt()));
+    error(field) << "must be a number, got " << attr;
+    return failure();
+  }
+
+  LogicalResult positive(StringRef field, double &out) {
+    auto value = number(field);
+    if (failed(value))
+      return failure();
+    if (!*value)
+      return success();
+    if (!(**value > 0))
+      return error(field) << "must be positive, got " << **value;
+    out = **value;
+    return success();
+  }
+
+  LogicalResult count(StringRef field, int64_t &out, int64_t minimum) {
+    used_.push_back(field);
+    Attribute attr = spec_.get(field);
+    if (!attr)
+      return success();
+    auto i = dyn_cast<IntegerAttr>(attr);
+    if (!i || i.getInt() < minimum)
+      return error(field) << "must be an integer >= " << minimum << ", got "
+                          << attr;
+    out = i.getInt();
+    return success();
+  }
+
+  /// A string from `choices` (mapped to its enum value).
+  template <typename Enum>
+  LogicalResult choice(StringRef field, Enum &out,
+                       ArrayRef<std::pair<StringRef, Enum>> choices) {
+    used_.push_back(field);
+    Attribute attr = spec_.get(field);
+    if (!attr)
+      return success();
+    auto text = dyn_cast<StringAttr>(attr);
+    for (auto [name, value] : choices)
+      if (text && text.getValue() == name) {
+        out = value;
+        return success();
+      }
+    InFlightDiagnostic diag = error(field);
+    diag << "must be one of";
+    for (auto [index, entry] : llvm::enumerate(choices))
+      diag << (index ? ", " : " ") << "\"" << entry.first << "\"";
+    return diag << "; got " << attr;
+  }
+
+  LogicalResult string(StringRef field, std::string &out) {
+    used_.push_back(field);
+    Attribute attr = spec_.get(field);
+    if (!attr)
+      return success();
+    auto text = dyn_cast<StringAttr>(attr);
+    if (!text)
+      return error(field) << "must be a string, got " << attr;
+    out = text.getValue().str();
+    return success();
+  }
+
+  LogicalResult betas(StringRef field, OptimizerSpec &theta,
+                      OptimizerSpec &phi) {
+    used_.push_back(field);
+    Attribute attr = spec_.get(field);
+    if (!attr)
+      return success();
+    auto list = dyn_cast<ArrayAttr>(attr);
+    SmallVector<double> values;
+    if (list)
+      for (Attribute entry : list) {
+        if (auto f = dyn_cast<FloatAttr>(entry))
+          values.push_back(f.getValueAsDouble());
+        else if (auto i = dyn_cast<IntegerAttr>(entry))
+          values.push_back(double(i.getInt()));
+      }
+    if (!list || list.size() != 2 || values.size() != 2 ||
+        llvm::any_of(values, [](double b) { return b < 0 || b >= 1; }))
+      return error(field) << "must be two numbers in [0, 1), got " << attr;
+    theta.beta1 = phi.beta1 = values[0];
+    theta.beta2 = phi.beta2 = values[1];
+    return success();
+  }
+
+  /// Fields not read by anyone are typos: reject them, listing the known.
+  LogicalResult rejectUnknown() {
+    for (NamedAttribute entry : spec_)
+      if (!llvm::is_contained(used_, entry.getName().getValue())) {
+        InFlightDiagnostic diag = model_.emitOpError()
+                                  << "unknown spec field '"
+                                  << entry.getName().getValue()
+                                  << "'; known fields:";
+        for (auto [index, field] : llvm::enumerate(used_))
+          diag << (index ? ", " : " ") << field;
+        return diag;
+      }
+    return success();
+  }
+
+private:
+  ModelOp model_;
+  DictionaryAttr spec_;
+  SmallVector<StringRef> used_;
+};
+
+LogicalResult readSpec(ModelOp model, ModelInfo &info) {
+  SpecReader reader(model);
+  TrainSpec &spec = info.spec;
+  std::string method = "bism";
+  if (failed(reader.string("method", method)))
+    return failure();
+  if (method != "bism")
+    return reader.error("method") << "must be \"bism\", got \"" << method
+                                  << "\"";
+  using O = Objective;
+  using D = Divergence;
+  using P = Projection;
+  using K = OptimizerKind;
+  if (failed(reader.choice<O>("objective", spec.objective,
+                              {{"dsm", O::DSM}, {"ssm", O::SSM}})) ||
+      failed(reader.positive("noise_std", spec.noiseStd)) ||
+      failed(reader.choice<P>("projection", spec.projection,
+                              {{"rademacher", P::Rademacher},
+                               {"gaussian", P::Gaussian}})) ||
+      failed(reader.choice<D>("divergence", spec.divergence,
+                              {{"kl", D::KL}, {"fisher", D::Fisher}})) ||
+      failed(reader.count("inner_steps", spec.innerSteps, 0)) ||
+      failed(reader.count("unroll_steps", spec.unrollSteps, 0)) ||
+      failed(reader.choice<K>("optimizer_theta", spec.thetaOptimizer.kind,
+                              {{"adam", K::Adam}, {"sgd", K::SGD}})) ||
+      failed(reader.choice<K>("optimizer_phi", spec.phiOptimizer.kind,
+                              {{"adam", K::Adam}, {"sgd", K::SGD}})) ||
+      failed(reader.positive("lr_theta", spec.thetaOptimizer.learningRate)) ||
+      failed(reader.positive("lr_phi", spec.phiOptimizer.learningRate)) ||
+      failed(reader.betas("betas", spec.thetaOptimizer, spec.phiOptimizer)))
+    return failure();
+  double epsilon = spec.thetaOptimizer.epsilon;
+  if (failed(reader.positive("epsilon", epsilon)))
+    return failure();
+  spec.thetaOptimizer.epsilon = spec.phiOptimizer.epsilon = epsilon;
+  int64_t seed = 0, batchSize = info.batchSize();
+  if (failed(reader.count("iterations", spec.iterations, 1)) ||
+      failed(reader.count("seed", seed, 0)) ||
+      failed(reader.count("batch_size", batchSize, 1)) ||
+      failed(reader.string("dataset", spec.dataset)))
+    return failure();
+  spec.seed = uint64_t(seed);
+  if (batchSize != info.batchSize())
+    return reader.error("batch_size")
+           << "(" << batchSize << ") does not match the batch dimension of "
+           << "the energy's visible argument (" << info.batchSize() << ")";
+  if (spec.divergence == D::Fisher &&
+      info.posteriorKind == PosteriorKind::Bernoulli)
+    return reader.error("divergence")
+           << "is \"fisher\", which needs continuous latents (a \"gaussian\" "
+           << "posterior); this model's posterior is \"bernoulli\"";
+  return reader.rejectUnknown();
+}
+
+std::optional<double> asDouble(std::optional<APFloat> value) {
+  if (!value)
+    return std::nullopt;
+  return value->convertToDouble();
+}
+
+ParamInfo describeParam(ParamOp param, ParamGroup group) {
+  ParamInfo info;
+  info.name = param.getSymName().str();
+  info.type = cast<RankedTensorType>(param.getType());
+  info.group = group;
+  info.init = llvm::StringSwitch<Initializer>(param.getInit())
+                  .Case("zeros", Initializer::Zeros)
+                  .Case("constant", Initializer::Constant)
+                  .Case("normal", Initializer::Normal)
+                  .Case("uniform", Initializer::Uniform)
+                  .Default(Initializer::KaimingUniform);
+  switch (info.init) {
+  case Initializer::Zeros:
+    break;
+  case Initializer::Constant:
+    info.a = *asDouble(param.getValue());
+    break;
+  case Initializer::Normal:
+    info.a = asDouble(param.getMean()).value_or(0.0);
+    info.b = *asDouble(param.getStd());
+    break;
+  case Initializer::Uniform:
+    info.a = *asDouble(param.getLow());
+    info.b = *asDouble(param.getHigh());
+    break;
+  case Initializer::KaimingUniform:
+    info.a = asDouble(param.getGain()).value_or(1.0);
+    break;
+  }
+  return info;
+}
+
+/// Checks `func`'s arguments from `firstParam` on against the listed params
+/// and appends their descriptions.
+LogicalResult readParamArguments(ModelOp model, func::FuncOp func,
+                                 StringRef role, ArrayAttr names,
+                                 unsigned firstParam, ParamGroup group,
+                                 ModelInfo &info) {
+  if (func.getNumArguments() != firstParam + names.size())
+    return model.emitOpError()
+           << "the " << role << " @" << func.getSymName() << " takes "
+           << func.getNumArguments() << " arguments; expected " << firstParam
+           << " data arguments and the " << names.size()
+           << " listed parameters";
+  for (auto [index, entry] : llvm::enumerate(names)) {
+    auto ref = cast<FlatSymbolRefAttr>(entry);
+    auto param = cast<ParamOp>(
+        mlir::SymbolTable::lookupSymbolIn(model, ref.getAttr()));
+    Type argument = func.getArgumentTypes()[firstParam + index];
+    if (argument != param.getType())
+      return model.emitOpError()
+             << "parameter " << ref << " has type " << param.getType()
+             << " but argument " << firstParam + index << " of the " << role
+             << " @" << func.getSymName() << " has type " << argument;
+    info.params.push_back(describeParam(param, group));
+  }
+  return success();
+}
+
+} // namespace
+
+FailureOr<ModelInfo> readModel(ModelOp model) {
+  ModelInfo info;
+  info.name = model.getSymName().str();
+  Operation *scope = model->getParentOp();
+  auto lookup = [&](FlatSymbolRefAttr name,
+                    StringRef role) -> FailureOr<func::FuncOp> {
+    auto func = mlir::SymbolTable::lookupNearestSymbolFrom<func::FuncOp>(
+        scope, name.getAttr());
+    if (!func || func.isExternal()) {
+      model.emitOpError() << "the " << role << " " << name
+                          << " is not a func.func with a body in the module";
+      return failure();
+    }
+    return func;
+  };
+  auto energy = lookup(model.getEnergyAttr(), "energy");
+  auto posterior = lookup(model.getPosteriorAttr(), "posterior");
+  if (failed(energy) || failed(posterior))
+    return failure();
+  info.energy = *energy;
+  info.posterior = *posterior;
+  info.posteriorKind = model.getPosteriorKind() == "bernoulli"
+                           ? PosteriorKind::Bernoulli
+                           : PosteriorKind::Gaussian;
+  if (auto temperature = model.getTemperature())
+    info.temperature = temperature->convertToDouble();
+
+  // Energy: (v [B,D], h [B,H], θ...) -> [B].
+  FunctionType energyType = info.energy.getFunctionType();
+  auto visible = energyType.getNumInputs() > 0
+                     ? dyn_cast<RankedTensorType>(energyType.getInput(0))
+                     : RankedTensorType();
+  auto latent = energyType.getNumInputs() > 1
+                    ? dyn_cast<RankedTensorType>(energyType.getInput(1))
+                    : RankedTensorType();
+  if (!visible || !latent || visible.getRank() != 2 || latent.getRank() != 2 ||
+      visible.getDimSize(0) != latent.getDimSize(0) ||
+      visible.getElementType() != latent.getElementType() ||
+      !isa<FloatType>(visible.getElementType()))
+    return model.emitOpError()
+           << "the energy @" << info.energy.getSymName()
+           << " must start with v: tensor<BxDxT> and h: tensor<BxHxT> (same "
+           << "batch B, float T), got " << energyType;
+  info.visibleType = visible;
+  info.latentType = latent;
+  auto perSample = RankedTensorType::get({visible.getDimSize(0)},
+                                         visible.getElementType());
+  if (energyType.getNumResults() != 1 || energyType.getResult(0) != perSample)
+    return model.emitOpError() << "the energy @" << info.energy.getSymName()
+                               << " must return the per-sample energies "
+                               << perSample << ", got "
+                               << energyType.getResults();
+  if (failed(readParamArguments(model, info.energy, "energy",
+                                model.getEnergyParams(), 2, ParamGroup::Theta,
+                                info)))
+    return failure();
+
+  // Posterior: (v, φ...) -> logits or (mu, logstd), each [B,H].
+  FunctionType posteriorType = info.posterior.getFunctionType();
+  if (posteriorType.getNumInputs() < 1 || posteriorType.getInput(0) != visible)
+    return model.emitOpError() << "the posterior @"
+                               << info.posterior.getSymName()
+                               << " must take v: " << visible << " first";
+  unsigned expectedResults =
+      info.posteriorKind == PosteriorKind::Bernoulli ? 1 : 2;
+  if (posteriorType.getNumResults() != expectedResults ||
+      llvm::any_of(posteriorType.getResults(),
+                   [&](Type type) { return type != latent; }))
+    return model.emitOpError()
+           << "the " << model.getPosteriorKind() << " posterior @"
+           << info.posterior.getSymName() << " must return "
+           << (expectedResults == 1 ? "the logits" : "(mu, logstd)") << " as "
+           << expectedResults << " x " << latent << ", got "
+           << posteriorType.getResults();
+  if (failed(readParamArguments(model, info.posterior, "posterior",
+                                model.getPosteriorParams(), 1, ParamGroup::Phi,
+                                info)))
+    return failure();
+
+  // Every declared parameter is used by exactly one of the two functions.
+  for (auto param : model.getBody().getOps<ParamOp>()) {
+    size_t uses = llvm::count_if(info.params, [&](const ParamInfo &p) {
+      return p.name == param.getSymName();
+    });
+    if (uses != 1)
+      return param.emitOpError()
+             << (uses == 0 ? "is declared but neither the energy nor the "
+                             "posterior lists it"
+                           : "is listed more than once");
+  }
+
+  if (failed(readSpec(model, info)))
+    return failure();
+  return info;
+}
+
+} // namespace bism::train
