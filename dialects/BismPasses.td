@@ -57,4 +57,40 @@ def BismMarkEntryPoints : Pass<"bism-mark-entry-points", "::mlir::ModuleOp"> {
   }];
 }
 
+def BismBuildTrainStep : Pass<"bism-build-train-step", "::mlir::ModuleOp"> {
+  let summary = "Build the BiSM training step of every bism.model";
+  let description = [{
+    For each `bism.model` (verified by `bism::train::readModel`) emits, in
+    the bism dialect with AD ops (`bism.grad`, `bism.hvp`,
+    `bism.stop_gradient`), Algorithm 1 of BiSM (docs/training.md has the
+    exact formulas):
+
+    - `@draw_noise(key) -> (noise...)`: every random draw of one step, from
+      `bism.key_split` (static indices) and `bism.random_*` only.
+    - `@train_step_with_noise(state..., v, noise...)`: K plain optimiser
+      steps of φ on the lower-level loss G (KL or Fisher), then the θ
+      gradient of J_Bi(θ, φᴺ(θ)) through N differentiable (unrolled)
+      optimiser steps of φ, then the optimiser step of θ. The state is θ
+      params, φ params, Adam first/second moments of θ, of φ, `t_theta`,
+      `t_phi`; the results are the new state in that order followed by the
+      metrics J, G before and after the K steps and ‖∇θ J‖.
+    - `@train_step(state..., v, key)`: `@draw_noise` then
+      `@train_step_with_noise`.
+
+    Private helpers are named `@<model>__<what>` (`__sample_posterior`,
+    `__log_q`, `__energy_sum`, `__neg_log_joint`, `__score`, `__upper`,
+    `__lower`, `__phi_step`, `__j_bi`; signatures in
+    include/bism/Train/BuildTrainStep.h). With one model in the module the public functions have the
+    names above; with several they are `@<model>__train_step` etc. K and N
+    are unrolled in straight-line IR; `--bism-autodiff` then turns the AD
+    ops into plain derivative code. The model ops are erased afterwards
+    unless `keep-model` is set (the lowering does not accept them).
+  }];
+  let options = [
+    Option<"keepModel", "keep-model", "bool", /*default=*/"false",
+           "keep the bism.model ops after building the step">
+  ];
+  let dependentDialects = ["::mlir::func::FuncDialect"];
+}
+
 #endif // BISM_PASSES_TD

@@ -155,12 +155,27 @@ LogicalResult readSpec(ModelOp model, ModelInfo &info) {
   if (method != "bism")
     return reader.error("method") << "must be \"bism\", got \"" << method
                                   << "\"";
+  using S = NoiseSchedule;
+  if (failed(reader.choice<S>("noise_schedule", spec.noiseSchedule,
+                              {{"geometric", S::Geometric},
+                               {"linear", S::Linear}})) ||
+      failed(reader.positive("sigma_min", spec.sigmaMin)) ||
+      failed(reader.positive("sigma_max", spec.sigmaMax)) ||
+      failed(reader.positive("sigma0", spec.sigma0)))
+    return failure();
+  if (spec.sigmaMin > spec.sigmaMax)
+    return reader.error("sigma_min") << "(" << spec.sigmaMin
+                                     << ") exceeds sigma_max ("
+                                     << spec.sigmaMax << ")";
   using O = Objective;
   using D = Divergence;
   using P = Projection;
   using K = OptimizerKind;
   if (failed(reader.choice<O>("objective", spec.objective,
-                              {{"dsm", O::DSM}, {"ssm", O::SSM}})) ||
+                              {{"sm", O::SM},
+                               {"ssm", O::SSM},
+                               {"dsm", O::DSM},
+                               {"mdsm", O::MDSM}})) ||
       failed(reader.positive("noise_std", spec.noiseStd)) ||
       failed(reader.choice<P>("projection", spec.projection,
                               {{"rademacher", P::Rademacher},
@@ -192,6 +207,14 @@ LogicalResult readSpec(ModelOp model, ModelInfo &info) {
     return reader.error("batch_size")
            << "(" << batchSize << ") does not match the batch dimension of "
            << "the energy's visible argument (" << info.batchSize() << ")";
+  // The exact trace costs one Hessian-vector product per visible dimension.
+  constexpr int64_t kMaxExactTraceDims = 64;
+  int64_t visibleDims = info.visibleType.getDimSize(1);
+  if (spec.objective == O::SM && visibleDims > kMaxExactTraceDims)
+    return reader.error("objective")
+           << "is \"sm\", whose exact Hessian trace takes one Hessian-vector "
+           << "product per visible dimension; this model has " << visibleDims
+           << " (limit " << kMaxExactTraceDims << "): use \"ssm\" or \"dsm\"";
   if (spec.divergence == D::Fisher &&
       info.posteriorKind == PosteriorKind::Bernoulli)
     return reader.error("divergence")

@@ -14,6 +14,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "FiniteDifference.h"
+#include "GrbmReference.h"
 
 #include "llvm/Support/Error.h"
 
@@ -26,7 +27,9 @@
 #include <vector>
 
 using namespace bism;
+using bism::testing::Grbm;
 using bism::testing::randomTensor;
+using bism::testing::sigmoid;
 using bism::testing::relativeError;
 using runtime::ElementType;
 using runtime::HostTensor;
@@ -123,52 +126,6 @@ func.func @dsm_grad(%w: !w, %b: !b, %c: !c, %ls: !b, %v: !v, %eps: !v)
 }
 )mlir";
 
-double sigmoid(double x) { return 1.0 / (1.0 + std::exp(-x)); }
-double softplus(double x) { return std::max(x, 0.0) + std::log1p(std::exp(-std::fabs(x))); }
-
-struct Grbm {
-  HostTensor w = randomTensor({Dv, Dh}, 7);
-  HostTensor b = randomTensor({Dv}, 8);
-  HostTensor c = randomTensor({Dh}, 9);
-  HostTensor logSigma = randomTensor({Dv}, 10, -0.5, 0.5);
-
-  double W(int64_t j, int64_t k) const { return w.dataAs<double>()[j * Dh + k]; }
-  double P(int64_t j) const { return std::exp(-2 * logSigma.dataAs<double>()[j]); }
-  /// a_ik = c_k + (vW)_ik.
-  double pre(const HostTensor &v, int64_t i, int64_t k) const {
-    double a = c.dataAs<double>()[k];
-    for (int64_t j = 0; j < Dv; ++j)
-      a += v.dataAs<double>()[i * Dv + j] * W(j, k);
-    return a;
-  }
-  /// s_ij = −(v_ij − b_j) P_j + Σ_k sigmoid(a_ik) W_jk.
-  HostTensor score(const HostTensor &v) const {
-    HostTensor s(ElementType::f64, {B, Dv});
-    for (int64_t i = 0; i < B; ++i)
-      for (int64_t j = 0; j < Dv; ++j) {
-        double value = -(v.dataAs<double>()[i * Dv + j] - b.dataAs<double>()[j]) * P(j);
-        for (int64_t k = 0; k < Dh; ++k)
-          value += sigmoid(pre(v, i, k)) * W(j, k);
-        s.dataAs<double>()[i * Dv + j] = value;
-      }
-    return s;
-  }
-  HostTensor freeEnergy(const HostTensor &v) const {
-    HostTensor f(ElementType::f64, {B});
-    for (int64_t i = 0; i < B; ++i) {
-      double value = 0.0;
-      for (int64_t j = 0; j < Dv; ++j) {
-        double d = v.dataAs<double>()[i * Dv + j] - b.dataAs<double>()[j];
-        value += 0.5 * d * d * P(j);
-      }
-      for (int64_t k = 0; k < Dh; ++k)
-        value -= softplus(pre(v, i, k));
-      f.dataAs<double>()[i] = value;
-    }
-    return f;
-  }
-};
-
 std::unique_ptr<JitModule> compileGrbm() {
   auto jit = JitModule::compileSource(kGrbm);
   if (!jit) {
@@ -191,7 +148,7 @@ double strictRelativeError(const HostTensor &got, const HostTensor &expected) {
 TEST(GrbmClosedForm, ScoreIsMinusGradOfFreeEnergy) {
   auto jit = compileGrbm();
   ASSERT_TRUE(jit);
-  Grbm model;
+  Grbm model = Grbm::random(Dv, Dh);
   HostTensor v = randomTensor({B, Dv}, 3, -1.5, 1.5);
   std::vector<HostTensor> args = {v, model.w, model.b, model.c, model.logSigma};
 
@@ -267,7 +224,7 @@ DsmGradient handDsmGradient(const Grbm &model, const HostTensor &v,
 TEST(GrbmClosedForm, ExactMarginalDsmGradientMatchesHandDerivation) {
   auto jit = compileGrbm();
   ASSERT_TRUE(jit);
-  Grbm model;
+  Grbm model = Grbm::random(Dv, Dh);
   HostTensor v = randomTensor({B, Dv}, 4, 0.0, 1.0);
   HostTensor eps = randomTensor({B, Dv}, 5, -1.5, 1.5);
   std::vector<HostTensor> args = {model.w, model.b, model.c, model.logSigma, v, eps};

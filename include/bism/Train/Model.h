@@ -49,7 +49,8 @@ enum class PosteriorKind {
   Bernoulli,
 };
 
-enum class Objective { SSM, DSM };
+enum class Objective { SM, SSM, DSM, MDSM };
+enum class NoiseSchedule { Geometric, Linear };
 enum class Projection { Rademacher, Gaussian };
 enum class Divergence { KL, Fisher };
 enum class OptimizerKind { Adam, SGD };
@@ -66,6 +67,11 @@ struct TrainSpec {
   Objective objective = Objective::DSM;
   /// DSM: the noise standard deviation sigma.
   double noiseStd = 0.3;
+  /// MDSM: per-sample sigma at batch position i from a geometric (logspace)
+  /// or linear range [sigmaMin, sigmaMax] over the batch, and the fixed
+  /// sigma0 (as in the MDSM paper's released code).
+  NoiseSchedule noiseSchedule = NoiseSchedule::Geometric;
+  double sigmaMin = 0.05, sigmaMax = 0.5, sigma0 = 0.1;
   /// SSM: the distribution of the projection u.
   Projection projection = Projection::Rademacher;
   Divergence divergence = Divergence::KL;

@@ -1,0 +1,92 @@
+//===- BuildTrainStep.h - the BiSM training step as bism IR -----*- C++ -*-===//
+//
+// `buildTrainStep` turns a verified model description (bism::train::ModelInfo,
+// from readModel) into functions of the bism dialect that still contain AD
+// ops (bism.grad, bism.hvp, bism.stop_gradient); `--bism-autodiff` (run first
+// by the CPU pipeline) makes them plain code. docs/training.md has the exact
+// formulas. The functions, with M the model's name, T its element type, B the
+// batch size, D the visible and H the latent width:
+//
+//   public:
+//   @draw_noise(key: tensor<2xi32>) -> (noise...)
+//   @train_step_with_noise(state..., v: [B,D], noise...) -> (state'..., metrics...)
+//   @train_step(state..., v: [B,D], key) -> (state'..., metrics...)
+//
+//   state   = θ params, φ params, m(θ)..., s(θ)..., m(φ)..., s(φ)...,
+//             t_theta: tensor<T>, t_phi: tensor<T>   (m, s: Adam moments)
+//   metrics = J, G before the K steps, G after the K steps, ‖∇θ J‖  (tensor<T>)
+//   noise   = the objective's noise (DSM ε or SSM u, [B,D]), then the
+//             posterior noise of the K plain steps, of the N unrolled steps
+//             and of the upper level, each ξ [B,H] (Gaussian) or g1, g2
+//             [B,H] (Bernoulli, Gumbel).
+//
+//   private (x = ṽ = v + σε for DSM, v for SSM; pn = one posterior noise):
+//   @M__sample_posterior(x, φ..., pn...) -> h [B,H]
+//   @M__log_q(x, h, φ...) -> [B]
+//   @M__energy_sum(x, h, θ...) -> T                 Σ_b E(x_b, h_b; θ)
+//   @M__neg_log_joint(x, h, θ..., φ...) -> T        Σ_b [E + log q(h|x;φ)]
+//   @M__score(x, h, θ..., φ...) -> [B,D]            −∇_x neg_log_joint
+//   @M__upper(θ..., φ..., x, objnoise, pn...) -> T   J(θ, φ)
+//   @M__lower(θ..., φ..., x, pn...) -> T             G(θ, φ)
+//   @M__phi_step(θ..., φ..., m(φ)..., s(φ)..., t_phi, x, pn...)
+//       -> (φ'..., m'..., s'..., t_phi')            one optimiser step on G
+//   @M__j_bi(θ..., φ⁰..., m(φ)..., s(φ)..., t_phi, x, objnoise,
+//            pn_1..., ..., pn_N..., pn_up...) -> T  J(θ, φᴺ(θ))
+//
+// With several models in one module the public names get the prefix
+// "M__" as well (BuildTrainStepOptions::publicPrefix).
+//
+//===----------------------------------------------------------------------===//
+#ifndef BISM_TRAIN_BUILDTRAINSTEP_H
+#define BISM_TRAIN_BUILDTRAINSTEP_H
+
+#include "bism/Train/Model.h"
+
+#include <string>
+#include <vector>
+
+namespace bism::train {
+
+struct BuildTrainStepOptions {
+  /// Prepended to `train_step`, `train_step_with_noise` and `draw_noise`.
+  std::string publicPrefix;
+};
+
+/// The names of the generated functions.
+struct TrainStepNames {
+  std::string trainStep, trainStepWithNoise, drawNoise;
+  /// Private helpers, "<model>__<what>".
+  std::string samplePosterior, logQ, energySum, negLogJoint, score, upper,
+      lower, phiStep, jBi;
+};
+TrainStepNames trainStepNames(const ModelInfo &info,
+                              const BuildTrainStepOptions &options = {});
+
+/// A named tensor in the step's signature.
+struct NamedType {
+  std::string name;
+  mlir::RankedTensorType type;
+};
+
+/// The calling convention of the generated step (for the runtime).
+struct TrainStepSignature {
+  /// θ, φ, m_θ, s_θ, m_φ, s_φ, t_theta, t_phi (names "theta.W", "m_theta.W",
+  /// "t_theta", ...).
+  std::vector<NamedType> state;
+  NamedType batch;
+  /// In the order @draw_noise returns them ("eps" or "u", "inner0.xi" or
+  /// "inner0.g1"/"inner0.g2", "unroll0.xi", ..., "upper.xi").
+  std::vector<NamedType> noise;
+  /// "J", "lower_before", "lower_after", "grad_norm_theta".
+  std::vector<NamedType> metrics;
+};
+TrainStepSignature trainStepSignature(const ModelInfo &info);
+
+/// Emits the functions above into `module` (at its end). Fails, with an error
+/// at the model's location, if a name is taken or the spec is unsupported.
+llvm::LogicalResult buildTrainStep(mlir::ModuleOp module, const ModelInfo &info,
+                                   const BuildTrainStepOptions &options = {});
+
+} // namespace bism::train
+
+#endif // BISM_TRAIN_BUILDTRAINSTEP_H

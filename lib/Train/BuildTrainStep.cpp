@@ -1,0 +1,767 @@
+//===- BuildTrainStep.cpp - the BiSM training step as bism IR -------------===//
+//
+// Algorithm 1 of BiSM (DESIGN §2, docs/training.md "The training step"):
+// K plain optimiser steps of φ on the lower-level loss G, then the θ gradient
+// of J(θ, φᴺ(θ)) through N differentiable optimiser steps, then the optimiser
+// step of θ. Every function is emitted in the bism dialect with AD ops; the
+// K and N loops are unrolled here, in straight-line IR.
+//
+//===----------------------------------------------------------------------===//
+#include "bism/Train/BuildTrainStep.h"
+
+#include "bism/Dialect/Bism.h"
+#include "bism/Dialect/DerivativeBuilder.h"
+#include "bism/Lowering/Passes.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/SymbolTable.h"
+
+#include <cmath>
+
+using namespace mlir;
+
+namespace bism::train {
+
+TrainStepNames trainStepNames(const ModelInfo &info,
+                              const BuildTrainStepOptions &options) {
+  TrainStepNames names;
+  names.trainStep = options.publicPrefix + "train_step";
+  names.trainStepWithNoise = options.publicPrefix + "train_step_with_noise";
+  names.drawNoise = options.publicPrefix + "draw_noise";
+  std::string p = info.name + "__";
+  names.samplePosterior = p + "sample_posterior";
+  names.logQ = p + "log_q";
+  names.energySum = p + "energy_sum";
+  names.negLogJoint = p + "neg_log_joint";
+  names.score = p + "score";
+  names.upper = p + "upper";
+  names.lower = p + "lower";
+  names.phiStep = p + "phi_step";
+  names.jBi = p + "j_bi";
+  return names;
+}
+
+static int64_t posteriorNoiseCount(const ModelInfo &info) {
+  return info.posteriorKind == PosteriorKind::Bernoulli ? 2 : 1;
+}
+
+TrainStepSignature trainStepSignature(const ModelInfo &info) {
+  TrainStepSignature sig;
+  auto scalar = RankedTensorType::get({}, info.visibleType.getElementType());
+  auto addGroup = [&](StringRef prefix, ParamGroup group) {
+    for (const ParamInfo &param : info.params)
+      if (param.group == group)
+        sig.state.push_back({(prefix + "." + param.name).str(), param.type});
+  };
+  addGroup("theta", ParamGroup::Theta);
+  addGroup("phi", ParamGroup::Phi);
+  addGroup("m_theta", ParamGroup::Theta);
+  addGroup("s_theta", ParamGroup::Theta);
+  addGroup("m_phi", ParamGroup::Phi);
+  addGroup("s_phi", ParamGroup::Phi);
+  sig.state.push_back({"t_theta", scalar});
+  sig.state.push_back({"t_phi", scalar});
+  sig.batch = {"v", info.visibleType};
+
+  const TrainSpec &spec = info.spec;
+  sig.noise.push_back({spec.objective == Objective::DSM ? "eps" : "u",
+                       info.visibleType});
+  auto addPosterior = [&](const std::string &stage) {
+    if (info.posteriorKind == PosteriorKind::Bernoulli) {
+      sig.noise.push_back({stage + ".g1", info.latentType});
+      sig.noise.push_back({stage + ".g2", info.latentType});
+    } else {
+      sig.noise.push_back({stage + ".xi", info.latentType});
+    }
+  };
+  for (int64_t k = 0; k < spec.innerSteps; ++k)
+    addPosterior("inner" + std::to_string(k));
+  for (int64_t n = 0; n < spec.unrollSteps; ++n)
+    addPosterior("unroll" + std::to_string(n));
+  addPosterior("upper");
+
+  for (const char *name : {"J", "lower_before", "lower_after", "grad_norm_theta"})
+    sig.metrics.push_back({name, scalar});
+  return sig;
+}
+
+namespace {
+
+/// Parameters, moments and step count of one optimiser.
+struct OptState {
+  SmallVector<Value> params, first, second;
+  Value t;
+};
+
+class StepBuilder {
+public:
+  StepBuilder(ModuleOp module, const ModelInfo &info,
+              const BuildTrainStepOptions &options)
+      : module_(module), info_(info), spec_(info.spec),
+        names_(trainStepNames(info, options)), builder_(module.getContext()),
+        loc_(const_cast<func::FuncOp &>(info.energy).getLoc()) {
+    element_ = info.visibleType.getElementType();
+    scalar_ = RankedTensorType::get({}, element_);
+    visible_ = info.visibleType;
+    latent_ = info.latentType;
+    perSample_ = RankedTensorType::get({info.batchSize()}, element_);
+    key_ = RankedTensorType::get({2}, builder_.getI32Type());
+    for (const ParamInfo &param : info.params)
+      (param.group == ParamGroup::Theta ? theta_ : phi_).push_back(param.type);
+    noisePerPosterior_ = posteriorNoiseCount(info);
+  }
+
+  LogicalResult build();
+
+private:
+  ModuleOp module_;
+  const ModelInfo &info_;
+  const TrainSpec &spec_;
+  TrainStepNames names_;
+  OpBuilder builder_;
+  Location loc_;
+  Type element_;
+  RankedTensorType scalar_, visible_, latent_, perSample_, key_;
+  SmallVector<Type> theta_, phi_;
+  int64_t noisePerPosterior_ = 1;
+
+  DerivativeBuilder db() { return DerivativeBuilder(builder_, loc_); }
+
+  /// A new function at the end of the module; the builder is left at the
+  /// start of its body.
+  func::FuncOp startFunction(StringRef name, TypeRange arguments,
+                             TypeRange results, bool isPrivate) {
+    builder_.setInsertionPointToEnd(module_.getBody());
+    auto func = func::FuncOp::create(builder_, loc_, name,
+                                     builder_.getFunctionType(arguments, results));
+    if (isPrivate)
+      func.setPrivate();
+    Block *entry = func.addEntryBlock();
+    builder_.setInsertionPointToStart(entry);
+    return func;
+  }
+
+  void ret(ValueRange values) { func::ReturnOp::create(builder_, loc_, values); }
+
+  SmallVector<Value> call(StringRef callee, TypeRange results,
+                          ValueRange operands) {
+    auto op = func::CallOp::create(builder_, loc_, callee, results, operands);
+    return SmallVector<Value>(op.getResults());
+  }
+  SmallVector<Value> call(func::FuncOp callee, ValueRange operands) {
+    return call(callee.getSymName(), callee.getFunctionType().getResults(),
+                operands);
+  }
+
+  Value splat(RankedTensorType type, double value) {
+    return db().splat(type, value);
+  }
+  Value sumAxis(Value x, int64_t axis) {
+    return db().reduceSum(x, {axis}, /*keepDims=*/false);
+  }
+  Value sumAll(Value x) {
+    auto type = cast<RankedTensorType>(x.getType());
+    if (type.getRank() == 0)
+      return x;
+    SmallVector<int64_t> axes;
+    for (int64_t i = 0; i < type.getRank(); ++i)
+      axes.push_back(i);
+    return db().reduceSum(x, axes, /*keepDims=*/false);
+  }
+  Value meanBatch(Value perSample) {
+    return ReduceMeanOp::create(builder_, loc_, scalar_, perSample,
+                                ArrayRef<int64_t>{0}, false)
+        .getResult();
+  }
+  /// x * c for a scalar constant c.
+  Value scaled(Value x, double c) { return db().scale(x, c); }
+
+  static SmallVector<Value> slice(ValueRange values, size_t start, size_t count) {
+    return SmallVector<Value>(values.begin() + start,
+                              values.begin() + start + count);
+  }
+  static SmallVector<Type> concat(std::initializer_list<ArrayRef<Type>> lists) {
+    SmallVector<Type> out;
+    for (ArrayRef<Type> list : lists)
+      out.append(list.begin(), list.end());
+    return out;
+  }
+  SmallVector<Type> posteriorNoiseTypes(int64_t count) {
+    return SmallVector<Type>(count * noisePerPosterior_, latent_);
+  }
+
+  // --- the pieces, in dependence order ---------------------------------
+  func::FuncOp buildSamplePosterior();
+  func::FuncOp buildLogQ();
+  func::FuncOp buildEnergySum();
+  func::FuncOp buildNegLogJoint(func::FuncOp energySum, func::FuncOp logQ);
+  func::FuncOp buildScore(func::FuncOp negLogJoint);
+  func::FuncOp buildLower(func::FuncOp sample, func::FuncOp logQ,
+                          func::FuncOp energySum, func::FuncOp negLogJoint);
+  func::FuncOp buildUpper(func::FuncOp sample, func::FuncOp negLogJoint,
+                          func::FuncOp score);
+  func::FuncOp buildPhiStep(func::FuncOp lower);
+  func::FuncOp buildJBi(func::FuncOp phiStep, func::FuncOp upper);
+  func::FuncOp buildDrawNoise();
+  func::FuncOp buildTrainStepWithNoise(func::FuncOp lower, func::FuncOp phiStep,
+                                       func::FuncOp jBi);
+  func::FuncOp buildTrainStep(func::FuncOp drawNoise, func::FuncOp withNoise);
+
+  /// One optimiser step (Adam or SGD, identical in the plain and the
+  /// differentiable case) of `state` along `gradients`.
+  OptState optimizerStep(const OptimizerSpec &opt, const OptState &state,
+                         ValueRange gradients);
+};
+
+//===----------------------------------------------------------------------===//
+// Posterior
+//===----------------------------------------------------------------------===//
+
+/// @M__sample_posterior(x, φ..., noise...) -> h.
+///   Gaussian:  h = μ + exp(logσ) ⊙ ξ
+///   Bernoulli: h = sigmoid((ℓ + g1 − g2) / τ)
+func::FuncOp StepBuilder::buildSamplePosterior() {
+  SmallVector<Type> args = concat({visible_, phi_, posteriorNoiseTypes(1)});
+  func::FuncOp func =
+      startFunction(names_.samplePosterior, args, {latent_}, /*private=*/true);
+  ValueRange a = func.getArguments();
+  SmallVector<Value> postArgs = slice(a, 0, 1 + phi_.size());
+  SmallVector<Value> out = call(info_.posterior, postArgs);
+  ValueRange noise = a.drop_front(1 + phi_.size());
+  Value h;
+  if (info_.posteriorKind == PosteriorKind::Gaussian) {
+    h = db().add(out[0], db().mul(db().create<ExpOp>(out[1]), noise[0]));
+  } else {
+    Value logistic = db().sub(noise[0], noise[1]);
+    Value pre = db().add(out[0], logistic);
+    h = db().create<SigmoidOp>(scaled(pre, 1.0 / info_.temperature));
+  }
+  ret(h);
+  return func;
+}
+
+/// @M__log_q(x, h, φ...) -> [B].
+///   Gaussian:  Σ_j [−½((h−μ)/σ)² − logσ − ½ log 2π]
+///   Bernoulli: Σ_j [h·ℓ − softplus(ℓ)]
+func::FuncOp StepBuilder::buildLogQ() {
+  SmallVector<Type> args = concat({visible_, latent_, phi_});
+  func::FuncOp func = startFunction(names_.logQ, args, {perSample_}, true);
+  ValueRange a = func.getArguments();
+  SmallVector<Value> postArgs{a[0]};
+  postArgs.append(a.begin() + 2, a.end());
+  SmallVector<Value> out = call(info_.posterior, postArgs);
+  Value h = a[1];
+  Value terms;
+  if (info_.posteriorKind == PosteriorKind::Gaussian) {
+    Value mu = out[0], logStd = out[1];
+    Value z = db().mul(db().sub(h, mu), db().create<ExpOp>(db().neg(logStd)));
+    Value quad = scaled(db().create<SquareOp>(z), -0.5);
+    terms = db().sub(quad, logStd);
+    terms = db().sub(terms, splat(latent_, 0.91893853320467274178 /* ½ log 2π */));
+  } else {
+    Value logits = out[0];
+    terms = db().sub(db().mul(h, logits), db().create<SoftplusOp>(logits));
+  }
+  ret(sumAxis(terms, 1));
+  return func;
+}
+
+//===----------------------------------------------------------------------===//
+// Energy, joint, score
+//===----------------------------------------------------------------------===//
+
+/// @M__energy_sum(x, h, θ...) -> Σ_b E(x_b, h_b; θ).
+func::FuncOp StepBuilder::buildEnergySum() {
+  SmallVector<Type> args = concat({visible_, latent_, theta_});
+  func::FuncOp func = startFunction(names_.energySum, args, {scalar_}, true);
+  SmallVector<Value> energy = call(info_.energy, func.getArguments());
+  ret(sumAxis(energy[0], 0));
+  return func;
+}
+
+/// @M__neg_log_joint(x, h, θ..., φ...) -> Σ_b [E(x,h;θ) + log q(h|x;φ)].
+func::FuncOp StepBuilder::buildNegLogJoint(func::FuncOp energySum,
+                                           func::FuncOp logQ) {
+  SmallVector<Type> args = concat({visible_, latent_, theta_, phi_});
+  func::FuncOp func = startFunction(names_.negLogJoint, args, {scalar_}, true);
+  ValueRange a = func.getArguments();
+  Value e = call(energySum, slice(a, 0, 2 + theta_.size()))[0];
+  SmallVector<Value> qArgs{a[0], a[1]};
+  qArgs.append(a.begin() + 2 + theta_.size(), a.end());
+  Value lq = sumAxis(call(logQ, qArgs)[0], 0);
+  ret(db().add(e, lq));
+  return func;
+}
+
+/// @M__score(x, h, θ..., φ...) -> s = −∇_x neg_log_joint (h held fixed).
+func::FuncOp StepBuilder::buildScore(func::FuncOp negLogJoint) {
+  SmallVector<Type> args = concat({visible_, latent_, theta_, phi_});
+  func::FuncOp func = startFunction(names_.score, args, {visible_}, true);
+  Value grad = GradOp::create(builder_, loc_, TypeRange{visible_},
+                              negLogJoint.getSymName(), func.getArguments(),
+                              ArrayRef<int64_t>{0})
+                   .getResult(0);
+  ret(db().neg(grad));
+  return func;
+}
+
+//===----------------------------------------------------------------------===//
+// Objectives
+//===----------------------------------------------------------------------===//
+
+/// @M__lower(θ..., φ..., x, noise...) -> G(θ, φ), h = sample(x, φ, noise):
+///   KL:     mean_b [log q(h|x;φ) + E(x,h;θ)]
+///   Fisher: ½ mean_b ‖∇_h (log q(h|x;φ) + E(x,h;θ))‖²
+func::FuncOp StepBuilder::buildLower(func::FuncOp sample, func::FuncOp logQ,
+                                     func::FuncOp energySum,
+                                     func::FuncOp negLogJoint) {
+  (void)energySum;
+  SmallVector<Type> args =
+      concat({theta_, phi_, visible_, posteriorNoiseTypes(1)});
+  func::FuncOp func = startFunction(names_.lower, args, {scalar_}, true);
+  ValueRange a = func.getArguments();
+  SmallVector<Value> theta = slice(a, 0, theta_.size());
+  SmallVector<Value> phi = slice(a, theta_.size(), phi_.size());
+  Value x = a[theta_.size() + phi_.size()];
+  ValueRange noise = a.drop_front(theta_.size() + phi_.size() + 1);
+
+  SmallVector<Value> sampleArgs{x};
+  sampleArgs.append(phi);
+  sampleArgs.append(noise.begin(), noise.end());
+  Value h = call(sample, sampleArgs)[0];
+
+  Value g;
+  if (spec_.divergence == Divergence::KL) {
+    SmallVector<Value> qArgs{x, h};
+    qArgs.append(phi);
+    Value lq = call(logQ, qArgs)[0];
+    SmallVector<Value> eArgs{x, h};
+    eArgs.append(theta);
+    Value e = call(info_.energy, eArgs)[0];
+    g = meanBatch(db().add(lq, e));
+  } else {
+    SmallVector<Value> jointArgs{x, h};
+    jointArgs.append(theta);
+    jointArgs.append(phi);
+    Value gradH = GradOp::create(builder_, loc_, TypeRange{latent_},
+                                 negLogJoint.getSymName(), jointArgs,
+                                 ArrayRef<int64_t>{1})
+                      .getResult(0);
+    Value perSample = sumAxis(db().create<SquareOp>(gradH), 1);
+    g = scaled(meanBatch(perSample), 0.5);
+  }
+  ret(g);
+  return func;
+}
+
+/// @M__upper(θ..., φ..., x, objnoise, noise...) -> J(θ, φ), with
+/// h = sample(stop_gradient(x), φ, noise) and s = score(x, h, θ, φ):
+///   DSM (x = ṽ, objnoise = ε): mean_b ½‖s + ε/σ‖²
+///   SSM (x = v, objnoise = u): mean_b [½‖s‖² + uᵀ∇_x(uᵀs)],
+///                              ∇_x(uᵀs) = −H u, H = ∇²_x neg_log_joint
+func::FuncOp StepBuilder::buildUpper(func::FuncOp sample,
+                                     func::FuncOp negLogJoint,
+                                     func::FuncOp score) {
+  SmallVector<Type> args =
+      concat({theta_, phi_, visible_, visible_, posteriorNoiseTypes(1)});
+  func::FuncOp func = startFunction(names_.upper, args, {scalar_}, true);
+  ValueRange a = func.getArguments();
+  SmallVector<Value> theta = slice(a, 0, theta_.size());
+  SmallVector<Value> phi = slice(a, theta_.size(), phi_.size());
+  Value x = a[theta_.size() + phi_.size()];
+  Value objNoise = a[theta_.size() + phi_.size() + 1];
+  ValueRange noise = a.drop_front(theta_.size() + phi_.size() + 2);
+
+  Value stopped = StopGradientOp::create(builder_, loc_, x).getResult();
+  SmallVector<Value> sampleArgs{stopped};
+  sampleArgs.append(phi);
+  sampleArgs.append(noise.begin(), noise.end());
+  Value h = call(sample, sampleArgs)[0];
+
+  SmallVector<Value> jointArgs{x, h};
+  jointArgs.append(theta);
+  jointArgs.append(phi);
+  Value s = call(score, jointArgs)[0];
+
+  Value perSample;
+  if (spec_.objective == Objective::DSM) {
+    Value target = scaled(objNoise, 1.0 / spec_.noiseStd);
+    Value r = db().add(s, target);
+    perSample = scaled(sumAxis(db().create<SquareOp>(r), 1), 0.5);
+  } else {
+    assert(spec_.objective == Objective::SSM && "rejected in build()");
+    SmallVector<Value> hvpArgs(jointArgs);
+    hvpArgs.push_back(objNoise);
+    Value hu = HvpOp::create(builder_, loc_, TypeRange{visible_},
+                             negLogJoint.getSymName(), hvpArgs,
+                             ArrayRef<int64_t>{0})
+                   .getResult(0);
+    Value half = scaled(sumAxis(db().create<SquareOp>(s), 1), 0.5);
+    Value uHu = sumAxis(db().mul(objNoise, hu), 1);
+    perSample = db().sub(half, uHu);
+  }
+  ret(meanBatch(perSample));
+  return func;
+}
+
+//===----------------------------------------------------------------------===//
+// Optimisers
+//===----------------------------------------------------------------------===//
+
+/// Adam: t ← t+1; m ← β1 m + (1−β1) g; s ← β2 s + (1−β2) g²;
+///       p ← p − lr · (m/(1−β1^t)) / (√(s/(1−β2^t)) + ε).
+/// SGD:  t ← t+1; p ← p − lr g; moments unchanged.
+OptState StepBuilder::optimizerStep(const OptimizerSpec &opt,
+                                    const OptState &state, ValueRange gradients) {
+  OptState next;
+  next.t = db().add(state.t, splat(scalar_, 1.0));
+  if (opt.kind == OptimizerKind::SGD) {
+    for (auto [p, g] : llvm::zip_equal(state.params, gradients))
+      next.params.push_back(db().sub(p, scaled(g, opt.learningRate)));
+    next.first = state.first;
+    next.second = state.second;
+    return next;
+  }
+  Value bc1 = db().sub(splat(scalar_, 1.0),
+                       db().create<PowOp>(splat(scalar_, opt.beta1), next.t));
+  Value bc2 = db().sub(splat(scalar_, 1.0),
+                       db().create<PowOp>(splat(scalar_, opt.beta2), next.t));
+  for (size_t i = 0; i < state.params.size(); ++i) {
+    Value p = state.params[i], g = gradients[i];
+    auto type = cast<RankedTensorType>(p.getType());
+    Value m = db().add(scaled(state.first[i], opt.beta1),
+                       scaled(g, 1.0 - opt.beta1));
+    Value s = db().add(scaled(state.second[i], opt.beta2),
+                       scaled(db().create<SquareOp>(g), 1.0 - opt.beta2));
+    Value mHat = db().div(m, db().broadcastTo(bc1, type));
+    Value sHat = db().div(s, db().broadcastTo(bc2, type));
+    Value denom = db().add(db().create<SqrtOp>(sHat), splat(type, opt.epsilon));
+    Value update = scaled(db().div(mHat, denom), opt.learningRate);
+    next.params.push_back(db().sub(p, update));
+    next.first.push_back(m);
+    next.second.push_back(s);
+  }
+  return next;
+}
+
+/// @M__phi_step(θ..., φ..., m..., s..., t, x, noise...) -> (φ'..., m'..., s'..., t'):
+/// g = ∇_φ G(θ, φ; x, noise), then one φ-optimiser step.
+func::FuncOp StepBuilder::buildPhiStep(func::FuncOp lower) {
+  SmallVector<Type> args = concat({theta_, phi_, phi_, phi_, scalar_, visible_,
+                                   posteriorNoiseTypes(1)});
+  SmallVector<Type> results = concat({phi_, phi_, phi_, scalar_});
+  func::FuncOp func = startFunction(names_.phiStep, args, results, true);
+  ValueRange a = func.getArguments();
+  size_t nt = theta_.size(), np = phi_.size();
+  OptState state;
+  state.params = slice(a, nt, np);
+  state.first = slice(a, nt + np, np);
+  state.second = slice(a, nt + 2 * np, np);
+  state.t = a[nt + 3 * np];
+  Value x = a[nt + 3 * np + 1];
+  ValueRange noise = a.drop_front(nt + 3 * np + 2);
+
+  SmallVector<Value> lowerArgs = slice(a, 0, nt + np);
+  lowerArgs.push_back(x);
+  lowerArgs.append(noise.begin(), noise.end());
+  SmallVector<int64_t> wrt;
+  for (size_t i = 0; i < np; ++i)
+    wrt.push_back(nt + i);
+  auto grad = GradOp::create(builder_, loc_, TypeRange(phi_),
+                             lower.getSymName(), lowerArgs, wrt);
+  OptState next = optimizerStep(spec_.phiOptimizer, state, grad.getResults());
+  SmallVector<Value> out(next.params);
+  out.append(next.first);
+  out.append(next.second);
+  out.push_back(next.t);
+  ret(out);
+  return func;
+}
+
+/// @M__j_bi(θ..., φ⁰..., m..., s..., t, x, objnoise, noise_1..N..., noise_up...)
+/// -> J(θ, φᴺ) with φⁿ = phi_step(θ, φⁿ⁻¹, ...) (optimiser state carried).
+func::FuncOp StepBuilder::buildJBi(func::FuncOp phiStep, func::FuncOp upper) {
+  int64_t n = spec_.unrollSteps;
+  SmallVector<Type> args =
+      concat({theta_, phi_, phi_, phi_, scalar_, visible_, visible_,
+              posteriorNoiseTypes(n + 1)});
+  func::FuncOp func = startFunction(names_.jBi, args, {scalar_}, true);
+  ValueRange a = func.getArguments();
+  size_t nt = theta_.size(), np = phi_.size();
+  SmallVector<Value> theta = slice(a, 0, nt);
+  SmallVector<Value> carried = slice(a, nt, 3 * np + 1); // φ, m, s, t
+  Value x = a[nt + 3 * np + 1];
+  Value objNoise = a[nt + 3 * np + 2];
+  ValueRange noise = a.drop_front(nt + 3 * np + 3);
+  for (int64_t step = 0; step < n; ++step) {
+    SmallVector<Value> stepArgs(theta);
+    stepArgs.append(carried);
+    stepArgs.push_back(x);
+    ValueRange stepNoise =
+        noise.slice(step * noisePerPosterior_, noisePerPosterior_);
+    stepArgs.append(stepNoise.begin(), stepNoise.end());
+    carried = call(phiStep, stepArgs);
+  }
+  SmallVector<Value> upperArgs(theta);
+  upperArgs.append(carried.begin(), carried.begin() + np);
+  upperArgs.push_back(x);
+  upperArgs.push_back(objNoise);
+  ValueRange upNoise = noise.slice(n * noisePerPosterior_, noisePerPosterior_);
+  upperArgs.append(upNoise.begin(), upNoise.end());
+  ret(call(upper, upperArgs));
+  return func;
+}
+
+//===----------------------------------------------------------------------===//
+// Noise and the public step
+//===----------------------------------------------------------------------===//
+
+/// @draw_noise(key): noise tensor i (in signature order) is drawn from
+/// key_split(key, i): ε ~ N(0,1), u Rademacher or N(0,1), ξ ~ N(0,1),
+/// g1, g2 standard Gumbel.
+func::FuncOp StepBuilder::buildDrawNoise() {
+  TrainStepSignature sig = trainStepSignature(info_);
+  SmallVector<Type> results;
+  for (const NamedType &noise : sig.noise)
+    results.push_back(noise.type);
+  func::FuncOp func = startFunction(names_.drawNoise, {key_}, results, false);
+  Value key = func.getArgument(0);
+  SmallVector<Value> out;
+  for (size_t i = 0; i < sig.noise.size(); ++i) {
+    Value k = KeySplitOp::create(builder_, loc_, key_, key, uint64_t(i));
+    auto type = sig.noise[i].type;
+    Value draw;
+    if (i == 0 && spec_.objective == Objective::SSM &&
+        spec_.projection == Projection::Rademacher)
+      draw = RandomRademacherOp::create(builder_, loc_, type, k);
+    else if (i > 0 && info_.posteriorKind == PosteriorKind::Bernoulli)
+      draw = RandomGumbelOp::create(builder_, loc_, type, k);
+    else
+      draw = RandomNormalOp::create(builder_, loc_, type, k);
+    out.push_back(draw);
+  }
+  ret(out);
+  return func;
+}
+
+/// @train_step_with_noise(state..., v, noise...) -> (state'..., metrics...).
+func::FuncOp StepBuilder::buildTrainStepWithNoise(func::FuncOp lower,
+                                                  func::FuncOp phiStep,
+                                                  func::FuncOp jBi) {
+  TrainStepSignature sig = trainStepSignature(info_);
+  SmallVector<Type> args, results;
+  for (const NamedType &s : sig.state)
+    args.push_back(s.type);
+  args.push_back(visible_);
+  for (const NamedType &noise : sig.noise)
+    args.push_back(noise.type);
+  for (const NamedType &s : sig.state)
+    results.push_back(s.type);
+  for (const NamedType &m : sig.metrics)
+    results.push_back(m.type);
+  func::FuncOp func =
+      startFunction(names_.trainStepWithNoise, args, results, false);
+  ValueRange a = func.getArguments();
+  size_t nt = theta_.size(), np = phi_.size();
+  SmallVector<Value> theta = slice(a, 0, nt);
+  OptState thetaState{theta, slice(a, nt + np, nt), slice(a, 2 * nt + np, nt),
+                      a[3 * nt + 3 * np]};
+  OptState phiState{slice(a, nt, np), slice(a, 3 * nt + np, np),
+                    slice(a, 3 * nt + 2 * np, np), a[3 * nt + 3 * np + 1]};
+  size_t vIndex = 3 * nt + 3 * np + 2;
+  Value v = a[vIndex];
+  Value objNoise = a[vIndex + 1];
+  ValueRange postNoise = a.drop_front(vIndex + 2);
+  int64_t per = noisePerPosterior_, k = spec_.innerSteps, n = spec_.unrollSteps;
+  auto stageNoise = [&](int64_t stage) {
+    return postNoise.slice(stage * per, per);
+  };
+  ValueRange upperNoise = stageNoise(k + n);
+
+  // x = ṽ = v + σε (DSM) or v (SSM): the input of both levels.
+  Value x = v;
+  if (spec_.objective == Objective::DSM)
+    x = db().add(v, scaled(objNoise, spec_.noiseStd));
+
+  auto lowerLoss = [&](ValueRange phi) {
+    SmallVector<Value> lowerArgs(theta);
+    lowerArgs.append(phi.begin(), phi.end());
+    lowerArgs.push_back(x);
+    lowerArgs.append(upperNoise.begin(), upperNoise.end());
+    return call(lower, lowerArgs)[0];
+  };
+  auto packPhi = [&](const OptState &s) {
+    SmallVector<Value> out(s.params);
+    out.append(s.first);
+    out.append(s.second);
+    out.push_back(s.t);
+    return out;
+  };
+  auto unpackPhi = [&](ValueRange values) {
+    return OptState{slice(values, 0, np), slice(values, np, np),
+                    slice(values, 2 * np, np), values[3 * np]};
+  };
+
+  // Metric: G before the K steps (evaluated with the upper level's noise).
+  Value lowerBefore = lowerLoss(phiState.params);
+
+  // 1. K plain optimiser steps of φ (θ frozen), fresh noise each.
+  for (int64_t step = 0; step < k; ++step) {
+    SmallVector<Value> stepArgs(theta);
+    stepArgs.append(packPhi(phiState));
+    stepArgs.push_back(x);
+    ValueRange noise = stageNoise(step);
+    stepArgs.append(noise.begin(), noise.end());
+    phiState = unpackPhi(call(phiStep, stepArgs));
+  }
+  Value lowerAfter = lowerLoss(phiState.params);
+
+  // 2.–3. J(θ, φᴺ(θ)) through N unrolled steps from φ⁰ = φ (with its
+  // optimiser state), and its θ gradient.
+  SmallVector<Value> jArgs(theta);
+  jArgs.append(packPhi(phiState));
+  jArgs.push_back(x);
+  jArgs.push_back(objNoise);
+  ValueRange jNoise = postNoise.slice(k * per, (n + 1) * per);
+  jArgs.append(jNoise.begin(), jNoise.end());
+  Value j = call(jBi, jArgs)[0];
+  SmallVector<int64_t> wrt;
+  for (size_t i = 0; i < nt; ++i)
+    wrt.push_back(i);
+  auto grad =
+      GradOp::create(builder_, loc_, TypeRange(theta_), jBi.getSymName(), jArgs, wrt);
+
+  Value normSq;
+  for (Value g : grad.getResults()) {
+    Value term = sumAll(db().create<SquareOp>(g));
+    normSq = normSq ? db().add(normSq, term) : term;
+  }
+  Value gradNorm = normSq ? db().create<SqrtOp>(normSq) : splat(scalar_, 0.0);
+
+  OptState nextTheta =
+      optimizerStep(spec_.thetaOptimizer, thetaState, grad.getResults());
+
+  SmallVector<Value> out(nextTheta.params);
+  out.append(phiState.params);
+  out.append(nextTheta.first);
+  out.append(nextTheta.second);
+  out.append(phiState.first);
+  out.append(phiState.second);
+  out.push_back(nextTheta.t);
+  out.push_back(phiState.t);
+  out.append({j, lowerBefore, lowerAfter, gradNorm});
+  ret(out);
+  return func;
+}
+
+/// @train_step(state..., v, key) = train_step_with_noise(state..., v,
+/// draw_noise(key)...).
+func::FuncOp StepBuilder::buildTrainStep(func::FuncOp drawNoise,
+                                         func::FuncOp withNoise) {
+  FunctionType inner = withNoise.getFunctionType();
+  size_t numNoise = drawNoise.getNumResults();
+  SmallVector<Type> args(inner.getInputs().drop_back(numNoise));
+  args.push_back(key_);
+  func::FuncOp func =
+      startFunction(names_.trainStep, args, inner.getResults(), false);
+  ValueRange a = func.getArguments();
+  SmallVector<Value> noise = call(drawNoise, {a.back()});
+  SmallVector<Value> callArgs(a.drop_back());
+  callArgs.append(noise);
+  ret(call(withNoise, callArgs));
+  return func;
+}
+
+LogicalResult StepBuilder::build() {
+  if (spec_.objective == Objective::SM || spec_.objective == Objective::MDSM)
+    return emitError(loc_) << "model '" << info_.name << "': objective \""
+                           << (spec_.objective == Objective::SM ? "sm" : "mdsm")
+                           << "\" is not built by this version; use \"dsm\" "
+                           << "or \"ssm\"";
+  if (spec_.divergence == Divergence::Fisher &&
+      info_.posteriorKind == PosteriorKind::Bernoulli)
+    return emitError(loc_) << "model '" << info_.name
+                           << "': the Fisher divergence needs a continuous "
+                           << "(gaussian) posterior";
+  if (spec_.innerSteps < 0 || spec_.unrollSteps < 0)
+    return emitError(loc_) << "model '" << info_.name
+                           << "': inner_steps and unroll_steps must be >= 0";
+  SymbolTable symbols(module_);
+  for (const std::string &name :
+       {names_.trainStep, names_.trainStepWithNoise, names_.drawNoise,
+        names_.samplePosterior, names_.logQ, names_.energySum,
+        names_.negLogJoint, names_.score, names_.upper, names_.lower,
+        names_.phiStep, names_.jBi})
+    if (symbols.lookup(name))
+      return emitError(loc_) << "cannot build the training step of model '"
+                             << info_.name << "': @" << name
+                             << " is already defined";
+
+  func::FuncOp sample = buildSamplePosterior();
+  func::FuncOp logQ = buildLogQ();
+  func::FuncOp energySum = buildEnergySum();
+  func::FuncOp negLogJoint = buildNegLogJoint(energySum, logQ);
+  func::FuncOp score = buildScore(negLogJoint);
+  func::FuncOp lower = buildLower(sample, logQ, energySum, negLogJoint);
+  func::FuncOp upper = buildUpper(sample, negLogJoint, score);
+  func::FuncOp phiStep = buildPhiStep(lower);
+  func::FuncOp jBi = buildJBi(phiStep, upper);
+  func::FuncOp drawNoise = buildDrawNoise();
+  func::FuncOp withNoise = buildTrainStepWithNoise(lower, phiStep, jBi);
+  buildTrainStep(drawNoise, withNoise);
+  return success();
+}
+
+} // namespace
+
+LogicalResult buildTrainStep(ModuleOp module, const ModelInfo &info,
+                             const BuildTrainStepOptions &options) {
+  return StepBuilder(module, info, options).build();
+}
+
+} // namespace bism::train
+
+//===----------------------------------------------------------------------===//
+// The pass
+//===----------------------------------------------------------------------===//
+
+namespace bism {
+#define GEN_PASS_DEF_BISMBUILDTRAINSTEP
+#include "bism/Lowering/Passes.h.inc"
+} // namespace bism
+
+namespace {
+struct BuildTrainStepPass
+    : bism::impl::BismBuildTrainStepBase<BuildTrainStepPass> {
+  using BismBuildTrainStepBase::BismBuildTrainStepBase;
+
+  void runOnOperation() override {
+    ModuleOp module = getOperation();
+    SmallVector<bism::ModelOp> models(module.getOps<bism::ModelOp>());
+    if (models.empty()) {
+      module.emitError("--bism-build-train-step: the module holds no "
+                       "bism.model");
+      return signalPassFailure();
+    }
+    // Read every model first: a failure leaves the module untouched.
+    std::vector<bism::train::ModelInfo> infos;
+    for (bism::ModelOp model : models) {
+      FailureOr<bism::train::ModelInfo> info = bism::train::readModel(model);
+      if (failed(info))
+        return signalPassFailure();
+      infos.push_back(std::move(*info));
+    }
+    for (bism::train::ModelInfo &info : infos) {
+      bism::train::BuildTrainStepOptions options;
+      if (infos.size() > 1)
+        options.publicPrefix = info.name + "__";
+      if (failed(bism::train::buildTrainStep(module, info, options)))
+        return signalPassFailure();
+    }
+    if (!keepModel)
+      for (bism::ModelOp model : models)
+        model.erase();
+  }
+};
+} // namespace

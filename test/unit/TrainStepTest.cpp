@@ -1,0 +1,951 @@
+//===- TrainStepTest.cpp - the built BiSM step against direct formulas ----===//
+//
+// Model files (f64, batch B = 8, D = 2 visible, H = 4 latent) are turned into
+// @train_step_with_noise by --bism-build-train-step (docs/training.md,
+// include/bism/Train/BuildTrainStep.h), compiled with JitModule and run with
+// all of their noise supplied, then checked against plain C++:
+//   (a) the θ gradient of J_Bi(θ, φᴺ(θ)) (N = 2 unrolled Adam steps of φ,
+//       read off an SGD step with lr 1: g = θ − θ') equals central
+//       differences of the J metric in θ (K = 0, so the only θ path is the
+//       unrolled one), and with K = 2 central differences of @M__j_bi at the
+//       φ the K plain steps returned; ‖g‖ equals the grad_norm metric;
+//   (b) Theorem 1: with q the exact GRBM posterior (A = W, d = c), J equals
+//       the exact-marginal DSM loss ½‖−∇F(ṽ) + ε/σ‖² (and SSM loss), for
+//       relaxed h;
+//   (c) each objective and divergence against its formula with the same
+//       noise: DSM and SSM J, KL (Bernoulli and Gaussian posteriors) and
+//       Fisher lower-level losses, the plain K step of φ;
+//   (d) one Adam step of θ (betas 0.9, 0.95, bias correction) and of φ;
+//   and train_step(key) = train_step_with_noise(draw_noise(key)).
+//
+// The GRBM closed forms (F, −∇F) come from GrbmReference.h.
+//
+//===----------------------------------------------------------------------===//
+#include "FiniteDifference.h"
+#include "GrbmReference.h"
+
+#include "bism/Execution/JitModule.h"
+#include "bism/Lowering/Passes.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/IR/Diagnostics.h"
+#include "mlir/IR/MLIRContext.h"
+#include "mlir/Parser/Parser.h"
+#include "mlir/Pass/PassManager.h"
+#include "llvm/Support/Error.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <memory>
+#include <string>
+#include <vector>
+
+using namespace bism;
+using bism::testing::Grbm;
+using bism::testing::randomTensor;
+using bism::testing::relativeError;
+using bism::testing::sigmoid;
+using bism::testing::softplus;
+using runtime::ElementType;
+using runtime::HostTensor;
+
+namespace {
+
+constexpr int64_t B = 8, D = 2, H = 4;
+constexpr double kHalfLog2Pi = 0.91893853320467274178;
+
+//===----------------------------------------------------------------------===//
+// Model files
+//===----------------------------------------------------------------------===//
+
+const char *kTypes = R"mlir(
+!v = tensor<8x2xf64>
+!h = tensor<8x4xf64>
+!w = tensor<2x4xf64>
+!d = tensor<2xf64>
+!k = tensor<4xf64>
+!n = tensor<8xf64>
+)mlir";
+
+/// GRBM, E = ½Σ(v−b)² e^{−2 logσ} − cᵀh − (vW)·h; relaxed Bernoulli q with
+/// logits vA + d. θ = (W, b, c, logσ), φ = (A, d).
+std::string grbmModel(const std::string &spec, double temperature = 0.1) {
+  return std::string(kTypes) + R"mlir(
+func.func private @energy(%v: !v, %h: !h, %w: !w, %b: !d, %c: !k, %ls: !d) -> !n {
+  %half = bism.constant dense<0.5> : !n
+  %m2 = bism.constant dense<-2.0> : !d
+  %bb = bism.broadcast %b : !d to !v
+  %cen = bism.sub %v, %bb : !v
+  %sq = bism.square %cen : !v
+  %sls = bism.mul %ls, %m2 : !d
+  %p = bism.exp %sls : !d
+  %pb = bism.broadcast %p : !d to !v
+  %wq = bism.mul %sq, %pb : !v
+  %qs = bism.reduce_sum %wq axes [1] : !v -> !n
+  %q = bism.mul %qs, %half : !n
+  %vw = bism.matmul %v, %w : !v, !w -> !h
+  %cb = bism.broadcast %c : !k to !h
+  %field = bism.add %vw, %cb : !h
+  %coupling = bism.mul %field, %h : !h
+  %inter = bism.reduce_sum %coupling axes [1] : !h -> !n
+  %e = bism.sub %q, %inter : !n
+  return %e : !n
+}
+
+func.func private @logits(%v: !v, %a: !w, %d: !k) -> !h {
+  %va = bism.matmul %v, %a : !v, !w -> !h
+  %db = bism.broadcast %d : !k to !h
+  %l = bism.add %va, %db : !h
+  return %l : !h
+}
+
+bism.model @grbm energy @energy [@W, @b, @c, @logsigma]
+    posterior "bernoulli" @logits [@A, @d] temperature )mlir" +
+         std::to_string(temperature) + R"mlir(
+    spec {)mlir" + spec + R"mlir(} {
+  bism.param @W : tensor<2x4xf64> {group = "theta", init = "normal", std = 0.01}
+  bism.param @b : tensor<2xf64> {group = "theta", init = "zeros"}
+  bism.param @c : tensor<4xf64> {group = "theta", init = "zeros"}
+  bism.param @logsigma : tensor<2xf64> {group = "theta", init = "zeros"}
+  bism.param @A : tensor<2x4xf64> {group = "phi", init = "normal", std = 0.01}
+  bism.param @d : tensor<4xf64> {group = "phi", init = "zeros"}
+}
+)mlir";
+}
+
+/// Gaussian latents: E = ½‖v − b‖² + ½‖h‖² − h·(vW + c); Gaussian q with
+/// μ = vA + d and logstd = s (per latent). θ = (W, b, c), φ = (A, d, s).
+std::string gaussianModel(const std::string &spec) {
+  return std::string(kTypes) + R"mlir(
+func.func private @energy(%v: !v, %h: !h, %w: !w, %b: !d, %c: !k) -> !n {
+  %half = bism.constant dense<0.5> : !n
+  %bb = bism.broadcast %b : !d to !v
+  %cen = bism.sub %v, %bb : !v
+  %sq = bism.square %cen : !v
+  %qs = bism.reduce_sum %sq axes [1] : !v -> !n
+  %hsq = bism.square %h : !h
+  %hs = bism.reduce_sum %hsq axes [1] : !h -> !n
+  %both = bism.add %qs, %hs : !n
+  %quad = bism.mul %both, %half : !n
+  %vw = bism.matmul %v, %w : !v, !w -> !h
+  %cb = bism.broadcast %c : !k to !h
+  %field = bism.add %vw, %cb : !h
+  %coupling = bism.mul %field, %h : !h
+  %inter = bism.reduce_sum %coupling axes [1] : !h -> !n
+  %e = bism.sub %quad, %inter : !n
+  return %e : !n
+}
+
+func.func private @posterior(%v: !v, %a: !w, %d: !k, %s: !k) -> (!h, !h) {
+  %va = bism.matmul %v, %a : !v, !w -> !h
+  %db = bism.broadcast %d : !k to !h
+  %mu = bism.add %va, %db : !h
+  %ls = bism.broadcast %s : !k to !h
+  return %mu, %ls : !h, !h
+}
+
+bism.model @gauss energy @energy [@W, @b, @c]
+    posterior "gaussian" @posterior [@A, @d, @s]
+    spec {)mlir" + spec + R"mlir(} {
+  bism.param @W : tensor<2x4xf64> {group = "theta", init = "normal", std = 0.01}
+  bism.param @b : tensor<2xf64> {group = "theta", init = "zeros"}
+  bism.param @c : tensor<4xf64> {group = "theta", init = "zeros"}
+  bism.param @A : tensor<2x4xf64> {group = "phi", init = "normal", std = 0.01}
+  bism.param @d : tensor<4xf64> {group = "phi", init = "zeros"}
+  bism.param @s : tensor<4xf64> {group = "phi", init = "zeros"}
+}
+)mlir";
+}
+
+/// Parses `text`, runs --bism-build-train-step, makes the private helpers
+/// in `makePublic` callable and compiles.
+std::unique_ptr<JitModule> buildStep(const std::string &text,
+                                     const std::vector<std::string> &makePublic = {}) {
+  mlir::DialectRegistry registry;
+  registerExecutionDialects(registry);
+  mlir::MLIRContext context(registry);
+  std::string diagnostics;
+  mlir::ScopedDiagnosticHandler handler(&context, [&](mlir::Diagnostic &diag) {
+    diagnostics += diag.str() + "\n";
+    return mlir::success();
+  });
+  auto module = mlir::parseSourceString<mlir::ModuleOp>(text, &context);
+  if (!module) {
+    ADD_FAILURE() << "cannot parse the model:\n" << diagnostics << text;
+    return nullptr;
+  }
+  mlir::PassManager pm(&context);
+  pm.addPass(createBismBuildTrainStep());
+  if (mlir::failed(pm.run(*module))) {
+    ADD_FAILURE() << "--bism-build-train-step failed:\n" << diagnostics;
+    return nullptr;
+  }
+  for (const std::string &name : makePublic) {
+    auto func = module->lookupSymbol<mlir::func::FuncOp>(name);
+    if (!func) {
+      ADD_FAILURE() << "the step has no @" << name;
+      return nullptr;
+    }
+    func.setPublic();
+  }
+  auto jit = JitModule::compile(*module);
+  if (!jit) {
+    ADD_FAILURE() << llvm::toString(jit.takeError());
+    return nullptr;
+  }
+  return std::move(*jit);
+}
+
+//===----------------------------------------------------------------------===//
+// Inputs and outputs of @train_step_with_noise
+//===----------------------------------------------------------------------===//
+
+HostTensor scalar(double value) {
+  HostTensor t(ElementType::f64, {});
+  t.dataAs<double>()[0] = value;
+  return t;
+}
+
+double at(const HostTensor &t, int64_t i) { return t.dataAs<double>()[i]; }
+
+/// The step's state (BuildTrainStep.h order), batch and noise.
+struct StepInputs {
+  std::vector<HostTensor> theta, phi, mTheta, sTheta, mPhi, sPhi;
+  HostTensor tTheta = scalar(0), tPhi = scalar(0), v;
+  /// objective noise (ε or u), then per posterior stage (inner 0..K-1,
+  /// unroll 0..N-1, upper) g1, g2 (Bernoulli) or ξ (Gaussian).
+  std::vector<HostTensor> noise;
+
+  std::vector<HostTensor> state() const {
+    std::vector<HostTensor> all;
+    for (const auto *group : {&theta, &phi, &mTheta, &sTheta, &mPhi, &sPhi})
+      all.insert(all.end(), group->begin(), group->end());
+    all.push_back(tTheta);
+    all.push_back(tPhi);
+    return all;
+  }
+  std::vector<HostTensor> all() const {
+    std::vector<HostTensor> inputs = state();
+    inputs.push_back(v);
+    inputs.insert(inputs.end(), noise.begin(), noise.end());
+    return inputs;
+  }
+  /// The posterior noise of stage `stage` (0-based over inner, unroll, upper).
+  const HostTensor &stageNoise(size_t stage, size_t which, size_t perStage) const {
+    return noise[1 + stage * perStage + which];
+  }
+};
+
+struct StepOutputs {
+  std::vector<HostTensor> theta, phi, mTheta, sTheta, mPhi, sPhi;
+  HostTensor tTheta, tPhi;
+  double j = 0, lowerBefore = 0, lowerAfter = 0, gradNorm = 0;
+};
+
+StepOutputs unpack(const std::vector<HostTensor> &r, size_t nt, size_t np) {
+  StepOutputs out;
+  size_t i = 0;
+  auto take = [&](std::vector<HostTensor> &into, size_t count) {
+    for (size_t k = 0; k < count; ++k)
+      into.push_back(r[i++]);
+  };
+  take(out.theta, nt);
+  take(out.phi, np);
+  take(out.mTheta, nt);
+  take(out.sTheta, nt);
+  take(out.mPhi, np);
+  take(out.sPhi, np);
+  out.tTheta = r[i++];
+  out.tPhi = r[i++];
+  out.j = r[i++].elementAsDouble(0);
+  out.lowerBefore = r[i++].elementAsDouble(0);
+  out.lowerAfter = r[i++].elementAsDouble(0);
+  out.gradNorm = r[i++].elementAsDouble(0);
+  EXPECT_EQ(i, r.size()) << "unexpected number of results";
+  return out;
+}
+
+std::vector<HostTensor> zerosLike(const std::vector<HostTensor> &tensors) {
+  std::vector<HostTensor> out;
+  for (const HostTensor &t : tensors)
+    out.emplace_back(ElementType::f64, t.shape());
+  return out;
+}
+
+/// Random moments (m in [−0.1, 0.1], s in [0.01, 0.1]) shaped like `params`.
+void randomMoments(const std::vector<HostTensor> &params, unsigned seed,
+                   std::vector<HostTensor> &m, std::vector<HostTensor> &s) {
+  m.clear();
+  s.clear();
+  for (const HostTensor &p : params) {
+    m.push_back(randomTensor(p.shape(), seed++, -0.1, 0.1));
+    s.push_back(randomTensor(p.shape(), seed++, 0.01, 0.1));
+  }
+}
+
+/// Bernoulli GRBM inputs; `stages` posterior stages (K + N + 1), each g1, g2.
+StepInputs grbmInputs(const Grbm &model, size_t stages, bool rademacher = false,
+                      unsigned seed = 100) {
+  StepInputs in;
+  in.theta = {model.w, model.b, model.c, model.logSigma};
+  in.phi = {randomTensor({D, H}, seed), randomTensor({H}, seed + 1)};
+  in.mTheta = zerosLike(in.theta);
+  in.sTheta = zerosLike(in.theta);
+  in.mPhi = zerosLike(in.phi);
+  in.sPhi = zerosLike(in.phi);
+  in.v = randomTensor({B, D}, seed + 2, -1.5, 1.5);
+  HostTensor objective = randomTensor({B, D}, seed + 3, -1.5, 1.5);
+  if (rademacher)
+    for (int64_t i = 0; i < objective.numElements(); ++i)
+      objective.dataAs<double>()[i] = objective.dataAs<double>()[i] < 0 ? -1.0 : 1.0;
+  in.noise.push_back(objective);
+  for (size_t stage = 0; stage < 2 * stages; ++stage)
+    in.noise.push_back(randomTensor({B, H}, seed + 10 + unsigned(stage), -1.0, 2.0));
+  return in;
+}
+
+//===----------------------------------------------------------------------===//
+// Direct evaluation of the formulas (docs/training.md)
+//===----------------------------------------------------------------------===//
+
+/// ℓ = xA + d.
+HostTensor affine(const HostTensor &x, const HostTensor &a, const HostTensor &d) {
+  HostTensor l(ElementType::f64, {B, H});
+  for (int64_t i = 0; i < B; ++i)
+    for (int64_t k = 0; k < H; ++k) {
+      double value = at(d, k);
+      for (int64_t j = 0; j < D; ++j)
+        value += at(x, i * D + j) * at(a, j * H + k);
+      l.dataAs<double>()[i * H + k] = value;
+    }
+  return l;
+}
+
+/// Relaxed Bernoulli: h = sigmoid((ℓ + g1 − g2) / τ).
+HostTensor relaxedSample(const HostTensor &logits, const HostTensor &g1,
+                         const HostTensor &g2, double tau) {
+  HostTensor h(ElementType::f64, {B, H});
+  for (int64_t i = 0; i < B * H; ++i)
+    h.dataAs<double>()[i] = sigmoid((at(logits, i) + at(g1, i) - at(g2, i)) / tau);
+  return h;
+}
+
+/// The GRBM with a Bernoulli q(h|x) of logits ℓ = xA + d, at the relaxed h.
+struct BernoulliGrbmTerms {
+  HostTensor x, logits, h;
+  /// s = −∇_x[E + log q] = −(x − b)P + W h − A(h − sigmoid(ℓ)).
+  HostTensor s{ElementType::f64, {B, D}};
+
+  BernoulliGrbmTerms(const Grbm &m, const HostTensor &a, const HostTensor &d,
+                     double tau, HostTensor xIn, const HostTensor &g1,
+                     const HostTensor &g2)
+      : x(std::move(xIn)), logits(affine(x, a, d)),
+        h(relaxedSample(logits, g1, g2, tau)) {
+    for (int64_t i = 0; i < B; ++i)
+      for (int64_t j = 0; j < D; ++j) {
+        double value = -(at(x, i * D + j) - at(m.b, j)) * m.P(j);
+        for (int64_t k = 0; k < H; ++k) {
+          double hk = at(h, i * H + k);
+          value += m.W(j, k) * hk - at(a, j * H + k) * (hk - sigmoid(at(logits, i * H + k)));
+        }
+        s.dataAs<double>()[i * D + j] = value;
+      }
+  }
+};
+
+/// DSM: mean_i ½‖s(ṽ_i) + ε_i/σ‖², ṽ = v + σε, h drawn at ṽ.
+double dsmObjective(const Grbm &m, const HostTensor &a, const HostTensor &d,
+                    double tau, const HostTensor &v, const HostTensor &eps,
+                    double sigma, const HostTensor &g1, const HostTensor &g2) {
+  BernoulliGrbmTerms t(m, a, d, tau, Grbm::noised(v, eps, sigma), g1, g2);
+  double sum = 0.0;
+  for (int64_t i = 0; i < B * D; ++i) {
+    double r = at(t.s, i) + at(eps, i) / sigma;
+    sum += 0.5 * r * r;
+  }
+  return sum / B;
+}
+
+/// SSM: mean_i [½‖s‖² + uᵀ∇_x(uᵀ s)], with
+/// ∇_x s = −∇²_x[E + log q] = −diag(P) + A diag(σ'(ℓ)) Aᵀ (h fixed).
+double ssmObjective(const Grbm &m, const HostTensor &a, const HostTensor &d,
+                    double tau, const HostTensor &v, const HostTensor &u,
+                    const HostTensor &g1, const HostTensor &g2) {
+  BernoulliGrbmTerms t(m, a, d, tau, v, g1, g2);
+  double sum = 0.0;
+  for (int64_t i = 0; i < B; ++i) {
+    double value = 0.0;
+    for (int64_t j = 0; j < D; ++j) {
+      double s = at(t.s, i * D + j), uj = at(u, i * D + j);
+      value += 0.5 * s * s - uj * uj * m.P(j);
+    }
+    for (int64_t k = 0; k < H; ++k) {
+      double p = sigmoid(at(t.logits, i * H + k)), ua = 0.0;
+      for (int64_t j = 0; j < D; ++j)
+        ua += at(u, i * D + j) * at(a, j * H + k);
+      value += p * (1 - p) * ua * ua;
+    }
+    sum += value;
+  }
+  return sum / B;
+}
+
+/// The exact-marginal SSM loss: mean_i [½‖∇F‖² − uᵀ∇²F u] with
+/// ∇²F = diag(P) − W diag(σ'(c + vW)) Wᵀ.
+double exactSsmLoss(const Grbm &m, const HostTensor &v, const HostTensor &u) {
+  HostTensor s = m.score(v);
+  double sum = 0.0;
+  for (int64_t i = 0; i < B; ++i) {
+    for (int64_t j = 0; j < D; ++j) {
+      double sj = at(s, i * D + j), uj = at(u, i * D + j);
+      sum += 0.5 * sj * sj - uj * uj * m.P(j);
+    }
+    for (int64_t k = 0; k < H; ++k) {
+      double p = sigmoid(m.pre(v, i, k)), uw = 0.0;
+      for (int64_t j = 0; j < D; ++j)
+        uw += at(u, i * D + j) * m.W(j, k);
+      sum += p * (1 - p) * uw * uw;
+    }
+  }
+  return sum / B;
+}
+
+/// KL: mean_i [log q(h|x) + E(x, h)], log q = Σ_k [h ℓ − softplus(ℓ)].
+double klBernoulli(const Grbm &m, const HostTensor &a, const HostTensor &d,
+                   double tau, const HostTensor &x, const HostTensor &g1,
+                   const HostTensor &g2) {
+  HostTensor logits = affine(x, a, d);
+  HostTensor h = relaxedSample(logits, g1, g2, tau);
+  HostTensor e = m.energy(x, h);
+  double sum = 0.0;
+  for (int64_t i = 0; i < B; ++i) {
+    double value = at(e, i);
+    for (int64_t k = 0; k < H; ++k) {
+      double l = at(logits, i * H + k);
+      value += at(h, i * H + k) * l - softplus(l);
+    }
+    sum += value;
+  }
+  return sum / B;
+}
+
+/// The Gaussian-latent model: θ = (W, b, c), φ = (A, d, s).
+struct GaussianTerms {
+  HostTensor mu, h, field; // μ = xA + d, h = μ + e^s ξ, xW + c
+  GaussianTerms(const std::vector<HostTensor> &theta,
+                const std::vector<HostTensor> &phi, const HostTensor &x,
+                const HostTensor &xi)
+      : mu(affine(x, phi[0], phi[1])), h(mu), field(affine(x, theta[0], theta[2])) {
+    for (int64_t i = 0; i < B; ++i)
+      for (int64_t k = 0; k < H; ++k)
+        h.dataAs<double>()[i * H + k] += std::exp(at(phi[2], k)) * at(xi, i * H + k);
+  }
+};
+
+/// KL: mean_i Σ_k [−½ξ² − s_k − ½ log 2π] + E(x, h).
+double klGaussian(const std::vector<HostTensor> &theta,
+                  const std::vector<HostTensor> &phi, const HostTensor &x,
+                  const HostTensor &xi) {
+  GaussianTerms t(theta, phi, x, xi);
+  double sum = 0.0;
+  for (int64_t i = 0; i < B; ++i) {
+    for (int64_t j = 0; j < D; ++j) {
+      double c = at(x, i * D + j) - at(theta[1], j);
+      sum += 0.5 * c * c;
+    }
+    for (int64_t k = 0; k < H; ++k) {
+      double hk = at(t.h, i * H + k), z = at(xi, i * H + k);
+      sum += 0.5 * hk * hk - hk * at(t.field, i * H + k);
+      sum += -0.5 * z * z - at(phi[2], k) - kHalfLog2Pi;
+    }
+  }
+  return sum / B;
+}
+
+/// Fisher: ½ mean_i ‖∇_h log q + ∇_h E‖²,
+/// ∇_h log q = −(h − μ) e^{−2s}, ∇_h E = h − (xW + c).
+double fisherGaussian(const std::vector<HostTensor> &theta,
+                      const std::vector<HostTensor> &phi, const HostTensor &x,
+                      const HostTensor &xi) {
+  GaussianTerms t(theta, phi, x, xi);
+  double sum = 0.0;
+  for (int64_t i = 0; i < B; ++i)
+    for (int64_t k = 0; k < H; ++k) {
+      double hk = at(t.h, i * H + k);
+      double r = -(hk - at(t.mu, i * H + k)) * std::exp(-2 * at(phi[2], k)) + hk -
+                 at(t.field, i * H + k);
+      sum += 0.5 * r * r;
+    }
+  return sum / B;
+}
+
+/// DSM with the Gaussian posterior: s = −(x − b) + W h − A (h − μ) e^{−2s}.
+double dsmGaussian(const std::vector<HostTensor> &theta,
+                   const std::vector<HostTensor> &phi, const HostTensor &v,
+                   const HostTensor &eps, double sigma, const HostTensor &xi) {
+  HostTensor x = Grbm::noised(v, eps, sigma);
+  GaussianTerms t(theta, phi, x, xi);
+  double sum = 0.0;
+  for (int64_t i = 0; i < B; ++i)
+    for (int64_t j = 0; j < D; ++j) {
+      double s = -(at(x, i * D + j) - at(theta[1], j));
+      for (int64_t k = 0; k < H; ++k) {
+        double hk = at(t.h, i * H + k);
+        s += at(theta[0], j * H + k) * hk -
+             at(phi[0], j * H + k) * (hk - at(t.mu, i * H + k)) *
+                 std::exp(-2 * at(phi[2], k));
+      }
+      double r = s + at(eps, i * D + j) / sigma;
+      sum += 0.5 * r * r;
+    }
+  return sum / B;
+}
+
+/// Adam with bias correction (PyTorch's form):
+///   t' = t + 1, m' = β1 m + (1−β1) g, s' = β2 s + (1−β2) g²,
+///   p' = p − lr (m'/(1−β1^t')) / (√(s'/(1−β2^t')) + ε).
+struct AdamResult {
+  HostTensor p, m, s;
+};
+AdamResult adam(const HostTensor &p, const HostTensor &m, const HostTensor &s,
+                const HostTensor &g, double t, double lr, double beta1 = 0.9,
+                double beta2 = 0.95, double epsilon = 1e-8) {
+  AdamResult r{p, m, s};
+  double t1 = t + 1;
+  for (int64_t i = 0; i < p.numElements(); ++i) {
+    double gi = at(g, i);
+    double mi = beta1 * at(m, i) + (1 - beta1) * gi;
+    double si = beta2 * at(s, i) + (1 - beta2) * gi * gi;
+    double mHat = mi / (1 - std::pow(beta1, t1));
+    double sHat = si / (1 - std::pow(beta2, t1));
+    r.p.dataAs<double>()[i] = at(p, i) - lr * mHat / (std::sqrt(sHat) + epsilon);
+    r.m.dataAs<double>()[i] = mi;
+    r.s.dataAs<double>()[i] = si;
+  }
+  return r;
+}
+
+HostTensor difference(const HostTensor &a, const HostTensor &b, double scale = 1.0) {
+  HostTensor out = a;
+  for (int64_t i = 0; i < out.numElements(); ++i)
+    out.dataAs<double>()[i] = (at(a, i) - at(b, i)) * scale;
+  return out;
+}
+
+double sumSquares(const std::vector<HostTensor> &tensors) {
+  double sum = 0.0;
+  for (const HostTensor &t : tensors)
+    for (int64_t i = 0; i < t.numElements(); ++i)
+      sum += at(t, i) * at(t, i);
+  return sum;
+}
+
+std::vector<HostTensor> call(JitModule &jit, const std::string &name,
+                             const std::vector<HostTensor> &inputs) {
+  auto results = jit.call(name, inputs);
+  if (!results) {
+    ADD_FAILURE() << "@" << name << ": " << llvm::toString(results.takeError());
+    return {};
+  }
+  return std::move(*results);
+}
+
+/// Central differences of the scalar `f` in every element of `params[k]`.
+template <typename F>
+std::vector<HostTensor> centralDifferences(const std::vector<HostTensor> &params,
+                                           F f, double step = 1e-5) {
+  std::vector<HostTensor> out;
+  for (size_t k = 0; k < params.size(); ++k) {
+    HostTensor fd(ElementType::f64, params[k].shape());
+    for (int64_t i = 0; i < fd.numElements(); ++i) {
+      std::vector<HostTensor> plus = params, minus = params;
+      plus[k].dataAs<double>()[i] += step;
+      minus[k].dataAs<double>()[i] -= step;
+      fd.dataAs<double>()[i] = (f(plus) - f(minus)) / (2 * step);
+    }
+    out.push_back(fd);
+  }
+  return out;
+}
+
+const char *kThetaNames[] = {"W", "b", "c", "logsigma"};
+
+//===----------------------------------------------------------------------===//
+// (a) the BiSM θ gradient through N unrolled steps
+//===----------------------------------------------------------------------===//
+
+// K = 0, N = 2: J metric = J(θ, φ²(θ)), φ⁰ = the φ input. The θ gradient
+// (from an SGD step with lr 1) against central differences of that metric.
+TEST(TrainStep, BiDsmThetaGradientMatchesFiniteDifferencesOfJ) {
+  auto jit = buildStep(grbmModel(
+      "objective = \"dsm\", noise_std = 0.3, divergence = \"kl\", "
+      "inner_steps = 0, unroll_steps = 2, optimizer_theta = \"sgd\", "
+      "lr_theta = 1.0, optimizer_phi = \"adam\", lr_phi = 0.05",
+      /*temperature=*/0.5));
+  ASSERT_TRUE(jit);
+  Grbm model = Grbm::random(D, H, 21);
+  StepInputs in = grbmInputs(model, /*stages=*/3);
+  randomMoments(in.phi, 300, in.mPhi, in.sPhi);
+  in.tPhi = scalar(3);
+  in.tTheta = scalar(5);
+
+  std::vector<HostTensor> results = call(*jit, "train_step_with_noise", in.all());
+  ASSERT_FALSE(results.empty());
+  StepOutputs out = unpack(results, 4, 2);
+  std::vector<HostTensor> grad;
+  for (size_t k = 0; k < 4; ++k)
+    grad.push_back(difference(in.theta[k], out.theta[k]));
+
+  // The unrolled steps move φ (so the θ path through φ² is exercised) but
+  // the step returns φ unchanged (K = 0; the unrolled φ are discarded).
+  for (size_t k = 0; k < 2; ++k) {
+    EXPECT_EQ(relativeError(out.phi[k], in.phi[k]), 0.0) << "phi " << k;
+    EXPECT_EQ(relativeError(out.mPhi[k], in.mPhi[k]), 0.0);
+    EXPECT_EQ(relativeError(out.sPhi[k], in.sPhi[k]), 0.0);
+  }
+  EXPECT_EQ(out.tPhi.elementAsDouble(0), 3.0);
+  EXPECT_EQ(out.tTheta.elementAsDouble(0), 6.0);
+
+  auto j = [&](const std::vector<HostTensor> &theta) {
+    StepInputs perturbed = in;
+    perturbed.theta = theta;
+    std::vector<HostTensor> r = call(*jit, "train_step_with_noise", perturbed.all());
+    return r.empty() ? NAN : unpack(r, 4, 2).j;
+  };
+  std::vector<HostTensor> fd = centralDifferences(in.theta, j);
+  for (size_t k = 0; k < 4; ++k)
+    EXPECT_LT(relativeError(grad[k], fd[k]), 1e-6) << "dJ/d" << kThetaNames[k];
+  EXPECT_NEAR(out.gradNorm, std::sqrt(sumSquares(grad)), 1e-12 * out.gradNorm)
+      << "grad_norm_theta";
+
+  // The θ path through the unrolled steps matters: the gradient at fixed φ
+  // (N = 0) differs.
+  auto fixed = buildStep(grbmModel(
+      "objective = \"dsm\", noise_std = 0.3, inner_steps = 0, unroll_steps = 0, "
+      "optimizer_theta = \"sgd\", lr_theta = 1.0",
+      0.5));
+  ASSERT_TRUE(fixed);
+  StepInputs firstOrder = in;
+  firstOrder.noise = {in.noise[0], in.noise[5], in.noise[6]}; // ε, upper g1, g2
+  std::vector<HostTensor> r0 = call(*fixed, "train_step_with_noise", firstOrder.all());
+  ASSERT_FALSE(r0.empty());
+  HostTensor g0 = difference(in.theta[0], unpack(r0, 4, 2).theta[0]);
+  EXPECT_GT(relativeError(g0, grad[0]), 1e-4) << "N = 2 vs N = 0 dJ/dW";
+}
+
+// K = 2, N = 2: φ⁰ = φ after the K plain steps (a constant in θ). The θ
+// gradient against central differences of @grbm__j_bi at the φ, moments
+// and step count the step returned, with the unroll and upper noise.
+TEST(TrainStep, BiDsmThetaGradientAfterPlainSteps) {
+  const double sigma = 0.3;
+  auto jit = buildStep(grbmModel("objective = \"dsm\", noise_std = 0.3, "
+                                 "inner_steps = 2, unroll_steps = 2, "
+                                 "optimizer_theta = \"sgd\", lr_theta = 1.0, "
+                                 "lr_phi = 0.05",
+                                 0.5),
+                       {"grbm__j_bi"});
+  ASSERT_TRUE(jit);
+  Grbm model = Grbm::random(D, H, 31);
+  StepInputs in = grbmInputs(model, /*stages=*/5, false, 200);
+  randomMoments(in.phi, 400, in.mPhi, in.sPhi);
+  in.tPhi = scalar(7);
+
+  std::vector<HostTensor> results = call(*jit, "train_step_with_noise", in.all());
+  ASSERT_FALSE(results.empty());
+  StepOutputs out = unpack(results, 4, 2);
+  EXPECT_EQ(out.tPhi.elementAsDouble(0), 9.0) << "t_phi after K = 2 steps";
+  EXPECT_GT(relativeError(out.phi[0], in.phi[0]), 1e-3) << "the K steps move φ";
+
+  HostTensor x = Grbm::noised(in.v, in.noise[0], sigma);
+  auto jBiArgs = [&](const std::vector<HostTensor> &theta) {
+    std::vector<HostTensor> args = theta;
+    for (const auto *group : {&out.phi, &out.mPhi, &out.sPhi})
+      args.insert(args.end(), group->begin(), group->end());
+    args.push_back(out.tPhi);
+    args.push_back(x);
+    args.push_back(in.noise[0]);
+    // unroll 0, 1 and upper: stages 2, 3, 4.
+    args.insert(args.end(), in.noise.begin() + 5, in.noise.end());
+    return args;
+  };
+  std::vector<HostTensor> j0 = call(*jit, "grbm__j_bi", jBiArgs(in.theta));
+  ASSERT_FALSE(j0.empty());
+  EXPECT_NEAR(j0[0].elementAsDouble(0), out.j, 1e-12 * std::fabs(out.j))
+      << "J metric = j_bi(θ, φᴷ)";
+
+  std::vector<HostTensor> fd = centralDifferences(in.theta, [&](const auto &theta) {
+    std::vector<HostTensor> r = call(*jit, "grbm__j_bi", jBiArgs(theta));
+    return r.empty() ? NAN : r[0].elementAsDouble(0);
+  });
+  for (size_t k = 0; k < 4; ++k)
+    EXPECT_LT(relativeError(difference(in.theta[k], out.theta[k]), fd[k]), 1e-6)
+        << "dJ/d" << kThetaNames[k];
+}
+
+//===----------------------------------------------------------------------===//
+// (b) Theorem 1
+//===----------------------------------------------------------------------===//
+
+// q = the exact posterior (logits c + vW): −E − log q = −F for every h, so
+// J_Bi = the exact-marginal loss whatever the relaxed sample.
+TEST(TrainStep, Theorem1ExactPosteriorGivesExactMarginalDsm) {
+  const double sigma = 0.3;
+  auto jit = buildStep(grbmModel("objective = \"dsm\", noise_std = 0.3, "
+                                 "inner_steps = 0, unroll_steps = 0"));
+  ASSERT_TRUE(jit);
+  for (unsigned seed : {41u, 42u, 43u}) {
+    Grbm model = Grbm::random(D, H, seed);
+    StepInputs in = grbmInputs(model, 1, false, seed * 10);
+    in.phi = {model.w, model.c};
+    std::vector<HostTensor> r = call(*jit, "train_step_with_noise", in.all());
+    ASSERT_FALSE(r.empty());
+    double expected = model.exactDsmLoss(in.v, in.noise[0], sigma);
+    EXPECT_NEAR(unpack(r, 4, 2).j, expected, 1e-10 * std::fabs(expected))
+        << "seed " << seed;
+  }
+}
+
+TEST(TrainStep, Theorem1ExactPosteriorGivesExactMarginalSsm) {
+  auto jit = buildStep(grbmModel("objective = \"ssm\", inner_steps = 0, "
+                                 "unroll_steps = 0"));
+  ASSERT_TRUE(jit);
+  Grbm model = Grbm::random(D, H, 51);
+  StepInputs in = grbmInputs(model, 1, /*rademacher=*/true, 510);
+  in.phi = {model.w, model.c};
+  std::vector<HostTensor> r = call(*jit, "train_step_with_noise", in.all());
+  ASSERT_FALSE(r.empty());
+  double expected = exactSsmLoss(model, in.v, in.noise[0]);
+  EXPECT_NEAR(unpack(r, 4, 2).j, expected, 1e-10 * std::fabs(expected));
+}
+
+//===----------------------------------------------------------------------===//
+// (c) objectives and divergences against their formulas
+//===----------------------------------------------------------------------===//
+
+TEST(TrainStep, DsmObjectiveMatchesFormula) {
+  const double sigma = 0.3, tau = 0.1;
+  auto jit = buildStep(grbmModel("objective = \"dsm\", noise_std = 0.3, "
+                                 "inner_steps = 0, unroll_steps = 0",
+                                 tau));
+  ASSERT_TRUE(jit);
+  Grbm model = Grbm::random(D, H, 61);
+  StepInputs in = grbmInputs(model, 1, false, 610);
+  std::vector<HostTensor> r = call(*jit, "train_step_with_noise", in.all());
+  ASSERT_FALSE(r.empty());
+  double expected = dsmObjective(model, in.phi[0], in.phi[1], tau, in.v,
+                                 in.noise[0], sigma, in.noise[1], in.noise[2]);
+  EXPECT_NEAR(unpack(r, 4, 2).j, expected, 1e-12 * std::fabs(expected));
+}
+
+TEST(TrainStep, SsmObjectiveMatchesFormula) {
+  const double tau = 0.25;
+  for (const char *projection : {"rademacher", "gaussian"}) {
+    SCOPED_TRACE(projection);
+    auto jit = buildStep(grbmModel(std::string("objective = \"ssm\", projection = \"") +
+                                       projection +
+                                       "\", inner_steps = 0, unroll_steps = 0",
+                                   tau));
+    ASSERT_TRUE(jit);
+    Grbm model = Grbm::random(D, H, 71);
+    StepInputs in = grbmInputs(model, 1, std::string(projection) == "rademacher", 710);
+    std::vector<HostTensor> r = call(*jit, "train_step_with_noise", in.all());
+    ASSERT_FALSE(r.empty());
+    double expected = ssmObjective(model, in.phi[0], in.phi[1], tau, in.v,
+                                   in.noise[0], in.noise[1], in.noise[2]);
+    EXPECT_NEAR(unpack(r, 4, 2).j, expected, 1e-12 * std::fabs(expected));
+  }
+}
+
+// KL with the relaxed Bernoulli q: lower_before = G(θ, φ) and lower_after =
+// G(θ, φ¹) (both on ṽ with the upper level's posterior noise), and the
+// plain step φ¹ = φ − ∇_φ G(θ, φ; inner-0 noise) (SGD, lr 1) against
+// central differences of G.
+TEST(TrainStep, KlLowerLossAndPlainPhiStep) {
+  const double sigma = 0.3, tau = 0.5;
+  auto jit = buildStep(grbmModel("objective = \"dsm\", noise_std = 0.3, "
+                                 "divergence = \"kl\", inner_steps = 1, "
+                                 "unroll_steps = 0, optimizer_phi = \"sgd\", "
+                                 "lr_phi = 1.0",
+                                 tau));
+  ASSERT_TRUE(jit);
+  Grbm model = Grbm::random(D, H, 81);
+  StepInputs in = grbmInputs(model, 2, false, 810);
+  HostTensor x = Grbm::noised(in.v, in.noise[0], sigma);
+  std::vector<HostTensor> r = call(*jit, "train_step_with_noise", in.all());
+  ASSERT_FALSE(r.empty());
+  StepOutputs out = unpack(r, 4, 2);
+  const HostTensor &g1 = in.noise[3], &g2 = in.noise[4]; // upper
+  double before = klBernoulli(model, in.phi[0], in.phi[1], tau, x, g1, g2);
+  double after = klBernoulli(model, out.phi[0], out.phi[1], tau, x, g1, g2);
+  EXPECT_NEAR(out.lowerBefore, before, 1e-12 * std::fabs(before)) << "lower_before";
+  EXPECT_NEAR(out.lowerAfter, after, 1e-12 * std::fabs(after)) << "lower_after";
+  EXPECT_EQ(out.tPhi.elementAsDouble(0), 1.0);
+
+  // ∇_φ G with the inner-0 noise: the lower_before metric when the upper
+  // noise is the inner-0 noise, perturbed in φ.
+  StepInputs same = in;
+  same.noise[3] = in.noise[1];
+  same.noise[4] = in.noise[2];
+  std::vector<HostTensor> fd = centralDifferences(in.phi, [&](const auto &phi) {
+    StepInputs p = same;
+    p.phi = phi;
+    std::vector<HostTensor> rr = call(*jit, "train_step_with_noise", p.all());
+    return rr.empty() ? NAN : unpack(rr, 4, 2).lowerBefore;
+  });
+  for (size_t k = 0; k < 2; ++k)
+    EXPECT_LT(relativeError(difference(in.phi[k], out.phi[k]), fd[k]), 1e-6)
+        << "dG/dphi " << k;
+}
+
+StepInputs gaussianInputs(size_t stages, unsigned seed) {
+  StepInputs in;
+  in.theta = {randomTensor({D, H}, seed), randomTensor({D}, seed + 1),
+              randomTensor({H}, seed + 2)};
+  in.phi = {randomTensor({D, H}, seed + 3), randomTensor({H}, seed + 4),
+            randomTensor({H}, seed + 5, -0.5, 0.5)};
+  in.mTheta = zerosLike(in.theta);
+  in.sTheta = zerosLike(in.theta);
+  in.mPhi = zerosLike(in.phi);
+  in.sPhi = zerosLike(in.phi);
+  in.v = randomTensor({B, D}, seed + 6, -1.5, 1.5);
+  in.noise.push_back(randomTensor({B, D}, seed + 7, -1.5, 1.5));
+  for (size_t stage = 0; stage < stages; ++stage)
+    in.noise.push_back(randomTensor({B, H}, seed + 10 + unsigned(stage), -1.5, 1.5));
+  return in;
+}
+
+// KL and Fisher with the Gaussian posterior: lower_before, lower_after, the
+// plain SGD step of φ (against central differences of G) and DSM J at φ¹.
+TEST(TrainStep, GaussianPosteriorDivergencesAndDsm) {
+  const double sigma = 0.3;
+  for (const char *divergence : {"kl", "fisher"}) {
+    SCOPED_TRACE(divergence);
+    auto jit = buildStep(gaussianModel(
+        std::string("objective = \"dsm\", noise_std = 0.3, divergence = \"") +
+        divergence + "\", inner_steps = 1, unroll_steps = 0, "
+        "optimizer_phi = \"sgd\", lr_phi = 0.1"));
+    ASSERT_TRUE(jit);
+    StepInputs in = gaussianInputs(2, 900);
+    HostTensor x = Grbm::noised(in.v, in.noise[0], sigma);
+    std::vector<HostTensor> r = call(*jit, "train_step_with_noise", in.all());
+    ASSERT_FALSE(r.empty());
+    StepOutputs out = unpack(r, 3, 3);
+    const HostTensor &xi = in.noise[2]; // upper
+    bool kl = std::string(divergence) == "kl";
+    auto g = [&](const std::vector<HostTensor> &phi) {
+      return kl ? klGaussian(in.theta, phi, x, xi) : fisherGaussian(in.theta, phi, x, xi);
+    };
+    double before = g(in.phi), after = g(out.phi);
+    EXPECT_NEAR(out.lowerBefore, before, 1e-12 * std::fabs(before)) << "lower_before";
+    EXPECT_NEAR(out.lowerAfter, after, 1e-12 * std::fabs(after)) << "lower_after";
+    EXPECT_GT(relativeError(out.phi[0], in.phi[0]), 1e-3) << "the K step moves φ";
+    double j = dsmGaussian(in.theta, out.phi, in.v, in.noise[0], sigma, xi);
+    EXPECT_NEAR(out.j, j, 1e-12 * std::fabs(j)) << "J at φ¹";
+
+    // The plain step φ¹ = φ − 0.1 ∇_φ G(θ, φ; inner-0 ξ) against central
+    // differences of lower_before with the upper ξ set to the inner-0 ξ.
+    StepInputs same = in;
+    same.noise[2] = in.noise[1];
+    std::vector<HostTensor> fd = centralDifferences(in.phi, [&](const auto &phi) {
+      StepInputs p = same;
+      p.phi = phi;
+      std::vector<HostTensor> rr = call(*jit, "train_step_with_noise", p.all());
+      return rr.empty() ? NAN : unpack(rr, 3, 3).lowerBefore;
+    });
+    for (size_t k = 0; k < 3; ++k)
+      EXPECT_LT(relativeError(difference(in.phi[k], out.phi[k], 1 / 0.1), fd[k]), 1e-6)
+          << "dG/dphi " << k;
+  }
+}
+
+//===----------------------------------------------------------------------===//
+// (d) the optimisers
+//===----------------------------------------------------------------------===//
+
+// θ: Adam (lr 0.01, betas (0.9, 0.95), ε 1e-8) from moments m, s at step t,
+// with the gradient g read off the same step built with SGD, lr 1.
+// φ: one plain Adam step (K = 1) with ∇_φ G from the SGD build.
+TEST(TrainStep, AdamStepsMatchReference) {
+  const std::string common = "objective = \"dsm\", noise_std = 0.3, "
+                             "inner_steps = 1, unroll_steps = 1, ";
+  auto sgd = buildStep(grbmModel(common + "optimizer_theta = \"sgd\", lr_theta = 1.0, "
+                                          "optimizer_phi = \"sgd\", lr_phi = 1.0",
+                                 0.5));
+  auto adamStep = buildStep(grbmModel(common + "optimizer_theta = \"adam\", lr_theta = 0.01, "
+                                               "optimizer_phi = \"adam\", lr_phi = 0.02, "
+                                               "betas = [0.9, 0.95]",
+                                      0.5));
+  ASSERT_TRUE(sgd && adamStep);
+  Grbm model = Grbm::random(D, H, 91);
+  StepInputs in = grbmInputs(model, 3, false, 910);
+  randomMoments(in.theta, 500, in.mTheta, in.sTheta);
+  randomMoments(in.phi, 600, in.mPhi, in.sPhi);
+  in.tTheta = scalar(4);
+  in.tPhi = scalar(0); // the first φ step: full bias correction
+
+  std::vector<HostTensor> rs = call(*sgd, "train_step_with_noise", in.all());
+  std::vector<HostTensor> ra = call(*adamStep, "train_step_with_noise", in.all());
+  ASSERT_FALSE(rs.empty() || ra.empty());
+  StepOutputs s = unpack(rs, 4, 2), a = unpack(ra, 4, 2);
+
+  // φ: the K step is the same gradient in both builds (θ and φ inputs equal).
+  for (size_t k = 0; k < 2; ++k) {
+    HostTensor g = difference(in.phi[k], s.phi[k]);
+    AdamResult ref = adam(in.phi[k], in.mPhi[k], in.sPhi[k], g, 0, 0.02);
+    EXPECT_LT(relativeError(a.phi[k], ref.p), 1e-12) << "phi " << k;
+    EXPECT_LT(relativeError(a.mPhi[k], ref.m), 1e-12) << "m_phi " << k;
+    EXPECT_LT(relativeError(a.sPhi[k], ref.s), 1e-12) << "s_phi " << k;
+    // SGD leaves the moments alone.
+    EXPECT_EQ(relativeError(s.mPhi[k], in.mPhi[k]), 0.0);
+  }
+  EXPECT_EQ(a.tPhi.elementAsDouble(0), 1.0);
+
+  // θ: the gradients differ between the builds (φ¹ differs), so take g from
+  // a third build that has Adam on φ and SGD on θ.
+  auto sgdTheta = buildStep(grbmModel(common + "optimizer_theta = \"sgd\", lr_theta = 1.0, "
+                                               "optimizer_phi = \"adam\", lr_phi = 0.02",
+                                      0.5));
+  ASSERT_TRUE(sgdTheta);
+  std::vector<HostTensor> rt = call(*sgdTheta, "train_step_with_noise", in.all());
+  ASSERT_FALSE(rt.empty());
+  StepOutputs t = unpack(rt, 4, 2);
+  EXPECT_NEAR(t.j, a.j, 1e-14 * std::fabs(a.j));
+  for (size_t k = 0; k < 4; ++k) {
+    HostTensor g = difference(in.theta[k], t.theta[k]);
+    AdamResult ref = adam(in.theta[k], in.mTheta[k], in.sTheta[k], g, 4, 0.01);
+    EXPECT_LT(relativeError(a.theta[k], ref.p), 1e-12) << kThetaNames[k];
+    EXPECT_LT(relativeError(a.mTheta[k], ref.m), 1e-12) << "m " << kThetaNames[k];
+    EXPECT_LT(relativeError(a.sTheta[k], ref.s), 1e-12) << "s " << kThetaNames[k];
+  }
+  EXPECT_EQ(a.tTheta.elementAsDouble(0), 5.0);
+}
+
+//===----------------------------------------------------------------------===//
+// The keyed step
+//===----------------------------------------------------------------------===//
+
+TEST(TrainStep, KeyedStepIsStepWithDrawnNoise) {
+  auto jit = buildStep(grbmModel("objective = \"dsm\", inner_steps = 1, unroll_steps = 1"));
+  ASSERT_TRUE(jit);
+  Grbm model = Grbm::random(D, H, 95);
+  StepInputs in = grbmInputs(model, 3, false, 950);
+  HostTensor key = HostTensor::fromVector<int32_t>({2}, {12345, 678});
+  std::vector<HostTensor> noise = call(*jit, "draw_noise", {key});
+  ASSERT_EQ(noise.size(), in.noise.size());
+  in.noise = noise;
+  std::vector<HostTensor> keyed = in.state();
+  keyed.push_back(in.v);
+  keyed.push_back(key);
+  std::vector<HostTensor> a = call(*jit, "train_step", keyed);
+  std::vector<HostTensor> b = call(*jit, "train_step_with_noise", in.all());
+  ASSERT_EQ(a.size(), b.size());
+  for (size_t i = 0; i < a.size(); ++i)
+    EXPECT_LT(relativeError(a[i], b[i]), 1e-12) << "result " << i;
+  // Fresh noise per stage: the inner, unroll and upper draws differ.
+  EXPECT_GT(relativeError(noise[1], noise[3]), 0.1);
+  EXPECT_GT(relativeError(noise[3], noise[5]), 0.1);
+}
+
+} // namespace
