@@ -6,7 +6,7 @@ from lit.llvm import llvm_config
 
 config.name = "bism"
 config.test_format = lit.formats.ShTest(not llvm_config.use_lit_shell)
-config.suffixes = [".mlir"]
+config.suffixes = [".mlir", ".onnxtext"]
 config.test_source_root = os.path.dirname(__file__)
 config.test_exec_root = os.path.join(config.bism_obj_root, "test")
 config.excludes = ["CMakeLists.txt", "lit.cfg.py", "lit.site.cfg.py", "unit", "Inputs"]
@@ -18,4 +18,4 @@ llvm_config.use_default_substitutions()
 llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)
 
 tool_dirs = [config.bism_tools_dir, config.llvm_tools_dir]
-llvm_config.add_tool_substitutions(["bism-opt", "bism-run"], tool_dirs)
+llvm_config.add_tool_substitutions(["bism-opt", "bism-run", "bism-translate"], tool_dirs)
