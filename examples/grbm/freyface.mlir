@@ -1,0 +1,58 @@
+// Gaussian-Bernoulli RBM on Frey faces (28x20 = 560 visible, 400 latent),
+// trained with BiDSM (K = 5, N = 5, sigma = 0.3, learning rate 2e-4), the
+// setting of the BiSM paper's Frey face experiment.
+//
+//   E(v, h) = 1/2 sum_i (v_i - b_i)^2 exp(-2 logsigma_i) - c.h - (v W).h
+//   q(h | v) = relaxed Bernoulli with logits v A + d, temperature 0.1
+//
+//   bism-opt examples/grbm/freyface.mlir --bism-build-train-step
+
+// Per-sample energies of a batch: v [100, 560], h [100, 400] -> [100].
+func.func private @energy(%v: tensor<100x560xf32>, %h: tensor<100x400xf32>,
+                          %w: tensor<560x400xf32>, %b: tensor<560xf32>,
+                          %c: tensor<400xf32>, %logsigma: tensor<560xf32>)
+    -> tensor<100xf32> {
+  %half = bism.constant dense<0.5> : tensor<100xf32>
+  %minus_two = bism.constant dense<-2.0> : tensor<560xf32>
+  %b_batch = bism.broadcast %b : tensor<560xf32> to tensor<100x560xf32>
+  %centred = bism.sub %v, %b_batch : tensor<100x560xf32>
+  %sq = bism.square %centred : tensor<100x560xf32>
+  %scaled = bism.mul %logsigma, %minus_two : tensor<560xf32>
+  %precision = bism.exp %scaled : tensor<560xf32>
+  %precision_batch = bism.broadcast %precision : tensor<560xf32> to tensor<100x560xf32>
+  %weighted = bism.mul %sq, %precision_batch : tensor<100x560xf32>
+  %quadratic_sum = bism.reduce_sum %weighted axes [1] : tensor<100x560xf32> -> tensor<100xf32>
+  %quadratic = bism.mul %quadratic_sum, %half : tensor<100xf32>
+  %vw = bism.matmul %v, %w : tensor<100x560xf32>, tensor<560x400xf32> -> tensor<100x400xf32>
+  %c_batch = bism.broadcast %c : tensor<400xf32> to tensor<100x400xf32>
+  %field = bism.add %vw, %c_batch : tensor<100x400xf32>
+  %coupling = bism.mul %field, %h : tensor<100x400xf32>
+  %interaction = bism.reduce_sum %coupling axes [1] : tensor<100x400xf32> -> tensor<100xf32>
+  %e = bism.sub %quadratic, %interaction : tensor<100xf32>
+  return %e : tensor<100xf32>
+}
+
+// Posterior logits l = v A + d, [100, 400].
+func.func private @posterior_logits(%v: tensor<100x560xf32>, %a: tensor<560x400xf32>,
+                                    %d: tensor<400xf32>) -> tensor<100x400xf32> {
+  %va = bism.matmul %v, %a : tensor<100x560xf32>, tensor<560x400xf32> -> tensor<100x400xf32>
+  %d_batch = bism.broadcast %d : tensor<400xf32> to tensor<100x400xf32>
+  %l = bism.add %va, %d_batch : tensor<100x400xf32>
+  return %l : tensor<100x400xf32>
+}
+
+bism.model @grbm energy @energy [@W, @b, @c, @logsigma]
+    posterior "bernoulli" @posterior_logits [@A, @d] temperature 0.1
+    spec {method = "bism", objective = "dsm", noise_std = 0.3,
+          divergence = "kl", inner_steps = 5, unroll_steps = 5,
+          optimizer_theta = "adam", lr_theta = 2.0e-4,
+          optimizer_phi = "adam", lr_phi = 2.0e-4, betas = [0.9, 0.95],
+          batch_size = 100, iterations = 20000, seed = 0,
+          dataset = "freyface"} {
+  bism.param @W : tensor<560x400xf32> {group = "theta", init = "normal", std = 0.01}
+  bism.param @b : tensor<560xf32> {group = "theta", init = "constant", value = 0.5}
+  bism.param @c : tensor<400xf32> {group = "theta", init = "zeros"}
+  bism.param @logsigma : tensor<560xf32> {group = "theta", init = "zeros"}
+  bism.param @A : tensor<560x400xf32> {group = "phi", init = "normal", std = 0.01}
+  bism.param @d : tensor<400xf32> {group = "phi", init = "zeros"}
+}
