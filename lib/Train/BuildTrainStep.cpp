@@ -29,6 +29,8 @@ TrainStepNames trainStepNames(const ModelInfo &info,
   names.trainStep = options.publicPrefix + "train_step";
   names.trainStepWithNoise = options.publicPrefix + "train_step_with_noise";
   names.drawNoise = options.publicPrefix + "draw_noise";
+  names.thetaGradientWithNoise =
+      options.publicPrefix + "theta_gradient_with_noise";
   std::string p = info.name + "__";
   names.samplePosterior = p + "sample_posterior";
   names.logQ = p + "log_q";
@@ -44,6 +46,24 @@ TrainStepNames trainStepNames(const ModelInfo &info,
 
 static int64_t posteriorNoiseCount(const ModelInfo &info) {
   return info.posteriorKind == PosteriorKind::Bernoulli ? 2 : 1;
+}
+
+/// SM needs no noise of its own; DSM, MDSM (ε) and SSM (u) take one [B,D].
+static bool hasObjectiveNoise(const TrainSpec &spec) {
+  return spec.objective != Objective::SM;
+}
+
+std::vector<double> mdsmSigmas(const TrainSpec &spec, int64_t batchSize) {
+  std::vector<double> sigmas(batchSize);
+  for (int64_t b = 0; b < batchSize; ++b) {
+    double f = batchSize > 1 ? double(b) / double(batchSize - 1) : 0.0;
+    sigmas[b] = spec.noiseSchedule == NoiseSchedule::Geometric
+                    ? std::exp(std::log(spec.sigmaMin) +
+                               f * (std::log(spec.sigmaMax) -
+                                    std::log(spec.sigmaMin)))
+                    : spec.sigmaMin + f * (spec.sigmaMax - spec.sigmaMin);
+  }
+  return sigmas;
 }
 
 TrainStepSignature trainStepSignature(const ModelInfo &info) {
@@ -65,8 +85,9 @@ TrainStepSignature trainStepSignature(const ModelInfo &info) {
   sig.batch = {"v", info.visibleType};
 
   const TrainSpec &spec = info.spec;
-  sig.noise.push_back({spec.objective == Objective::DSM ? "eps" : "u",
-                       info.visibleType});
+  if (hasObjectiveNoise(spec))
+    sig.noise.push_back({spec.objective == Objective::SSM ? "u" : "eps",
+                         info.visibleType});
   auto addPosterior = [&](const std::string &stage) {
     if (info.posteriorKind == PosteriorKind::Bernoulli) {
       sig.noise.push_back({stage + ".g1", info.latentType});
@@ -201,12 +222,36 @@ private:
                           func::FuncOp energySum, func::FuncOp negLogJoint);
   func::FuncOp buildUpper(func::FuncOp sample, func::FuncOp negLogJoint,
                           func::FuncOp score);
+  /// The objective's per-sample terms [B] (docs/training.md, "Objectives")
+  /// from the score s = score(jointArgs) and the objective noise (null for
+  /// SM); SSM and SM take Hessian-vector products of negLogJoint.
+  Value perSampleObjective(func::FuncOp negLogJoint, ValueRange jointArgs,
+                           Value s, Value objNoise);
+  Value perSampleColumn(ArrayRef<double> values);
+  Value constant(RankedTensorType type, ArrayRef<double> values);
+  SmallVector<Type> objectiveNoiseTypes() {
+    return hasObjectiveNoise(spec_) ? SmallVector<Type>{visible_}
+                                    : SmallVector<Type>{};
+  }
   func::FuncOp buildPhiStep(func::FuncOp lower);
   func::FuncOp buildJBi(func::FuncOp phiStep, func::FuncOp upper);
   func::FuncOp buildDrawNoise();
   func::FuncOp buildTrainStepWithNoise(func::FuncOp lower, func::FuncOp phiStep,
                                        func::FuncOp jBi);
   func::FuncOp buildTrainStep(func::FuncOp drawNoise, func::FuncOp withNoise);
+  func::FuncOp buildThetaGradientWithNoise(func::FuncOp lower,
+                                           func::FuncOp phiStep,
+                                           func::FuncOp jBi);
+
+  /// What emitStepCore computes (metrics null unless asked for).
+  struct StepCore {
+    OptState theta, phi; // θ state as passed in; φ state after the K steps
+    Value j, lowerBefore, lowerAfter;
+    SmallVector<Value> gradient; // ∇θ J_Bi
+  };
+  SmallVector<Type> withNoiseArguments();
+  StepCore emitStepCore(ValueRange arguments, func::FuncOp lower,
+                        func::FuncOp phiStep, func::FuncOp jBi, bool metrics);
 
   /// One optimiser step (Adam or SGD, identical in the plain and the
   /// differentiable case) of `state` along `gradients`.
@@ -355,23 +400,23 @@ func::FuncOp StepBuilder::buildLower(func::FuncOp sample, func::FuncOp logQ,
   return func;
 }
 
-/// @M__upper(θ..., φ..., x, objnoise, noise...) -> J(θ, φ), with
-/// h = sample(stop_gradient(x), φ, noise) and s = score(x, h, θ, φ):
-///   DSM (x = ṽ, objnoise = ε): mean_b ½‖s + ε/σ‖²
-///   SSM (x = v, objnoise = u): mean_b [½‖s‖² + uᵀ∇_x(uᵀs)],
-///                              ∇_x(uᵀs) = −H u, H = ∇²_x neg_log_joint
+/// @M__upper(θ..., φ..., x, [objnoise,] noise...) -> J(θ, φ), with
+/// h = sample(stop_gradient(x), φ, noise) and s = score(x, h, θ, φ); the
+/// per-sample terms are perSampleObjective's. SM takes no objnoise.
 func::FuncOp StepBuilder::buildUpper(func::FuncOp sample,
                                      func::FuncOp negLogJoint,
                                      func::FuncOp score) {
-  SmallVector<Type> args =
-      concat({theta_, phi_, visible_, visible_, posteriorNoiseTypes(1)});
+  SmallVector<Type> args = concat(
+      {theta_, phi_, visible_, objectiveNoiseTypes(), posteriorNoiseTypes(1)});
   func::FuncOp func = startFunction(names_.upper, args, {scalar_}, true);
   ValueRange a = func.getArguments();
-  SmallVector<Value> theta = slice(a, 0, theta_.size());
-  SmallVector<Value> phi = slice(a, theta_.size(), phi_.size());
-  Value x = a[theta_.size() + phi_.size()];
-  Value objNoise = a[theta_.size() + phi_.size() + 1];
-  ValueRange noise = a.drop_front(theta_.size() + phi_.size() + 2);
+  size_t nt = theta_.size(), np = phi_.size();
+  SmallVector<Value> theta = slice(a, 0, nt);
+  SmallVector<Value> phi = slice(a, nt, np);
+  Value x = a[nt + np];
+  size_t numObj = objectiveNoiseTypes().size();
+  Value objNoise = numObj ? a[nt + np + 1] : Value();
+  ValueRange noise = a.drop_front(nt + np + 1 + numObj);
 
   Value stopped = StopGradientOp::create(builder_, loc_, x).getResult();
   SmallVector<Value> sampleArgs{stopped};
@@ -383,26 +428,79 @@ func::FuncOp StepBuilder::buildUpper(func::FuncOp sample,
   jointArgs.append(theta);
   jointArgs.append(phi);
   Value s = call(score, jointArgs)[0];
-
-  Value perSample;
-  if (spec_.objective == Objective::DSM) {
-    Value target = scaled(objNoise, 1.0 / spec_.noiseStd);
-    Value r = db().add(s, target);
-    perSample = scaled(sumAxis(db().create<SquareOp>(r), 1), 0.5);
-  } else {
-    assert(spec_.objective == Objective::SSM && "rejected in build()");
-    SmallVector<Value> hvpArgs(jointArgs);
-    hvpArgs.push_back(objNoise);
-    Value hu = HvpOp::create(builder_, loc_, TypeRange{visible_},
-                             negLogJoint.getSymName(), hvpArgs,
-                             ArrayRef<int64_t>{0})
-                   .getResult(0);
-    Value half = scaled(sumAxis(db().create<SquareOp>(s), 1), 0.5);
-    Value uHu = sumAxis(db().mul(objNoise, hu), 1);
-    perSample = db().sub(half, uHu);
-  }
-  ret(meanBatch(perSample));
+  ret(meanBatch(perSampleObjective(negLogJoint, jointArgs, s, objNoise)));
   return func;
+}
+
+/// Per sample b (all [B]), with s = score(x) and H the Hessian of
+/// neg_log_joint in x (block diagonal over the batch, so (H u)_b involves
+/// sample b only):
+///   DSM  (x = v + σε):    ½‖s_b + ε_b/σ‖²
+///   MDSM (x = v + σ_b ε): ½‖s_b/σ_b + ε_b/σ0²‖²
+///   SSM  (x = v):         ½‖s_b‖² − u_bᵀ(H u)_b
+///   SM   (x = v):         ½‖s_b‖² − Σ_d (H e_d)_{b,d}, e_d one-hot column d
+Value StepBuilder::perSampleObjective(func::FuncOp negLogJoint,
+                                      ValueRange jointArgs, Value s,
+                                      Value objNoise) {
+  auto halfSquaredNorm = [&](Value r) {
+    return scaled(sumAxis(db().create<SquareOp>(r), 1), 0.5);
+  };
+  // (H u) for a [B,D] direction u, by forward-over-reverse.
+  auto hvp = [&](Value u) {
+    SmallVector<Value> hvpArgs(jointArgs.begin(), jointArgs.end());
+    hvpArgs.push_back(u);
+    return HvpOp::create(builder_, loc_, TypeRange{visible_},
+                         negLogJoint.getSymName(), hvpArgs,
+                         ArrayRef<int64_t>{0})
+        .getResult(0);
+  };
+  switch (spec_.objective) {
+  case Objective::DSM:
+    return halfSquaredNorm(
+        db().add(s, scaled(objNoise, 1.0 / spec_.noiseStd)));
+  case Objective::MDSM: {
+    std::vector<double> inverse = mdsmSigmas(spec_, info_.batchSize());
+    for (double &sigma : inverse)
+      sigma = 1.0 / sigma;
+    Value r = db().add(db().mul(s, perSampleColumn(inverse)),
+                       scaled(objNoise, 1.0 / (spec_.sigma0 * spec_.sigma0)));
+    return halfSquaredNorm(r);
+  }
+  case Objective::SSM: {
+    Value uHu = sumAxis(db().mul(objNoise, hvp(objNoise)), 1);
+    return db().sub(halfSquaredNorm(s), uHu);
+  }
+  case Objective::SM: {
+    // tr ∇_x s = −Σ_d e_dᵀ H e_d: one hvp per visible dimension d, with the
+    // direction column d all ones; its column d is the per-sample H_dd.
+    int64_t batch = visible_.getDimSize(0), dims = visible_.getDimSize(1);
+    Value diagonal;
+    for (int64_t d = 0; d < dims; ++d) {
+      std::vector<double> oneHot(batch * dims, 0.0);
+      for (int64_t b = 0; b < batch; ++b)
+        oneHot[b * dims + d] = 1.0;
+      Value direction = constant(visible_, oneHot);
+      Value column = db().mul(direction, hvp(direction));
+      diagonal = diagonal ? db().add(diagonal, column) : column;
+    }
+    return db().sub(halfSquaredNorm(s), sumAxis(diagonal, 1));
+  }
+  }
+  llvm_unreachable("unknown objective");
+}
+
+/// A [B,1] constant of per-sample values, broadcast to [B,D].
+Value StepBuilder::perSampleColumn(ArrayRef<double> values) {
+  auto column = RankedTensorType::get({visible_.getDimSize(0), 1}, element_);
+  return db().broadcastTo(constant(column, values), visible_);
+}
+
+Value StepBuilder::constant(RankedTensorType type, ArrayRef<double> values) {
+  auto element = cast<FloatType>(element_);
+  SmallVector<Attribute> attrs;
+  for (double value : values)
+    attrs.push_back(builder_.getFloatAttr(element, value));
+  return db().create<ConstantOp>(DenseElementsAttr::get(type, attrs));
 }
 
 //===----------------------------------------------------------------------===//
@@ -484,16 +582,17 @@ func::FuncOp StepBuilder::buildPhiStep(func::FuncOp lower) {
 func::FuncOp StepBuilder::buildJBi(func::FuncOp phiStep, func::FuncOp upper) {
   int64_t n = spec_.unrollSteps;
   SmallVector<Type> args =
-      concat({theta_, phi_, phi_, phi_, scalar_, visible_, visible_,
-              posteriorNoiseTypes(n + 1)});
+      concat({theta_, phi_, phi_, phi_, scalar_, visible_,
+              objectiveNoiseTypes(), posteriorNoiseTypes(n + 1)});
   func::FuncOp func = startFunction(names_.jBi, args, {scalar_}, true);
   ValueRange a = func.getArguments();
   size_t nt = theta_.size(), np = phi_.size();
   SmallVector<Value> theta = slice(a, 0, nt);
   SmallVector<Value> carried = slice(a, nt, 3 * np + 1); // φ, m, s, t
   Value x = a[nt + 3 * np + 1];
-  Value objNoise = a[nt + 3 * np + 2];
-  ValueRange noise = a.drop_front(nt + 3 * np + 3);
+  size_t numObj = objectiveNoiseTypes().size();
+  ValueRange objNoise = a.slice(nt + 3 * np + 2, numObj);
+  ValueRange noise = a.drop_front(nt + 3 * np + 2 + numObj);
   for (int64_t step = 0; step < n; ++step) {
     SmallVector<Value> stepArgs(theta);
     stepArgs.append(carried);
@@ -506,7 +605,7 @@ func::FuncOp StepBuilder::buildJBi(func::FuncOp phiStep, func::FuncOp upper) {
   SmallVector<Value> upperArgs(theta);
   upperArgs.append(carried.begin(), carried.begin() + np);
   upperArgs.push_back(x);
-  upperArgs.push_back(objNoise);
+  upperArgs.append(objNoise.begin(), objNoise.end());
   ValueRange upNoise = noise.slice(n * noisePerPosterior_, noisePerPosterior_);
   upperArgs.append(upNoise.begin(), upNoise.end());
   ret(call(upper, upperArgs));
@@ -532,10 +631,11 @@ func::FuncOp StepBuilder::buildDrawNoise() {
     Value k = KeySplitOp::create(builder_, loc_, key_, key, uint64_t(i));
     auto type = sig.noise[i].type;
     Value draw;
-    if (i == 0 && spec_.objective == Objective::SSM &&
+    bool objective = i == 0 && hasObjectiveNoise(spec_);
+    if (objective && spec_.objective == Objective::SSM &&
         spec_.projection == Projection::Rademacher)
       draw = RandomRademacherOp::create(builder_, loc_, type, k);
-    else if (i > 0 && info_.posteriorKind == PosteriorKind::Bernoulli)
+    else if (!objective && info_.posteriorKind == PosteriorKind::Bernoulli)
       draw = RandomGumbelOp::create(builder_, loc_, type, k);
     else
       draw = RandomNormalOp::create(builder_, loc_, type, k);
@@ -545,44 +645,53 @@ func::FuncOp StepBuilder::buildDrawNoise() {
   return func;
 }
 
-/// @train_step_with_noise(state..., v, noise...) -> (state'..., metrics...).
-func::FuncOp StepBuilder::buildTrainStepWithNoise(func::FuncOp lower,
-                                                  func::FuncOp phiStep,
-                                                  func::FuncOp jBi) {
+/// The arguments of @train_step_with_noise and @theta_gradient_with_noise:
+/// state..., v, noise... (trainStepSignature's order).
+SmallVector<Type> StepBuilder::withNoiseArguments() {
   TrainStepSignature sig = trainStepSignature(info_);
-  SmallVector<Type> args, results;
+  SmallVector<Type> args;
   for (const NamedType &s : sig.state)
     args.push_back(s.type);
   args.push_back(visible_);
   for (const NamedType &noise : sig.noise)
     args.push_back(noise.type);
-  for (const NamedType &s : sig.state)
-    results.push_back(s.type);
-  for (const NamedType &m : sig.metrics)
-    results.push_back(m.type);
-  func::FuncOp func =
-      startFunction(names_.trainStepWithNoise, args, results, false);
-  ValueRange a = func.getArguments();
+  return args;
+}
+
+/// Steps 1–4 of the BiSM step up to the θ gradient, on the arguments `a` of
+/// a function with withNoiseArguments(): x, the metrics G before/after (when
+/// `metrics`), the K plain φ steps, J_Bi and ∇θ J_Bi.
+StepBuilder::StepCore StepBuilder::emitStepCore(ValueRange a,
+                                                func::FuncOp lower,
+                                                func::FuncOp phiStep,
+                                                func::FuncOp jBi,
+                                                bool metrics) {
   size_t nt = theta_.size(), np = phi_.size();
+  StepCore core;
   SmallVector<Value> theta = slice(a, 0, nt);
-  OptState thetaState{theta, slice(a, nt + np, nt), slice(a, 2 * nt + np, nt),
-                      a[3 * nt + 3 * np]};
+  core.theta = OptState{theta, slice(a, nt + np, nt),
+                        slice(a, 2 * nt + np, nt), a[3 * nt + 3 * np]};
   OptState phiState{slice(a, nt, np), slice(a, 3 * nt + np, np),
                     slice(a, 3 * nt + 2 * np, np), a[3 * nt + 3 * np + 1]};
   size_t vIndex = 3 * nt + 3 * np + 2;
   Value v = a[vIndex];
-  Value objNoise = a[vIndex + 1];
-  ValueRange postNoise = a.drop_front(vIndex + 2);
+  size_t numObj = objectiveNoiseTypes().size();
+  ValueRange objNoise = a.slice(vIndex + 1, numObj);
+  ValueRange postNoise = a.drop_front(vIndex + 1 + numObj);
   int64_t per = noisePerPosterior_, k = spec_.innerSteps, n = spec_.unrollSteps;
   auto stageNoise = [&](int64_t stage) {
     return postNoise.slice(stage * per, per);
   };
   ValueRange upperNoise = stageNoise(k + n);
 
-  // x = ṽ = v + σε (DSM) or v (SSM): the input of both levels.
+  // x, the input of both levels: ṽ = v + σε (DSM), v + σ_b ε_b (MDSM, σ_b
+  // the per-position schedule), v (SSM, SM).
   Value x = v;
   if (spec_.objective == Objective::DSM)
-    x = db().add(v, scaled(objNoise, spec_.noiseStd));
+    x = db().add(v, scaled(objNoise[0], spec_.noiseStd));
+  else if (spec_.objective == Objective::MDSM)
+    x = db().add(v, db().mul(objNoise[0],
+                             perSampleColumn(mdsmSigmas(spec_, info_.batchSize()))));
 
   auto lowerLoss = [&](ValueRange phi) {
     SmallVector<Value> lowerArgs(theta);
@@ -604,7 +713,8 @@ func::FuncOp StepBuilder::buildTrainStepWithNoise(func::FuncOp lower,
   };
 
   // Metric: G before the K steps (evaluated with the upper level's noise).
-  Value lowerBefore = lowerLoss(phiState.params);
+  if (metrics)
+    core.lowerBefore = lowerLoss(phiState.params);
 
   // 1. K plain optimiser steps of φ (θ frozen), fresh noise each.
   for (int64_t step = 0; step < k; ++step) {
@@ -615,32 +725,54 @@ func::FuncOp StepBuilder::buildTrainStepWithNoise(func::FuncOp lower,
     stepArgs.append(noise.begin(), noise.end());
     phiState = unpackPhi(call(phiStep, stepArgs));
   }
-  Value lowerAfter = lowerLoss(phiState.params);
+  if (metrics)
+    core.lowerAfter = lowerLoss(phiState.params);
+  core.phi = phiState;
 
   // 2.–3. J(θ, φᴺ(θ)) through N unrolled steps from φ⁰ = φ (with its
   // optimiser state), and its θ gradient.
   SmallVector<Value> jArgs(theta);
   jArgs.append(packPhi(phiState));
   jArgs.push_back(x);
-  jArgs.push_back(objNoise);
+  jArgs.append(objNoise.begin(), objNoise.end());
   ValueRange jNoise = postNoise.slice(k * per, (n + 1) * per);
   jArgs.append(jNoise.begin(), jNoise.end());
-  Value j = call(jBi, jArgs)[0];
+  if (metrics)
+    core.j = call(jBi, jArgs)[0];
   SmallVector<int64_t> wrt;
   for (size_t i = 0; i < nt; ++i)
     wrt.push_back(i);
-  auto grad =
-      GradOp::create(builder_, loc_, TypeRange(theta_), jBi.getSymName(), jArgs, wrt);
+  auto grad = GradOp::create(builder_, loc_, TypeRange(theta_),
+                             jBi.getSymName(), jArgs, wrt);
+  core.gradient.assign(grad.getResults().begin(), grad.getResults().end());
+  return core;
+}
+
+/// @train_step_with_noise(state..., v, noise...) -> (state'..., metrics...).
+func::FuncOp StepBuilder::buildTrainStepWithNoise(func::FuncOp lower,
+                                                  func::FuncOp phiStep,
+                                                  func::FuncOp jBi) {
+  TrainStepSignature sig = trainStepSignature(info_);
+  SmallVector<Type> results;
+  for (const NamedType &s : sig.state)
+    results.push_back(s.type);
+  for (const NamedType &m : sig.metrics)
+    results.push_back(m.type);
+  func::FuncOp func = startFunction(names_.trainStepWithNoise,
+                                    withNoiseArguments(), results, false);
+  StepCore core =
+      emitStepCore(func.getArguments(), lower, phiStep, jBi, /*metrics=*/true);
 
   Value normSq;
-  for (Value g : grad.getResults()) {
+  for (Value g : core.gradient) {
     Value term = sumAll(db().create<SquareOp>(g));
     normSq = normSq ? db().add(normSq, term) : term;
   }
   Value gradNorm = normSq ? db().create<SqrtOp>(normSq) : splat(scalar_, 0.0);
 
   OptState nextTheta =
-      optimizerStep(spec_.thetaOptimizer, thetaState, grad.getResults());
+      optimizerStep(spec_.thetaOptimizer, core.theta, core.gradient);
+  const OptState &phiState = core.phi;
 
   SmallVector<Value> out(nextTheta.params);
   out.append(phiState.params);
@@ -650,8 +782,22 @@ func::FuncOp StepBuilder::buildTrainStepWithNoise(func::FuncOp lower,
   out.append(phiState.second);
   out.push_back(nextTheta.t);
   out.push_back(phiState.t);
-  out.append({j, lowerBefore, lowerAfter, gradNorm});
+  out.append({core.j, core.lowerBefore, core.lowerAfter, gradNorm});
   ret(out);
+  return func;
+}
+
+/// @theta_gradient_with_noise(state..., v, noise...) -> ∇θ J_Bi (one tensor
+/// per θ parameter): the gradient @train_step_with_noise hands its θ
+/// optimiser, for dumping.
+func::FuncOp StepBuilder::buildThetaGradientWithNoise(func::FuncOp lower,
+                                                      func::FuncOp phiStep,
+                                                      func::FuncOp jBi) {
+  func::FuncOp func = startFunction(names_.thetaGradientWithNoise,
+                                    withNoiseArguments(), theta_, false);
+  StepCore core =
+      emitStepCore(func.getArguments(), lower, phiStep, jBi, /*metrics=*/false);
+  ret(core.gradient);
   return func;
 }
 
@@ -674,11 +820,13 @@ func::FuncOp StepBuilder::buildTrainStep(func::FuncOp drawNoise,
 }
 
 LogicalResult StepBuilder::build() {
-  if (spec_.objective == Objective::SM || spec_.objective == Objective::MDSM)
-    return emitError(loc_) << "model '" << info_.name << "': objective \""
-                           << (spec_.objective == Objective::SM ? "sm" : "mdsm")
-                           << "\" is not built by this version; use \"dsm\" "
-                           << "or \"ssm\"";
+  // readModel rejects this too; kept for ModelInfos built by hand.
+  if (spec_.objective == Objective::SM &&
+      visible_.getDimSize(1) > kMaxExactTraceDims)
+    return emitError(loc_) << "model '" << info_.name
+                           << "': objective \"sm\" takes one Hessian-vector "
+                           << "product per visible dimension; D = "
+                           << visible_.getDimSize(1) << " exceeds " << kMaxExactTraceDims;
   if (spec_.divergence == Divergence::Fisher &&
       info_.posteriorKind == PosteriorKind::Bernoulli)
     return emitError(loc_) << "model '" << info_.name
@@ -690,6 +838,7 @@ LogicalResult StepBuilder::build() {
   SymbolTable symbols(module_);
   for (const std::string &name :
        {names_.trainStep, names_.trainStepWithNoise, names_.drawNoise,
+        names_.thetaGradientWithNoise,
         names_.samplePosterior, names_.logQ, names_.energySum,
         names_.negLogJoint, names_.score, names_.upper, names_.lower,
         names_.phiStep, names_.jBi})
@@ -710,6 +859,7 @@ LogicalResult StepBuilder::build() {
   func::FuncOp drawNoise = buildDrawNoise();
   func::FuncOp withNoise = buildTrainStepWithNoise(lower, phiStep, jBi);
   buildTrainStep(drawNoise, withNoise);
+  buildThetaGradientWithNoise(lower, phiStep, jBi);
   return success();
 }
 

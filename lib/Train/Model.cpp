@@ -207,8 +207,6 @@ LogicalResult readSpec(ModelOp model, ModelInfo &info) {
     return reader.error("batch_size")
            << "(" << batchSize << ") does not match the batch dimension of "
            << "the energy's visible argument (" << info.batchSize() << ")";
-  // The exact trace costs one Hessian-vector product per visible dimension.
-  constexpr int64_t kMaxExactTraceDims = 64;
   int64_t visibleDims = info.visibleType.getDimSize(1);
   if (spec.objective == O::SM && visibleDims > kMaxExactTraceDims)
     return reader.error("objective")

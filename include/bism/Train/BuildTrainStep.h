@@ -11,16 +11,19 @@
 //   @draw_noise(key: tensor<2xi32>) -> (noise...)
 //   @train_step_with_noise(state..., v: [B,D], noise...) -> (state'..., metrics...)
 //   @train_step(state..., v: [B,D], key) -> (state'..., metrics...)
+//   @theta_gradient_with_noise(state..., v, noise...) -> (∇θ J_Bi per θ param)
 //
 //   state   = θ params, φ params, m(θ)..., s(θ)..., m(φ)..., s(φ)...,
 //             t_theta: tensor<T>, t_phi: tensor<T>   (m, s: Adam moments)
 //   metrics = J, G before the K steps, G after the K steps, ‖∇θ J‖  (tensor<T>)
-//   noise   = the objective's noise (DSM ε or SSM u, [B,D]), then the
+//   noise   = the objective's noise (DSM/MDSM ε or SSM u, [B,D]; none for
+//             SM), then the
 //             posterior noise of the K plain steps, of the N unrolled steps
 //             and of the upper level, each ξ [B,H] (Gaussian) or g1, g2
 //             [B,H] (Bernoulli, Gumbel).
 //
-//   private (x = ṽ = v + σε for DSM, v for SSM; pn = one posterior noise):
+//   private (x = ṽ = v + σε for DSM, v + σ_b ε for MDSM, v for SSM and SM;
+//   pn = one posterior noise; objnoise absent for SM):
 //   @M__sample_posterior(x, φ..., pn...) -> h [B,H]
 //   @M__log_q(x, h, φ...) -> [B]
 //   @M__energy_sum(x, h, θ...) -> T                 Σ_b E(x_b, h_b; θ)
@@ -48,13 +51,14 @@
 namespace bism::train {
 
 struct BuildTrainStepOptions {
-  /// Prepended to `train_step`, `train_step_with_noise` and `draw_noise`.
+  /// Prepended to `train_step`, `train_step_with_noise`, `draw_noise` and
+  /// `theta_gradient_with_noise`.
   std::string publicPrefix;
 };
 
 /// The names of the generated functions.
 struct TrainStepNames {
-  std::string trainStep, trainStepWithNoise, drawNoise;
+  std::string trainStep, trainStepWithNoise, drawNoise, thetaGradientWithNoise;
   /// Private helpers, "<model>__<what>".
   std::string samplePosterior, logQ, energySum, negLogJoint, score, upper,
       lower, phiStep, jBi;
@@ -74,13 +78,19 @@ struct TrainStepSignature {
   /// "t_theta", ...).
   std::vector<NamedType> state;
   NamedType batch;
-  /// In the order @draw_noise returns them ("eps" or "u", "inner0.xi" or
+  /// In the order @draw_noise returns them ("eps" or "u" (none for SM),
+  /// "inner0.xi" or
   /// "inner0.g1"/"inner0.g2", "unroll0.xi", ..., "upper.xi").
   std::vector<NamedType> noise;
   /// "J", "lower_before", "lower_after", "grad_norm_theta".
   std::vector<NamedType> metrics;
 };
 TrainStepSignature trainStepSignature(const ModelInfo &info);
+
+/// MDSM: σ_b for batch positions b = 0..B−1, from sigmaMin to sigmaMax,
+/// geometric (exp of a linspace of the logs) or linear (linspace); B = 1
+/// gives sigmaMin.
+std::vector<double> mdsmSigmas(const TrainSpec &spec, int64_t batchSize);
 
 /// Emits the functions above into `module` (at its end). Fails, with an error
 /// at the model's location, if a name is taken or the spec is unsupported.

@@ -50,6 +50,9 @@ enum class PosteriorKind {
 };
 
 enum class Objective { SM, SSM, DSM, MDSM };
+/// SM's exact Hessian trace costs one Hessian-vector product per visible
+/// dimension; above this many, SSM or DSM is the sensible choice.
+constexpr int64_t kMaxExactTraceDims = 64;
 enum class NoiseSchedule { Geometric, Linear };
 enum class Projection { Rademacher, Gaussian };
 enum class Divergence { KL, Fisher };
