@@ -26,18 +26,27 @@ def Bism_ModelOp : Bism_Op<"model", [Symbol, SymbolTable, NoTerminator,
     `@energy(v [B,D], h [B,H], θ...) -> [B]` takes the θ parameters in the
     listed order; the posterior function takes `(v, φ...)` and returns the
     logits (`"bernoulli"`) or `(mu, logstd)` (`"gaussian"`), each [B,H].
+    The optional `free_energy @F [θ...]` clause names `F(v [B,D], θ...) ->
+    [B]` (a tractable free energy, or the energy of a fully visible model),
+    used by spec method "marginal". Each clause is optional; method "bism"
+    needs the energy and the posterior, method "marginal" the free energy.
     The spec's fields and defaults are listed in docs/training.md.
   }];
   let arguments = (ins SymbolNameAttr:$sym_name,
-                       FlatSymbolRefAttr:$energy, ArrayAttr:$energy_params,
-                       StrAttr:$posterior_kind, FlatSymbolRefAttr:$posterior,
-                       ArrayAttr:$posterior_params,
+                       OptionalAttr<FlatSymbolRefAttr>:$energy,
+                       OptionalAttr<ArrayAttr>:$energy_params,
+                       OptionalAttr<FlatSymbolRefAttr>:$free_energy,
+                       OptionalAttr<ArrayAttr>:$free_energy_params,
+                       OptionalAttr<StrAttr>:$posterior_kind,
+                       OptionalAttr<FlatSymbolRefAttr>:$posterior,
+                       OptionalAttr<ArrayAttr>:$posterior_params,
                        OptionalAttr<F64Attr>:$temperature,
                        DictionaryAttr:$spec);
   let regions = (region SizedRegion<1>:$body);
   let assemblyFormat = [{
-    $sym_name `energy` $energy $energy_params
-    `posterior` $posterior_kind $posterior $posterior_params
+    $sym_name (`energy` $energy^ $energy_params)?
+    (`free_energy` $free_energy^ $free_energy_params)?
+    (`posterior` $posterior_kind^ $posterior $posterior_params)?
     (`temperature` $temperature^)? `spec` $spec attr-dict-with-keyword $body
   }];
   let hasRegionVerifier = 1;

@@ -4,6 +4,8 @@
 //
 //   E(v, h) = 1/2 sum_i (v_i - b_i)^2 exp(-2 logsigma_i) - c.h - (v W).h
 //   q(h | v) = relaxed Bernoulli with logits v A + d, temperature 0.1
+//   F(v) = -log sum_h exp(-E(v, h)) (free_energy; method = "marginal" trains
+//          with exact-marginal score matching instead)
 //
 //   bism-opt examples/grbm/freyface.mlir --bism-build-train-step
 
@@ -41,7 +43,34 @@ func.func private @posterior_logits(%v: tensor<100x560xf32>, %a: tensor<560x400x
   return %l : tensor<100x400xf32>
 }
 
+// Free energy F(v) = 1/2 sum_i (v_i - b_i)^2 exp(-2 logsigma_i)
+//                   - sum_j softplus(c_j + (v W)_j), [100]: the exact
+// marginal, used by spec method = "marginal" (exact-marginal DSM/SSM).
+func.func private @free_energy(%v: tensor<100x560xf32>, %w: tensor<560x400xf32>,
+                               %b: tensor<560xf32>, %c: tensor<400xf32>,
+                               %logsigma: tensor<560xf32>) -> tensor<100xf32> {
+  %half = bism.constant dense<0.5> : tensor<100xf32>
+  %minus_two = bism.constant dense<-2.0> : tensor<560xf32>
+  %b_batch = bism.broadcast %b : tensor<560xf32> to tensor<100x560xf32>
+  %centred = bism.sub %v, %b_batch : tensor<100x560xf32>
+  %sq = bism.square %centred : tensor<100x560xf32>
+  %scaled = bism.mul %logsigma, %minus_two : tensor<560xf32>
+  %precision = bism.exp %scaled : tensor<560xf32>
+  %precision_batch = bism.broadcast %precision : tensor<560xf32> to tensor<100x560xf32>
+  %weighted = bism.mul %sq, %precision_batch : tensor<100x560xf32>
+  %quadratic_sum = bism.reduce_sum %weighted axes [1] : tensor<100x560xf32> -> tensor<100xf32>
+  %quadratic = bism.mul %quadratic_sum, %half : tensor<100xf32>
+  %vw = bism.matmul %v, %w : tensor<100x560xf32>, tensor<560x400xf32> -> tensor<100x400xf32>
+  %c_batch = bism.broadcast %c : tensor<400xf32> to tensor<100x400xf32>
+  %field = bism.add %vw, %c_batch : tensor<100x400xf32>
+  %sp = bism.softplus %field : tensor<100x400xf32>
+  %latent = bism.reduce_sum %sp axes [1] : tensor<100x400xf32> -> tensor<100xf32>
+  %f = bism.sub %quadratic, %latent : tensor<100xf32>
+  return %f : tensor<100xf32>
+}
+
 bism.model @grbm energy @energy [@W, @b, @c, @logsigma]
+    free_energy @free_energy [@W, @b, @c, @logsigma]
     posterior "bernoulli" @posterior_logits [@A, @d] temperature 0.1
     spec {method = "bism", objective = "dsm", noise_std = 0.3,
           divergence = "kl", inner_steps = 5, unroll_steps = 5,

@@ -52,10 +52,18 @@ LogicalResult ParamOp::verify() {
 }
 
 LogicalResult ModelOp::verifyRegions() {
-  StringRef kind = getPosteriorKind();
-  if (kind != "gaussian" && kind != "bernoulli")
+  if (!getEnergy() && !getFreeEnergy())
+    return emitOpError() << "needs an 'energy' or a 'free_energy' clause";
+  if (bool(getEnergy()) != bool(getEnergyParams()) ||
+      bool(getFreeEnergy()) != bool(getFreeEnergyParams()) ||
+      bool(getPosterior()) != bool(getPosteriorKind()) ||
+      bool(getPosterior()) != bool(getPosteriorParams()))
+    return emitOpError() << "each of the energy, free_energy and posterior "
+                         << "clauses needs its function and parameter list";
+  std::optional<StringRef> kind = getPosteriorKind();
+  if (kind && *kind != "gaussian" && *kind != "bernoulli")
     return emitOpError() << "posterior kind must be \"gaussian\" or "
-                         << "\"bernoulli\", got \"" << kind << "\"";
+                         << "\"bernoulli\", got \"" << *kind << "\"";
   if (getTemperature() && kind != "bernoulli")
     return emitOpError() << "'temperature' applies to the bernoulli "
                          << "posterior only";
@@ -65,9 +73,11 @@ LogicalResult ModelOp::verifyRegions() {
     if (!isa<ParamOp>(op))
       return op.emitOpError() << "is not allowed in a bism.model (only "
                               << "bism.param)";
-  auto checkList = [&](ArrayAttr list, StringRef what,
+  auto checkList = [&](std::optional<ArrayAttr> list, StringRef what,
                        StringRef group) -> LogicalResult {
-    for (Attribute entry : list) {
+    if (!list)
+      return success();
+    for (Attribute entry : *list) {
       auto ref = dyn_cast<FlatSymbolRefAttr>(entry);
       if (!ref)
         return emitOpError() << what << " parameters must be symbol "
@@ -82,6 +92,8 @@ LogicalResult ModelOp::verifyRegions() {
     }
     return success();
   };
-  return failure(failed(checkList(getEnergyParams(), "energy", "theta")) ||
-                 failed(checkList(getPosteriorParams(), "posterior", "phi")));
+  return failure(
+      failed(checkList(getEnergyParams(), "energy", "theta")) ||
+      failed(checkList(getFreeEnergyParams(), "free energy", "theta")) ||
+      failed(checkList(getPosteriorParams(), "posterior", "phi")));
 }

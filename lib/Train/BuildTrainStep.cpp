@@ -4,7 +4,9 @@
 // K plain optimiser steps of φ on the lower-level loss G, then the θ gradient
 // of J(θ, φᴺ(θ)) through N differentiable optimiser steps, then the optimiser
 // step of θ. Every function is emitted in the bism dialect with AD ops; the
-// K and N loops are unrolled here, in straight-line IR.
+// K and N loops are unrolled here, in straight-line IR. Method "marginal"
+// (buildMarginal) reuses the objectives (perSampleObjective), the optimiser
+// and the noise with s = −∇_x Σ_b F(x_b; θ) and no posterior or lower level.
 //
 //===----------------------------------------------------------------------===//
 #include "bism/Train/BuildTrainStep.h"
@@ -41,10 +43,13 @@ TrainStepNames trainStepNames(const ModelInfo &info,
   names.lower = p + "lower";
   names.phiStep = p + "phi_step";
   names.jBi = p + "j_bi";
+  names.freeEnergySum = p + "free_energy_sum";
   return names;
 }
 
 static int64_t posteriorNoiseCount(const ModelInfo &info) {
+  if (info.spec.method == Method::Marginal)
+    return 0;
   return info.posteriorKind == PosteriorKind::Bernoulli ? 2 : 1;
 }
 
@@ -74,6 +79,21 @@ TrainStepSignature trainStepSignature(const ModelInfo &info) {
       if (param.group == group)
         sig.state.push_back({(prefix + "." + param.name).str(), param.type});
   };
+  const TrainSpec &spec = info.spec;
+  if (spec.method == Method::Marginal) {
+    // θ, m_θ, s_θ, t_theta; the objective's noise; J and ‖∇θ J‖.
+    addGroup("theta", ParamGroup::Theta);
+    addGroup("m_theta", ParamGroup::Theta);
+    addGroup("s_theta", ParamGroup::Theta);
+    sig.state.push_back({"t_theta", scalar});
+    sig.batch = {"v", info.visibleType};
+    if (hasObjectiveNoise(spec))
+      sig.noise.push_back({spec.objective == Objective::SSM ? "u" : "eps",
+                           info.visibleType});
+    for (const char *name : {"J", "grad_norm_theta"})
+      sig.metrics.push_back({name, scalar});
+    return sig;
+  }
   addGroup("theta", ParamGroup::Theta);
   addGroup("phi", ParamGroup::Phi);
   addGroup("m_theta", ParamGroup::Theta);
@@ -84,7 +104,6 @@ TrainStepSignature trainStepSignature(const ModelInfo &info) {
   sig.state.push_back({"t_phi", scalar});
   sig.batch = {"v", info.visibleType};
 
-  const TrainSpec &spec = info.spec;
   if (hasObjectiveNoise(spec))
     sig.noise.push_back({spec.objective == Objective::SSM ? "u" : "eps",
                          info.visibleType});
@@ -121,7 +140,9 @@ public:
               const BuildTrainStepOptions &options)
       : module_(module), info_(info), spec_(info.spec),
         names_(trainStepNames(info, options)), builder_(module.getContext()),
-        loc_(const_cast<func::FuncOp &>(info.energy).getLoc()) {
+        loc_(const_cast<func::FuncOp &>(info.energy ? info.energy
+                                                     : info.freeEnergy)
+                 .getLoc()) {
     element_ = info.visibleType.getElementType();
     scalar_ = RankedTensorType::get({}, element_);
     visible_ = info.visibleType;
@@ -224,7 +245,8 @@ private:
                           func::FuncOp score);
   /// The objective's per-sample terms [B] (docs/training.md, "Objectives")
   /// from the score s = score(jointArgs) and the objective noise (null for
-  /// SM); SSM and SM take Hessian-vector products of negLogJoint.
+  /// SM); SSM and SM take Hessian-vector products of negLogJoint (BiSM:
+  /// Σ[E + log q] on (x, h, θ, φ); marginal: Σ F on (x, θ)), x first.
   Value perSampleObjective(func::FuncOp negLogJoint, ValueRange jointArgs,
                            Value s, Value objNoise);
   Value perSampleColumn(ArrayRef<double> values);
@@ -242,6 +264,21 @@ private:
   func::FuncOp buildThetaGradientWithNoise(func::FuncOp lower,
                                            func::FuncOp phiStep,
                                            func::FuncOp jBi);
+
+  // --- method marginal (s = −∇_x F; no posterior, no lower level) -------
+  LogicalResult buildMarginal();
+  func::FuncOp buildFreeEnergySum();
+  func::FuncOp buildMarginalScore(func::FuncOp freeEnergySum);
+  func::FuncOp buildMarginalUpper(func::FuncOp freeEnergySum,
+                                  func::FuncOp score);
+  /// x (ṽ for DSM/MDSM, v otherwise) from v and the objective noise.
+  Value objectiveInput(Value v, ValueRange objNoise);
+  /// J and ∇θ J on the arguments of @train_step_with_noise (marginal).
+  std::pair<Value, SmallVector<Value>>
+  emitMarginalCore(ValueRange arguments, func::FuncOp upper, bool withJ);
+  func::FuncOp buildMarginalTrainStepWithNoise(func::FuncOp upper);
+  func::FuncOp buildMarginalThetaGradientWithNoise(func::FuncOp upper);
+  Value gradientNorm(ValueRange gradients);
 
   /// What emitStepCore computes (metrics null unless asked for).
   struct StepCore {
@@ -686,12 +723,7 @@ StepBuilder::StepCore StepBuilder::emitStepCore(ValueRange a,
 
   // x, the input of both levels: ṽ = v + σε (DSM), v + σ_b ε_b (MDSM, σ_b
   // the per-position schedule), v (SSM, SM).
-  Value x = v;
-  if (spec_.objective == Objective::DSM)
-    x = db().add(v, scaled(objNoise[0], spec_.noiseStd));
-  else if (spec_.objective == Objective::MDSM)
-    x = db().add(v, db().mul(objNoise[0],
-                             perSampleColumn(mdsmSigmas(spec_, info_.batchSize()))));
+  Value x = objectiveInput(v, objNoise);
 
   auto lowerLoss = [&](ValueRange phi) {
     SmallVector<Value> lowerArgs(theta);
@@ -763,12 +795,7 @@ func::FuncOp StepBuilder::buildTrainStepWithNoise(func::FuncOp lower,
   StepCore core =
       emitStepCore(func.getArguments(), lower, phiStep, jBi, /*metrics=*/true);
 
-  Value normSq;
-  for (Value g : core.gradient) {
-    Value term = sumAll(db().create<SquareOp>(g));
-    normSq = normSq ? db().add(normSq, term) : term;
-  }
-  Value gradNorm = normSq ? db().create<SqrtOp>(normSq) : splat(scalar_, 0.0);
+  Value gradNorm = gradientNorm(core.gradient);
 
   OptState nextTheta =
       optimizerStep(spec_.thetaOptimizer, core.theta, core.gradient);
@@ -819,7 +846,152 @@ func::FuncOp StepBuilder::buildTrainStep(func::FuncOp drawNoise,
   return func;
 }
 
+Value StepBuilder::objectiveInput(Value v, ValueRange objNoise) {
+  if (spec_.objective == Objective::DSM)
+    return db().add(v, scaled(objNoise[0], spec_.noiseStd));
+  if (spec_.objective == Objective::MDSM)
+    return db().add(
+        v, db().mul(objNoise[0],
+                    perSampleColumn(mdsmSigmas(spec_, info_.batchSize()))));
+  return v;
+}
+
+/// ‖g‖₂ over all tensors together (0 for none).
+Value StepBuilder::gradientNorm(ValueRange gradients) {
+  Value normSq;
+  for (Value g : gradients) {
+    Value term = sumAll(db().create<SquareOp>(g));
+    normSq = normSq ? db().add(normSq, term) : term;
+  }
+  return normSq ? db().create<SqrtOp>(normSq) : splat(scalar_, 0.0);
+}
+
+//===----------------------------------------------------------------------===//
+// Method marginal
+//===----------------------------------------------------------------------===//
+
+/// @M__free_energy_sum(x, θ...) -> T: Σ_b F(x_b; θ).
+func::FuncOp StepBuilder::buildFreeEnergySum() {
+  SmallVector<Type> args = concat({visible_, theta_});
+  func::FuncOp func = startFunction(names_.freeEnergySum, args, {scalar_}, true);
+  ret(sumAll(call(info_.freeEnergy, func.getArguments())[0]));
+  return func;
+}
+
+/// @M__score(x, θ...) -> [B,D]: s = −∇_x free_energy_sum.
+func::FuncOp StepBuilder::buildMarginalScore(func::FuncOp freeEnergySum) {
+  SmallVector<Type> args = concat({visible_, theta_});
+  func::FuncOp func = startFunction(names_.score, args, {visible_}, true);
+  Value g = GradOp::create(builder_, loc_, TypeRange{visible_},
+                           freeEnergySum.getSymName(), func.getArguments(),
+                           ArrayRef<int64_t>{0})
+                .getResult(0);
+  ret(db().neg(g));
+  return func;
+}
+
+/// @M__upper(θ..., x, [objnoise]) -> J(θ): perSampleObjective with s =
+/// score(x, θ) and the Hessian-vector products of free_energy_sum.
+func::FuncOp StepBuilder::buildMarginalUpper(func::FuncOp freeEnergySum,
+                                             func::FuncOp score) {
+  SmallVector<Type> args = concat({theta_, visible_, objectiveNoiseTypes()});
+  func::FuncOp func = startFunction(names_.upper, args, {scalar_}, true);
+  ValueRange a = func.getArguments();
+  size_t nt = theta_.size();
+  Value x = a[nt];
+  Value objNoise = a.size() > nt + 1 ? a[nt + 1] : Value();
+  SmallVector<Value> feArgs{x};
+  feArgs.append(a.begin(), a.begin() + nt);
+  Value s = call(score, feArgs)[0];
+  ret(meanBatch(perSampleObjective(freeEnergySum, feArgs, s, objNoise)));
+  return func;
+}
+
+std::pair<Value, SmallVector<Value>>
+StepBuilder::emitMarginalCore(ValueRange a, func::FuncOp upper, bool withJ) {
+  size_t nt = theta_.size();
+  size_t vIndex = 3 * nt + 1;
+  Value v = a[vIndex];
+  ValueRange objNoise = a.drop_front(vIndex + 1);
+  Value x = objectiveInput(v, objNoise);
+  SmallVector<Value> upperArgs = slice(a, 0, nt);
+  upperArgs.push_back(x);
+  upperArgs.append(objNoise.begin(), objNoise.end());
+  Value j = withJ ? call(upper, upperArgs)[0] : Value();
+  SmallVector<int64_t> wrt;
+  for (size_t i = 0; i < nt; ++i)
+    wrt.push_back(i);
+  auto grad = GradOp::create(builder_, loc_, TypeRange(theta_),
+                             upper.getSymName(), upperArgs, wrt);
+  return {j, SmallVector<Value>(grad.getResults())};
+}
+
+/// @train_step_with_noise(θ..., m..., s..., t_theta, v, [noise])
+///   -> (θ'..., m'..., s'..., t_theta', J, ‖∇θ J‖).
+func::FuncOp StepBuilder::buildMarginalTrainStepWithNoise(func::FuncOp upper) {
+  TrainStepSignature sig = trainStepSignature(info_);
+  SmallVector<Type> results;
+  for (const NamedType &s : sig.state)
+    results.push_back(s.type);
+  for (const NamedType &m : sig.metrics)
+    results.push_back(m.type);
+  func::FuncOp func = startFunction(names_.trainStepWithNoise,
+                                    withNoiseArguments(), results, false);
+  ValueRange a = func.getArguments();
+  size_t nt = theta_.size();
+  auto [j, gradient] = emitMarginalCore(a, upper, /*withJ=*/true);
+  OptState theta{slice(a, 0, nt), slice(a, nt, nt), slice(a, 2 * nt, nt),
+                 a[3 * nt]};
+  OptState next = optimizerStep(spec_.thetaOptimizer, theta, gradient);
+  SmallVector<Value> out(next.params);
+  out.append(next.first);
+  out.append(next.second);
+  out.push_back(next.t);
+  out.push_back(j);
+  out.push_back(gradientNorm(gradient));
+  ret(out);
+  return func;
+}
+
+/// @theta_gradient_with_noise(θ..., m..., s..., t_theta, v, [noise]) -> ∇θ J.
+func::FuncOp
+StepBuilder::buildMarginalThetaGradientWithNoise(func::FuncOp upper) {
+  func::FuncOp func = startFunction(names_.thetaGradientWithNoise,
+                                    withNoiseArguments(), theta_, false);
+  ret(emitMarginalCore(func.getArguments(), upper, /*withJ=*/false).second);
+  return func;
+}
+
+LogicalResult StepBuilder::buildMarginal() {
+  if (spec_.objective == Objective::SM &&
+      visible_.getDimSize(1) > kMaxExactTraceDims)
+    return emitError(loc_) << "model '" << info_.name
+                           << "': objective \"sm\" takes one Hessian-vector "
+                           << "product per visible dimension; D = "
+                           << visible_.getDimSize(1) << " exceeds "
+                           << kMaxExactTraceDims;
+  SymbolTable symbols(module_);
+  for (const std::string &name :
+       {names_.trainStep, names_.trainStepWithNoise, names_.drawNoise,
+        names_.thetaGradientWithNoise, names_.freeEnergySum, names_.score,
+        names_.upper})
+    if (symbols.lookup(name))
+      return emitError(loc_) << "cannot build the training step of model '"
+                             << info_.name << "': @" << name
+                             << " is already defined";
+  func::FuncOp freeEnergySum = buildFreeEnergySum();
+  func::FuncOp score = buildMarginalScore(freeEnergySum);
+  func::FuncOp upper = buildMarginalUpper(freeEnergySum, score);
+  func::FuncOp drawNoise = buildDrawNoise();
+  func::FuncOp withNoise = buildMarginalTrainStepWithNoise(upper);
+  buildTrainStep(drawNoise, withNoise);
+  buildMarginalThetaGradientWithNoise(upper);
+  return success();
+}
+
 LogicalResult StepBuilder::build() {
+  if (spec_.method == Method::Marginal)
+    return buildMarginal();
   // readModel rejects this too; kept for ModelInfos built by hand.
   if (spec_.objective == Objective::SM &&
       visible_.getDimSize(1) > kMaxExactTraceDims)

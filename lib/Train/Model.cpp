@@ -152,9 +152,10 @@ LogicalResult readSpec(ModelOp model, ModelInfo &info) {
   std::string method = "bism";
   if (failed(reader.string("method", method)))
     return failure();
-  if (method != "bism")
-    return reader.error("method") << "must be \"bism\", got \"" << method
-                                  << "\"";
+  if (method != "bism" && method != "marginal")
+    return reader.error("method") << "must be \"bism\" or \"marginal\", got \""
+                                  << method << "\"";
+  spec.method = method == "marginal" ? Method::Marginal : Method::BiSM;
   using S = NoiseSchedule;
   if (failed(reader.choice<S>("noise_schedule", spec.noiseSchedule,
                               {{"geometric", S::Geometric},
@@ -213,7 +214,7 @@ LogicalResult readSpec(ModelOp model, ModelInfo &info) {
            << "is \"sm\", whose exact Hessian trace takes one Hessian-vector "
            << "product per visible dimension; this model has " << visibleDims
            << " (limit " << kMaxExactTraceDims << "): use \"ssm\" or \"dsm\"";
-  if (spec.divergence == D::Fisher &&
+  if (spec.method == Method::BiSM && spec.divergence == D::Fisher &&
       info.posteriorKind == PosteriorKind::Bernoulli)
     return reader.error("divergence")
            << "is \"fisher\", which needs continuous latents (a \"gaussian\" "
@@ -288,20 +289,88 @@ LogicalResult readParamArguments(ModelOp model, func::FuncOp func,
 
 } // namespace
 
+/// The method named by the spec (checked again, with the other fields, by
+/// readSpec); anything unknown reads as "bism" here.
+static Method specMethod(ModelOp model) {
+  auto text = dyn_cast_or_null<StringAttr>(model.getSpec().get("method"));
+  return text && text.getValue() == "marginal" ? Method::Marginal
+                                               : Method::BiSM;
+}
+
+static FailureOr<func::FuncOp> lookupFunction(ModelOp model,
+                                              FlatSymbolRefAttr name,
+                                              StringRef role) {
+  auto func = mlir::SymbolTable::lookupNearestSymbolFrom<func::FuncOp>(
+      model->getParentOp(), name.getAttr());
+  if (!func || func.isExternal()) {
+    model.emitOpError() << "the " << role << " " << name
+                        << " is not a func.func with a body in the module";
+    return failure();
+  }
+  return func;
+}
+
+/// Method "marginal": F(v [B,D], θ...) -> [B]; every θ parameter is listed.
+static LogicalResult readMarginal(ModelOp model, ModelInfo &info) {
+  if (!model.getFreeEnergy())
+    return model.emitOpError()
+           << "spec field 'method' is \"marginal\", which needs a "
+           << "'free_energy' clause";
+  auto freeEnergy =
+      lookupFunction(model, model.getFreeEnergyAttr(), "free energy");
+  if (failed(freeEnergy))
+    return failure();
+  info.freeEnergy = *freeEnergy;
+  FunctionType type = info.freeEnergy.getFunctionType();
+  auto visible = type.getNumInputs() > 0
+                     ? dyn_cast<RankedTensorType>(type.getInput(0))
+                     : RankedTensorType();
+  if (!visible || visible.getRank() != 2 ||
+      !isa<FloatType>(visible.getElementType()))
+    return model.emitOpError()
+           << "the free energy @" << info.freeEnergy.getSymName()
+           << " must start with v: tensor<BxDxT> (float T), got " << type;
+  info.visibleType = visible;
+  auto perSample = RankedTensorType::get({visible.getDimSize(0)},
+                                         visible.getElementType());
+  if (type.getNumResults() != 1 || type.getResult(0) != perSample)
+    return model.emitOpError() << "the free energy @"
+                               << info.freeEnergy.getSymName()
+                               << " must return the per-sample free energies "
+                               << perSample << ", got " << type.getResults();
+  if (failed(readParamArguments(model, info.freeEnergy, "free energy",
+                                *model.getFreeEnergyParams(), 1,
+                                ParamGroup::Theta, info)))
+    return failure();
+  for (auto param : model.getBody().getOps<ParamOp>()) {
+    if (param.getGroup() != "theta")
+      continue;
+    size_t uses = llvm::count_if(info.params, [&](const ParamInfo &p) {
+      return p.name == param.getSymName();
+    });
+    if (uses != 1)
+      return param.emitOpError()
+             << (uses == 0 ? "is a theta parameter but the free energy does "
+                             "not list it (method \"marginal\")"
+                           : "is listed more than once");
+  }
+  return success();
+}
+
 FailureOr<ModelInfo> readModel(ModelOp model) {
   ModelInfo info;
   info.name = model.getSymName().str();
-  Operation *scope = model->getParentOp();
-  auto lookup = [&](FlatSymbolRefAttr name,
-                    StringRef role) -> FailureOr<func::FuncOp> {
-    auto func = mlir::SymbolTable::lookupNearestSymbolFrom<func::FuncOp>(
-        scope, name.getAttr());
-    if (!func || func.isExternal()) {
-      model.emitOpError() << "the " << role << " " << name
-                          << " is not a func.func with a body in the module";
+  if (specMethod(model) == Method::Marginal) {
+    if (failed(readMarginal(model, info)) || failed(readSpec(model, info)))
       return failure();
-    }
-    return func;
+    return info;
+  }
+  if (!model.getEnergy() || !model.getPosterior())
+    return model.emitOpError()
+           << "spec field 'method' is \"bism\", which needs an 'energy' and "
+           << "a 'posterior' clause";
+  auto lookup = [&](FlatSymbolRefAttr name, StringRef role) {
+    return lookupFunction(model, name, role);
   };
   auto energy = lookup(model.getEnergyAttr(), "energy");
   auto posterior = lookup(model.getPosteriorAttr(), "posterior");
@@ -309,7 +378,7 @@ FailureOr<ModelInfo> readModel(ModelOp model) {
     return failure();
   info.energy = *energy;
   info.posterior = *posterior;
-  info.posteriorKind = model.getPosteriorKind() == "bernoulli"
+  info.posteriorKind = *model.getPosteriorKind() == "bernoulli"
                            ? PosteriorKind::Bernoulli
                            : PosteriorKind::Gaussian;
   if (auto temperature = model.getTemperature())
@@ -341,7 +410,7 @@ FailureOr<ModelInfo> readModel(ModelOp model) {
                                << perSample << ", got "
                                << energyType.getResults();
   if (failed(readParamArguments(model, info.energy, "energy",
-                                model.getEnergyParams(), 2, ParamGroup::Theta,
+                                *model.getEnergyParams(), 2, ParamGroup::Theta,
                                 info)))
     return failure();
 
@@ -357,13 +426,13 @@ FailureOr<ModelInfo> readModel(ModelOp model) {
       llvm::any_of(posteriorType.getResults(),
                    [&](Type type) { return type != latent; }))
     return model.emitOpError()
-           << "the " << model.getPosteriorKind() << " posterior @"
+           << "the " << *model.getPosteriorKind() << " posterior @"
            << info.posterior.getSymName() << " must return "
            << (expectedResults == 1 ? "the logits" : "(mu, logstd)") << " as "
            << expectedResults << " x " << latent << ", got "
            << posteriorType.getResults();
   if (failed(readParamArguments(model, info.posterior, "posterior",
-                                model.getPosteriorParams(), 1, ParamGroup::Phi,
+                                *model.getPosteriorParams(), 1, ParamGroup::Phi,
                                 info)))
     return failure();
 

@@ -161,64 +161,12 @@ TEST(GrbmClosedForm, ScoreIsMinusGradOfFreeEnergy) {
   EXPECT_LT(relativeError((*s)[0], model.score(v)), 1e-12) << "score";
 }
 
-// Hand derivation of ∇_θ L for the exact-marginal DSM loss.
-//
-// Per sample i (index dropped where clear), with ṽ = v + σ_n ε fixed in θ:
-//   a_k = c_k + Σ_m ṽ_m W_mk,   p_k = sigmoid(a_k),   p'_k = p_k (1 − p_k),
-//   P_j = e^{−2 logσ_j},
-//   s_j = −(ṽ_j − b_j) P_j + Σ_k p_k W_jk,
-//   r_j = s_j + ε_j / σ_n,      L = (1/B) Σ_i ½ Σ_j r_ij².
-// Let g_ij = ∂L/∂s_ij = r_ij / B. The partials of s_j:
-//   ∂s_j/∂b_j     = P_j
-//   ∂s_j/∂logσ_j  = −(ṽ_j − b_j) · (−2 P_j) = 2 (ṽ_j − b_j) P_j
-//   ∂s_j/∂c_k     = W_jk p'_k
-//   ∂s_j/∂W_mk    = δ_jm p_k + W_jk p'_k ṽ_m
-// so, summing over samples:
-//   ∂L/∂b_j    = Σ_i g_ij P_j
-//   ∂L/∂logσ_j = Σ_i g_ij · 2 (ṽ_ij − b_j) P_j
-//   ∂L/∂c_k    = Σ_i p'_ik (gW)_ik,               (gW)_ik = Σ_j g_ij W_jk
-//   ∂L/∂W_mk   = Σ_i [ g_im p_ik + ṽ_im p'_ik (gW)_ik ]
-//              = (gᵀ p)_mk + (ṽᵀ (p' ⊙ gW))_mk.
-struct DsmGradient {
-  HostTensor dW{ElementType::f64, {Dv, Dh}}, db{ElementType::f64, {Dv}},
-      dc{ElementType::f64, {Dh}}, dLogSigma{ElementType::f64, {Dv}};
-  double loss = 0.0;
-};
-
+// The hand derivation of ∇_θ L for the exact-marginal DSM loss is
+// Grbm::exactDsmGradient (GrbmReference.h).
+using DsmGradient = Grbm::DsmGradient;
 DsmGradient handDsmGradient(const Grbm &model, const HostTensor &v,
                             const HostTensor &eps) {
-  DsmGradient out;
-  HostTensor vt(ElementType::f64, {B, Dv});
-  for (int64_t i = 0; i < B * Dv; ++i)
-    vt.dataAs<double>()[i] = v.dataAs<double>()[i] + kNoise * eps.dataAs<double>()[i];
-  HostTensor s = model.score(vt);
-  for (int64_t i = 0; i < B; ++i) {
-    double g[Dv], p[Dh], dp[Dh], gW[Dh];
-    for (int64_t j = 0; j < Dv; ++j) {
-      double r = s.dataAs<double>()[i * Dv + j] + eps.dataAs<double>()[i * Dv + j] / kNoise;
-      out.loss += 0.5 * r * r / B;
-      g[j] = r / B;
-    }
-    for (int64_t k = 0; k < Dh; ++k) {
-      p[k] = sigmoid(model.pre(vt, i, k));
-      dp[k] = p[k] * (1 - p[k]);
-      gW[k] = 0.0;
-      for (int64_t j = 0; j < Dv; ++j)
-        gW[k] += g[j] * model.W(j, k);
-    }
-    for (int64_t j = 0; j < Dv; ++j) {
-      double centred = vt.dataAs<double>()[i * Dv + j] - model.b.dataAs<double>()[j];
-      out.db.dataAs<double>()[j] += g[j] * model.P(j);
-      out.dLogSigma.dataAs<double>()[j] += g[j] * 2 * centred * model.P(j);
-    }
-    for (int64_t k = 0; k < Dh; ++k) {
-      out.dc.dataAs<double>()[k] += dp[k] * gW[k];
-      for (int64_t m = 0; m < Dv; ++m)
-        out.dW.dataAs<double>()[m * Dh + k] +=
-            g[m] * p[k] + vt.dataAs<double>()[i * Dv + m] * dp[k] * gW[k];
-    }
-  }
-  return out;
+  return model.exactDsmGradient(v, eps, kNoise);
 }
 
 TEST(GrbmClosedForm, ExactMarginalDsmGradientMatchesHandDerivation) {

@@ -5,7 +5,8 @@
 //   E(v, h) = ½ Σ_j (v_j − b_j)² P_j − cᵀh − (vW)·h
 //   F(v)    = ½ Σ_j (v_j − b_j)² P_j − Σ_k softplus(c_k + (vW)_k)
 //   −∇_v F  = −(v − b) ⊙ P + sigmoid(c + vW) Wᵀ
-// and the exact-marginal DSM loss mean_i ½‖−∇F(ṽ_i) + ε_i/σ‖², ṽ = v + σε.
+// and the exact-marginal DSM loss mean_i ½‖−∇F(ṽ_i) + ε_i/σ‖², ṽ = v + σε,
+// with its hand-derived θ gradient.
 // Shared by the tests that check compiled GRBM code against these formulas.
 //
 //===----------------------------------------------------------------------===//
@@ -16,6 +17,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <vector>
 
 namespace bism::testing {
 
@@ -116,6 +118,70 @@ struct Grbm {
       loss += 0.5 * r * r;
     }
     return loss / double(batch);
+  }
+
+  /// The exact-marginal DSM loss and its θ gradient, derived by hand.
+  /// Per sample i (index dropped where clear), with ṽ = v + σ_n ε fixed in θ:
+  ///   a_k = c_k + Σ_m ṽ_m W_mk,   p_k = sigmoid(a_k),   p'_k = p_k (1 − p_k),
+  ///   P_j = e^{−2 logσ_j},
+  ///   s_j = −(ṽ_j − b_j) P_j + Σ_k p_k W_jk,
+  ///   r_j = s_j + ε_j / σ_n,      L = (1/B) Σ_i ½ Σ_j r_ij².
+  /// Let g_ij = ∂L/∂s_ij = r_ij / B. The partials of s_j:
+  ///   ∂s_j/∂b_j     = P_j
+  ///   ∂s_j/∂logσ_j  = −(ṽ_j − b_j) · (−2 P_j) = 2 (ṽ_j − b_j) P_j
+  ///   ∂s_j/∂c_k     = W_jk p'_k
+  ///   ∂s_j/∂W_mk    = δ_jm p_k + W_jk p'_k ṽ_m
+  /// so, summing over samples:
+  ///   ∂L/∂b_j    = Σ_i g_ij P_j
+  ///   ∂L/∂logσ_j = Σ_i g_ij · 2 (ṽ_ij − b_j) P_j
+  ///   ∂L/∂c_k    = Σ_i p'_ik (gW)_ik,               (gW)_ik = Σ_j g_ij W_jk
+  ///   ∂L/∂W_mk   = Σ_i [ g_im p_ik + ṽ_im p'_ik (gW)_ik ]
+  ///              = (gᵀ p)_mk + (ṽᵀ (p' ⊙ gW))_mk.
+  struct DsmGradient {
+    runtime::HostTensor dW, db, dc, dLogSigma;
+    double loss = 0.0;
+  };
+  DsmGradient exactDsmGradient(const runtime::HostTensor &v,
+                               const runtime::HostTensor &eps,
+                               double sigma) const {
+    using runtime::ElementType;
+    int64_t batch = v.shape()[0];
+    DsmGradient out{runtime::HostTensor(ElementType::f64, {dv, dh}),
+                    runtime::HostTensor(ElementType::f64, {dv}),
+                    runtime::HostTensor(ElementType::f64, {dh}),
+                    runtime::HostTensor(ElementType::f64, {dv}), 0.0};
+    runtime::HostTensor vt = noised(v, eps, sigma);
+    runtime::HostTensor s = score(vt);
+    auto at = [](const runtime::HostTensor &t, int64_t i) {
+      return t.dataAs<double>()[i];
+    };
+    std::vector<double> g(dv), p(dh), dp(dh), gW(dh);
+    for (int64_t i = 0; i < batch; ++i) {
+      for (int64_t j = 0; j < dv; ++j) {
+        double r = at(s, i * dv + j) + at(eps, i * dv + j) / sigma;
+        out.loss += 0.5 * r * r / double(batch);
+        g[j] = r / double(batch);
+      }
+      for (int64_t k = 0; k < dh; ++k) {
+        p[k] = sigmoid(pre(vt, i, k));
+        dp[k] = p[k] * (1 - p[k]);
+        gW[k] = 0.0;
+        for (int64_t j = 0; j < dv; ++j)
+          gW[k] += g[j] * W(j, k);
+      }
+      for (int64_t j = 0; j < dv; ++j) {
+        double centred = at(vt, i * dv + j) - at(b, j);
+        out.db.dataAs<double>()[j] += g[j] * P(j);
+        out.dLogSigma.dataAs<double>()[j] += g[j] * 2 * centred * P(j);
+      }
+      for (int64_t k = 0; k < dh; ++k) {
+        out.dc.dataAs<double>()[k] += dp[k] * gW[k];
+        for (int64_t m = 0; m < dv; ++m)
+          out.dW.dataAs<double>()[m * dh + k] +=
+              g[m] * p[k] + at(vt, i * dv + m) * dp[k] * gW[k];
+      }
+    }
+    return out;
   }
 };
 

@@ -36,6 +36,16 @@
 //   @M__j_bi(θ..., φ⁰..., m(φ)..., s(φ)..., t_phi, x, objnoise,
 //            pn_1..., ..., pn_N..., pn_up...) -> T  J(θ, φᴺ(θ))
 //
+// Method "marginal" (spec method = "marginal"; s = −∇_x F, no posterior, no
+// lower level) emits the same four public functions with
+//   state   = θ params, m(θ)..., s(θ)..., t_theta
+//   metrics = J, ‖∇θ J‖
+//   noise   = the objective's noise only (ε or u; none for SM)
+// and the private helpers
+//   @M__free_energy_sum(x, θ...) -> T               Σ_b F(x_b; θ)
+//   @M__score(x, θ...) -> [B,D]                     −∇_x free_energy_sum
+//   @M__upper(θ..., x, objnoise) -> T               J(θ)
+//
 // With several models in one module the public names get the prefix
 // "M__" as well (BuildTrainStepOptions::publicPrefix).
 //
@@ -62,6 +72,9 @@ struct TrainStepNames {
   /// Private helpers, "<model>__<what>".
   std::string samplePosterior, logQ, energySum, negLogJoint, score, upper,
       lower, phiStep, jBi;
+  /// Method marginal: "<model>__free_energy_sum" (score and upper are
+  /// shared with the names above).
+  std::string freeEnergySum;
 };
 TrainStepNames trainStepNames(const ModelInfo &info,
                               const BuildTrainStepOptions &options = {});
@@ -82,7 +95,8 @@ struct TrainStepSignature {
   /// "inner0.xi" or
   /// "inner0.g1"/"inner0.g2", "unroll0.xi", ..., "upper.xi").
   std::vector<NamedType> noise;
-  /// "J", "lower_before", "lower_after", "grad_norm_theta".
+  /// "J", "lower_before", "lower_after", "grad_norm_theta" (marginal: "J",
+  /// "grad_norm_theta"; its state is θ, m_θ, s_θ, t_theta).
   std::vector<NamedType> metrics;
 };
 TrainStepSignature trainStepSignature(const ModelInfo &info);

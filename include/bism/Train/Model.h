@@ -49,6 +49,10 @@ enum class PosteriorKind {
   Bernoulli,
 };
 
+/// BiSM: the bi-level step (energy + posterior). Marginal: score matching
+/// on the free energy F(v; θ), s = −∇_v F (no posterior, no lower level).
+enum class Method { BiSM, Marginal };
+
 enum class Objective { SM, SSM, DSM, MDSM };
 /// SM's exact Hessian trace costs one Hessian-vector product per visible
 /// dimension; above this many, SSM or DSM is the sensible choice.
@@ -67,6 +71,7 @@ struct OptimizerSpec {
 /// The training spec: every field has a default and can be set from the model
 /// file (`bism.model ... spec {key = value}`) or overridden by name.
 struct TrainSpec {
+  Method method = Method::BiSM;
   Objective objective = Objective::DSM;
   /// DSM: the noise standard deviation sigma.
   double noiseStd = 0.3;
@@ -90,16 +95,20 @@ struct TrainSpec {
 /// Everything the step builder needs, verified.
 struct ModelInfo {
   std::string name;
-  /// θ parameters in the energy's argument order, then φ parameters in the
-  /// posterior's argument order.
+  /// BiSM: θ parameters in the energy's argument order, then φ parameters in
+  /// the posterior's argument order. Marginal: θ parameters in the free
+  /// energy's argument order (φ parameters, if declared, are unused).
   std::vector<ParamInfo> params;
+  /// Marginal: F(v [B,D], θ...) -> per-sample free energies [B].
+  mlir::func::FuncOp freeEnergy;
   /// E(v [B,D], h [B,H], θ...) -> per-sample energies [B].
   mlir::func::FuncOp energy;
   /// Posterior network (v [B,D], φ...) -> logits or (mu, logstd).
   mlir::func::FuncOp posterior;
   PosteriorKind posteriorKind = PosteriorKind::Gaussian;
   double temperature = 0.1;
-  /// The visible and latent types: [B, D] and [B, H] (f32 or f64).
+  /// The visible and latent types: [B, D] and [B, H] (f32 or f64); the
+  /// latent type is null for method Marginal.
   mlir::RankedTensorType visibleType, latentType;
   TrainSpec spec;
 
