@@ -28,8 +28,13 @@ def Bism_ModelOp : Bism_Op<"model", [Symbol, SymbolTable, NoTerminator,
     logits (`"bernoulli"`) or `(mu, logstd)` (`"gaussian"`), each [B,H].
     The optional `free_energy @F [θ...]` clause names `F(v [B,D], θ...) ->
     [B]` (a tractable free energy, or the energy of a fully visible model),
-    used by spec method "marginal". Each clause is optional; method "bism"
-    needs the energy and the posterior, method "marginal" the free energy.
+    used by spec methods "marginal", "cd" and "pcd". The optional `gibbs @G
+    [θ...]` clause names `G(v [B,D], θ..., u_h [B,H], z_v [B,D]) -> v' [B,D]`,
+    one Gibbs sweep v -> h -> v' with the model's conditionals given the
+    explicit noise (u_h standard uniform, z_v standard normal), used by spec
+    methods "cd" and "pcd". Each clause is optional; method "bism" needs the
+    energy and the posterior, method "marginal" the free energy, methods
+    "cd" and "pcd" the free energy and the Gibbs sweep.
     The spec's fields and defaults are listed in docs/training.md.
   }];
   let arguments = (ins SymbolNameAttr:$sym_name,
@@ -37,6 +42,8 @@ def Bism_ModelOp : Bism_Op<"model", [Symbol, SymbolTable, NoTerminator,
                        OptionalAttr<ArrayAttr>:$energy_params,
                        OptionalAttr<FlatSymbolRefAttr>:$free_energy,
                        OptionalAttr<ArrayAttr>:$free_energy_params,
+                       OptionalAttr<FlatSymbolRefAttr>:$gibbs,
+                       OptionalAttr<ArrayAttr>:$gibbs_params,
                        OptionalAttr<StrAttr>:$posterior_kind,
                        OptionalAttr<FlatSymbolRefAttr>:$posterior,
                        OptionalAttr<ArrayAttr>:$posterior_params,
@@ -46,6 +53,7 @@ def Bism_ModelOp : Bism_Op<"model", [Symbol, SymbolTable, NoTerminator,
   let assemblyFormat = [{
     $sym_name (`energy` $energy^ $energy_params)?
     (`free_energy` $free_energy^ $free_energy_params)?
+    (`gibbs` $gibbs^ $gibbs_params)?
     (`posterior` $posterior_kind^ $posterior $posterior_params)?
     (`temperature` $temperature^)? `spec` $spec attr-dict-with-keyword $body
   }];

@@ -6,6 +6,8 @@
 //   q(h | v) = relaxed Bernoulli with logits v A + d, temperature 0.1
 //   F(v) = -log sum_h exp(-E(v, h)) (free_energy; method = "marginal" trains
 //          with exact-marginal score matching instead)
+//   gibbs: one Gibbs sweep with the model's conditionals (method = "cd" or
+//          "pcd" trains with CD-k / PCD instead)
 //
 //   bism-opt examples/grbm/checkerboard.mlir --bism-build-train-step
 
@@ -69,8 +71,38 @@ func.func private @free_energy(%v: tensor<100x2xf32>, %w: tensor<2x4xf32>,
   return %f : tensor<100xf32>
 }
 
+// One Gibbs sweep v -> h -> v' with the GRBM's conditionals, used by spec
+// methods "cd" and "pcd" (u_h uniform [100, 4], z_v standard normal [100, 2]):
+//   p(h_j = 1 | v) = sigmoid(c_j + (v W)_j),  h = (u_h < p) as 0/1,
+//   v' = b + sigma^2 (W h) + sigma z_v,  sigma = exp(logsigma).
+func.func private @gibbs(%v: tensor<100x2xf32>, %w: tensor<2x4xf32>,
+                         %b: tensor<2xf32>, %c: tensor<4xf32>,
+                         %logsigma: tensor<2xf32>, %u_h: tensor<100x4xf32>,
+                         %z_v: tensor<100x2xf32>) -> tensor<100x2xf32> {
+  %vw = bism.matmul %v, %w : tensor<100x2xf32>, tensor<2x4xf32> -> tensor<100x4xf32>
+  %c_batch = bism.broadcast %c : tensor<4xf32> to tensor<100x4xf32>
+  %field = bism.add %vw, %c_batch : tensor<100x4xf32>
+  %p = bism.sigmoid %field : tensor<100x4xf32>
+  %on = bism.compare lt, %u_h, %p : tensor<100x4xf32>
+  %one = bism.constant dense<1.0> : tensor<100x4xf32>
+  %zero = bism.constant dense<0.0> : tensor<100x4xf32>
+  %h = bism.select %on, %one, %zero : tensor<100x4xf32>
+  %wh = bism.matmul %h, %w {transpose_rhs} : tensor<100x4xf32>, tensor<2x4xf32> -> tensor<100x2xf32>
+  %sigma = bism.exp %logsigma : tensor<2xf32>
+  %variance = bism.square %sigma : tensor<2xf32>
+  %variance_batch = bism.broadcast %variance : tensor<2xf32> to tensor<100x2xf32>
+  %sigma_batch = bism.broadcast %sigma : tensor<2xf32> to tensor<100x2xf32>
+  %b_batch = bism.broadcast %b : tensor<2xf32> to tensor<100x2xf32>
+  %shift = bism.mul %wh, %variance_batch : tensor<100x2xf32>
+  %mean = bism.add %b_batch, %shift : tensor<100x2xf32>
+  %spread = bism.mul %z_v, %sigma_batch : tensor<100x2xf32>
+  %next = bism.add %mean, %spread : tensor<100x2xf32>
+  return %next : tensor<100x2xf32>
+}
+
 bism.model @grbm energy @energy [@W, @b, @c, @logsigma]
     free_energy @free_energy [@W, @b, @c, @logsigma]
+    gibbs @gibbs [@W, @b, @c, @logsigma]
     posterior "bernoulli" @posterior_logits [@A, @d] temperature 0.1
     spec {method = "bism", objective = "dsm", noise_std = 0.3,
           divergence = "kl", inner_steps = 5, unroll_steps = 5,

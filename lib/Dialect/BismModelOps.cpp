@@ -56,9 +56,11 @@ LogicalResult ModelOp::verifyRegions() {
     return emitOpError() << "needs an 'energy' or a 'free_energy' clause";
   if (bool(getEnergy()) != bool(getEnergyParams()) ||
       bool(getFreeEnergy()) != bool(getFreeEnergyParams()) ||
+      bool(getGibbs()) != bool(getGibbsParams()) ||
       bool(getPosterior()) != bool(getPosteriorKind()) ||
       bool(getPosterior()) != bool(getPosteriorParams()))
-    return emitOpError() << "each of the energy, free_energy and posterior "
+    return emitOpError() << "each of the energy, free_energy, gibbs and "
+                         << "posterior "
                          << "clauses needs its function and parameter list";
   std::optional<StringRef> kind = getPosteriorKind();
   if (kind && *kind != "gaussian" && *kind != "bernoulli")
@@ -95,5 +97,6 @@ LogicalResult ModelOp::verifyRegions() {
   return failure(
       failed(checkList(getEnergyParams(), "energy", "theta")) ||
       failed(checkList(getFreeEnergyParams(), "free energy", "theta")) ||
+      failed(checkList(getGibbsParams(), "gibbs", "theta")) ||
       failed(checkList(getPosteriorParams(), "posterior", "phi")));
 }

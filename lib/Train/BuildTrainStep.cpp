@@ -44,11 +44,13 @@ TrainStepNames trainStepNames(const ModelInfo &info,
   names.phiStep = p + "phi_step";
   names.jBi = p + "j_bi";
   names.freeEnergySum = p + "free_energy_sum";
+  names.gibbsChain = p + "gibbs_chain";
+  names.cdObjective = p + "cd_objective";
   return names;
 }
 
 static int64_t posteriorNoiseCount(const ModelInfo &info) {
-  if (info.spec.method == Method::Marginal)
+  if (info.spec.method != Method::BiSM)
     return 0;
   return info.posteriorKind == PosteriorKind::Bernoulli ? 2 : 1;
 }
@@ -91,6 +93,24 @@ TrainStepSignature trainStepSignature(const ModelInfo &info) {
       sig.noise.push_back({spec.objective == Objective::SSM ? "u" : "eps",
                            info.visibleType});
     for (const char *name : {"J", "grad_norm_theta"})
+      sig.metrics.push_back({name, scalar});
+    return sig;
+  }
+  if (spec.method == Method::CD || spec.method == Method::PCD) {
+    // θ, m_θ, s_θ, t_theta, [chain]; per sweep u_h, z_v; gap and ‖∇θ‖.
+    addGroup("theta", ParamGroup::Theta);
+    addGroup("m_theta", ParamGroup::Theta);
+    addGroup("s_theta", ParamGroup::Theta);
+    sig.state.push_back({"t_theta", scalar});
+    if (spec.method == Method::PCD)
+      sig.state.push_back({"chain", info.visibleType});
+    sig.batch = {"v", info.visibleType};
+    for (int64_t i = 0; i < spec.gibbsSteps; ++i) {
+      std::string sweep = "gibbs" + std::to_string(i);
+      sig.noise.push_back({sweep + ".u_h", info.latentType});
+      sig.noise.push_back({sweep + ".z_v", info.visibleType});
+    }
+    for (const char *name : {"fe_gap", "grad_norm_theta"})
       sig.metrics.push_back({name, scalar});
     return sig;
   }
@@ -279,6 +299,24 @@ private:
   func::FuncOp buildMarginalTrainStepWithNoise(func::FuncOp upper);
   func::FuncOp buildMarginalThetaGradientWithNoise(func::FuncOp upper);
   Value gradientNorm(ValueRange gradients);
+
+  // --- methods cd and pcd (contrastive divergence with Gibbs sweeps) -----
+  LogicalResult buildContrastive();
+  func::FuncOp buildGibbsChain();
+  func::FuncOp buildCdObjective(func::FuncOp freeEnergySum);
+  /// The gap and ∇θ of cd_objective on the arguments of
+  /// @train_step_with_noise, and v_k (the new chain for PCD).
+  struct ContrastiveCore {
+    Value gap, chain;
+    SmallVector<Value> gradient;
+  };
+  ContrastiveCore emitContrastiveCore(ValueRange arguments,
+                                      func::FuncOp gibbsChain,
+                                      func::FuncOp cdObjective, bool withGap);
+  func::FuncOp buildContrastiveTrainStepWithNoise(func::FuncOp gibbsChain,
+                                                  func::FuncOp cdObjective);
+  func::FuncOp buildContrastiveThetaGradientWithNoise(func::FuncOp gibbsChain,
+                                                      func::FuncOp cdObjective);
 
   /// What emitStepCore computes (metrics null unless asked for).
   struct StepCore {
@@ -669,7 +707,13 @@ func::FuncOp StepBuilder::buildDrawNoise() {
     auto type = sig.noise[i].type;
     Value draw;
     bool objective = i == 0 && hasObjectiveNoise(spec_);
-    if (objective && spec_.objective == Objective::SSM &&
+    if (spec_.method == Method::CD || spec_.method == Method::PCD)
+      // Gibbs sweeps: u_h (even positions) uniform, z_v normal.
+      draw = i % 2 == 0 ? RandomUniformOp::create(builder_, loc_, type, k)
+                              .getResult()
+                        : RandomNormalOp::create(builder_, loc_, type, k)
+                              .getResult();
+    else if (objective && spec_.objective == Objective::SSM &&
         spec_.projection == Projection::Rademacher)
       draw = RandomRademacherOp::create(builder_, loc_, type, k);
     else if (!objective && info_.posteriorKind == PosteriorKind::Bernoulli)
@@ -989,9 +1033,153 @@ LogicalResult StepBuilder::buildMarginal() {
   return success();
 }
 
+//===----------------------------------------------------------------------===//
+// Methods cd and pcd
+//===----------------------------------------------------------------------===//
+
+/// @M__gibbs_chain(x, θ..., u_h_0, z_v_0, ..., u_h_{k−1}, z_v_{k−1}) -> v_k:
+/// k sweeps of the model's Gibbs function G from x.
+func::FuncOp StepBuilder::buildGibbsChain() {
+  SmallVector<Type> args = concat({visible_, theta_});
+  for (int64_t i = 0; i < spec_.gibbsSteps; ++i)
+    args.append({latent_, visible_});
+  func::FuncOp func = startFunction(names_.gibbsChain, args, {visible_}, true);
+  ValueRange a = func.getArguments();
+  size_t nt = theta_.size();
+  Value x = a[0];
+  for (int64_t i = 0; i < spec_.gibbsSteps; ++i) {
+    SmallVector<Value> sweepArgs{x};
+    for (size_t index : info_.gibbsParams)
+      sweepArgs.push_back(a[1 + index]);
+    sweepArgs.push_back(a[1 + nt + 2 * i]);
+    sweepArgs.push_back(a[2 + nt + 2 * i]);
+    x = call(info_.gibbs, sweepArgs)[0];
+  }
+  ret(x);
+  return func;
+}
+
+/// @M__cd_objective(θ..., v, v_k) -> mean_b F(v_b) − mean_b
+/// F(stop_gradient(v_k)_b): its θ gradient is the CD gradient.
+func::FuncOp StepBuilder::buildCdObjective(func::FuncOp freeEnergySum) {
+  SmallVector<Type> args = concat({theta_, visible_, visible_});
+  func::FuncOp func = startFunction(names_.cdObjective, args, {scalar_}, true);
+  ValueRange a = func.getArguments();
+  size_t nt = theta_.size();
+  SmallVector<Value> theta = slice(a, 0, nt);
+  auto meanF = [&](Value x) {
+    SmallVector<Value> feArgs{x};
+    feArgs.append(theta);
+    return scaled(call(freeEnergySum, feArgs)[0],
+                  1.0 / double(info_.batchSize()));
+  };
+  Value negative = StopGradientOp::create(builder_, loc_, a[nt + 1]).getResult();
+  ret(db().sub(meanF(a[nt]), meanF(negative)));
+  return func;
+}
+
+StepBuilder::ContrastiveCore
+StepBuilder::emitContrastiveCore(ValueRange a, func::FuncOp gibbsChain,
+                                 func::FuncOp cdObjective, bool withGap) {
+  size_t nt = theta_.size();
+  bool persistent = spec_.method == Method::PCD;
+  size_t vIndex = 3 * nt + 1 + (persistent ? 1 : 0);
+  Value v = a[vIndex];
+  ValueRange noise = a.drop_front(vIndex + 1);
+  SmallVector<Value> theta = slice(a, 0, nt);
+  // CD starts the chain at the data batch, PCD at the carried chain.
+  SmallVector<Value> chainArgs{persistent ? a[3 * nt + 1] : v};
+  chainArgs.append(theta);
+  chainArgs.append(noise.begin(), noise.end());
+  ContrastiveCore core;
+  core.chain = call(gibbsChain, chainArgs)[0];
+  SmallVector<Value> objArgs(theta);
+  objArgs.push_back(v);
+  objArgs.push_back(core.chain);
+  if (withGap)
+    core.gap = call(cdObjective, objArgs)[0];
+  SmallVector<int64_t> wrt;
+  for (size_t i = 0; i < nt; ++i)
+    wrt.push_back(i);
+  auto grad = GradOp::create(builder_, loc_, TypeRange(theta_),
+                             cdObjective.getSymName(), objArgs, wrt);
+  core.gradient.assign(grad.getResults().begin(), grad.getResults().end());
+  return core;
+}
+
+/// @train_step_with_noise(θ..., m..., s..., t_theta, [chain], v, noise...)
+///   -> (θ'..., m'..., s'..., t_theta', [v_k], fe_gap, ‖∇θ‖).
+func::FuncOp
+StepBuilder::buildContrastiveTrainStepWithNoise(func::FuncOp gibbsChain,
+                                                func::FuncOp cdObjective) {
+  TrainStepSignature sig = trainStepSignature(info_);
+  SmallVector<Type> results;
+  for (const NamedType &s : sig.state)
+    results.push_back(s.type);
+  for (const NamedType &m : sig.metrics)
+    results.push_back(m.type);
+  func::FuncOp func = startFunction(names_.trainStepWithNoise,
+                                    withNoiseArguments(), results, false);
+  ValueRange a = func.getArguments();
+  size_t nt = theta_.size();
+  ContrastiveCore core =
+      emitContrastiveCore(a, gibbsChain, cdObjective, /*withGap=*/true);
+  OptState theta{slice(a, 0, nt), slice(a, nt, nt), slice(a, 2 * nt, nt),
+                 a[3 * nt]};
+  OptState next = optimizerStep(spec_.thetaOptimizer, theta, core.gradient);
+  SmallVector<Value> out(next.params);
+  out.append(next.first);
+  out.append(next.second);
+  out.push_back(next.t);
+  if (spec_.method == Method::PCD)
+    out.push_back(core.chain);
+  out.push_back(core.gap);
+  out.push_back(gradientNorm(core.gradient));
+  ret(out);
+  return func;
+}
+
+/// @theta_gradient_with_noise(as train_step_with_noise) -> ∇θ cd_objective.
+func::FuncOp StepBuilder::buildContrastiveThetaGradientWithNoise(
+    func::FuncOp gibbsChain, func::FuncOp cdObjective) {
+  func::FuncOp func = startFunction(names_.thetaGradientWithNoise,
+                                    withNoiseArguments(), theta_, false);
+  ret(emitContrastiveCore(func.getArguments(), gibbsChain, cdObjective,
+                          /*withGap=*/false)
+          .gradient);
+  return func;
+}
+
+LogicalResult StepBuilder::buildContrastive() {
+  if (!info_.gibbs || spec_.gibbsSteps < 1 || !latent_)
+    return emitError(loc_) << "model '" << info_.name
+                           << "': methods cd and pcd need a gibbs function "
+                           << "and gibbs_steps >= 1";
+  SymbolTable symbols(module_);
+  for (const std::string &name :
+       {names_.trainStep, names_.trainStepWithNoise, names_.drawNoise,
+        names_.thetaGradientWithNoise, names_.freeEnergySum,
+        names_.gibbsChain, names_.cdObjective})
+    if (symbols.lookup(name))
+      return emitError(loc_) << "cannot build the training step of model '"
+                             << info_.name << "': @" << name
+                             << " is already defined";
+  func::FuncOp freeEnergySum = buildFreeEnergySum();
+  func::FuncOp gibbsChain = buildGibbsChain();
+  func::FuncOp cdObjective = buildCdObjective(freeEnergySum);
+  func::FuncOp drawNoise = buildDrawNoise();
+  func::FuncOp withNoise =
+      buildContrastiveTrainStepWithNoise(gibbsChain, cdObjective);
+  buildTrainStep(drawNoise, withNoise);
+  buildContrastiveThetaGradientWithNoise(gibbsChain, cdObjective);
+  return success();
+}
+
 LogicalResult StepBuilder::build() {
   if (spec_.method == Method::Marginal)
     return buildMarginal();
+  if (spec_.method == Method::CD || spec_.method == Method::PCD)
+    return buildContrastive();
   // readModel rejects this too; kept for ModelInfos built by hand.
   if (spec_.objective == Objective::SM &&
       visible_.getDimSize(1) > kMaxExactTraceDims)

@@ -152,10 +152,17 @@ LogicalResult readSpec(ModelOp model, ModelInfo &info) {
   std::string method = "bism";
   if (failed(reader.string("method", method)))
     return failure();
-  if (method != "bism" && method != "marginal")
-    return reader.error("method") << "must be \"bism\" or \"marginal\", got \""
-                                  << method << "\"";
-  spec.method = method == "marginal" ? Method::Marginal : Method::BiSM;
+  if (method != "bism" && method != "marginal" && method != "cd" &&
+      method != "pcd")
+    return reader.error("method")
+           << "must be \"bism\", \"marginal\", \"cd\" or \"pcd\", got \""
+           << method << "\"";
+  spec.method = llvm::StringSwitch<Method>(method)
+                    .Case("marginal", Method::Marginal)
+                    .Case("cd", Method::CD)
+                    .Case("pcd", Method::PCD)
+                    .Default(Method::BiSM);
+
   using S = NoiseSchedule;
   if (failed(reader.choice<S>("noise_schedule", spec.noiseSchedule,
                               {{"geometric", S::Geometric},
@@ -201,7 +208,8 @@ LogicalResult readSpec(ModelOp model, ModelInfo &info) {
   if (failed(reader.count("iterations", spec.iterations, 1)) ||
       failed(reader.count("seed", seed, 0)) ||
       failed(reader.count("batch_size", batchSize, 1)) ||
-      failed(reader.string("dataset", spec.dataset)))
+      failed(reader.string("dataset", spec.dataset)) ||
+      failed(reader.count("gibbs_steps", spec.gibbsSteps, 1)))
     return failure();
   spec.seed = uint64_t(seed);
   if (batchSize != info.batchSize())
@@ -293,8 +301,13 @@ LogicalResult readParamArguments(ModelOp model, func::FuncOp func,
 /// readSpec); anything unknown reads as "bism" here.
 static Method specMethod(ModelOp model) {
   auto text = dyn_cast_or_null<StringAttr>(model.getSpec().get("method"));
-  return text && text.getValue() == "marginal" ? Method::Marginal
-                                               : Method::BiSM;
+  if (!text)
+    return Method::BiSM;
+  return llvm::StringSwitch<Method>(text.getValue())
+      .Case("marginal", Method::Marginal)
+      .Case("cd", Method::CD)
+      .Case("pcd", Method::PCD)
+      .Default(Method::BiSM);
 }
 
 static FailureOr<func::FuncOp> lookupFunction(ModelOp model,
@@ -310,11 +323,13 @@ static FailureOr<func::FuncOp> lookupFunction(ModelOp model,
   return func;
 }
 
-/// Method "marginal": F(v [B,D], θ...) -> [B]; every θ parameter is listed.
-static LogicalResult readMarginal(ModelOp model, ModelInfo &info) {
+/// Methods "marginal", "cd", "pcd": F(v [B,D], θ...) -> [B]; every θ
+/// parameter is listed.
+static LogicalResult readMarginal(ModelOp model, ModelInfo &info,
+                                  StringRef method = "marginal") {
   if (!model.getFreeEnergy())
     return model.emitOpError()
-           << "spec field 'method' is \"marginal\", which needs a "
+           << "spec field 'method' is \"" << method << "\", which needs a "
            << "'free_energy' clause";
   auto freeEnergy =
       lookupFunction(model, model.getFreeEnergyAttr(), "free energy");
@@ -351,8 +366,65 @@ static LogicalResult readMarginal(ModelOp model, ModelInfo &info) {
     if (uses != 1)
       return param.emitOpError()
              << (uses == 0 ? "is a theta parameter but the free energy does "
-                             "not list it (method \"marginal\")"
-                           : "is listed more than once");
+                             "not list it (method \"" + method.str() + "\")"
+                           : std::string("is listed more than once"));
+  }
+  return success();
+}
+
+/// Methods "cd" and "pcd": the free energy (readMarginal), then the Gibbs
+/// sweep G(v [B,D], θ_G..., u_h [B,H], z_v [B,D]) -> [B,D].
+static LogicalResult readContrastive(ModelOp model, ModelInfo &info,
+                                     StringRef method) {
+  if (failed(readMarginal(model, info, method)))
+    return failure();
+  if (!model.getGibbs())
+    return model.emitOpError()
+           << "spec field 'method' is \"" << method << "\", which needs a "
+           << "'gibbs' clause";
+  auto gibbs = lookupFunction(model, model.getGibbsAttr(), "gibbs sweep");
+  if (failed(gibbs))
+    return failure();
+  info.gibbs = *gibbs;
+  ArrayAttr names = *model.getGibbsParams();
+  FunctionType type = info.gibbs.getFunctionType();
+  RankedTensorType visible = info.visibleType;
+  auto signatureError = [&]() {
+    std::string latentText;
+    llvm::raw_string_ostream os(latentText);
+    os << "tensor<" << visible.getDimSize(0) << "xHx"
+       << visible.getElementType() << ">";
+    return model.emitOpError()
+           << "the gibbs sweep @" << info.gibbs.getSymName()
+           << " must be (v: " << visible << ", the " << names.size()
+           << " listed parameters, u_h: " << latentText << ", z_v: " << visible
+           << ") -> " << visible << ", got " << type;
+  };
+  size_t n = names.size();
+  if (type.getNumInputs() != n + 3 || type.getInput(0) != visible ||
+      type.getInput(n + 2) != visible || type.getNumResults() != 1 ||
+      type.getResult(0) != visible)
+    return signatureError();
+  auto latent = dyn_cast<RankedTensorType>(type.getInput(n + 1));
+  if (!latent || latent.getRank() != 2 ||
+      latent.getDimSize(0) != visible.getDimSize(0) ||
+      latent.getElementType() != visible.getElementType())
+    return signatureError();
+  info.latentType = latent;
+  for (auto [index, entry] : llvm::enumerate(names)) {
+    auto ref = cast<FlatSymbolRefAttr>(entry);
+    auto param = cast<ParamOp>(
+        mlir::SymbolTable::lookupSymbolIn(model, ref.getAttr()));
+    Type argument = type.getInput(1 + index);
+    if (argument != param.getType())
+      return model.emitOpError()
+             << "parameter " << ref << " has type " << param.getType()
+             << " but argument " << 1 + index << " of the gibbs sweep @"
+             << info.gibbs.getSymName() << " has type " << argument;
+    auto position = llvm::find_if(info.params, [&](const ParamInfo &p) {
+      return p.name == ref.getValue();
+    });
+    info.gibbsParams.push_back(size_t(position - info.params.begin()));
   }
   return success();
 }
@@ -360,8 +432,16 @@ static LogicalResult readMarginal(ModelOp model, ModelInfo &info) {
 FailureOr<ModelInfo> readModel(ModelOp model) {
   ModelInfo info;
   info.name = model.getSymName().str();
-  if (specMethod(model) == Method::Marginal) {
+  Method method = specMethod(model);
+  if (method == Method::Marginal) {
     if (failed(readMarginal(model, info)) || failed(readSpec(model, info)))
+      return failure();
+    return info;
+  }
+  if (method == Method::CD || method == Method::PCD) {
+    if (failed(readContrastive(model, info,
+                               method == Method::CD ? "cd" : "pcd")) ||
+        failed(readSpec(model, info)))
       return failure();
     return info;
   }

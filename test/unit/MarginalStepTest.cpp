@@ -19,40 +19,6 @@ using namespace bism::trainstep;
 
 namespace {
 
-/// The harness's GRBM with `free_energy @free_energy [θ]` added.
-std::string grbmWithFreeEnergy(const std::string &spec) {
-  std::string text = grbmModel(spec);
-  const std::string model = "bism.model @grbm energy @energy [@W, @b, @c, @logsigma]";
-  size_t at = text.find(model);
-  EXPECT_NE(at, std::string::npos);
-  text.insert(at + model.size(),
-              "\n    free_energy @free_energy [@W, @b, @c, @logsigma]");
-  text.insert(at, R"mlir(
-func.func private @free_energy(%v: !v, %w: !w, %b: !d, %c: !k, %ls: !d) -> !n {
-  %half = bism.constant dense<0.5> : !n
-  %m2 = bism.constant dense<-2.0> : !d
-  %bb = bism.broadcast %b : !d to !v
-  %cen = bism.sub %v, %bb : !v
-  %sq = bism.square %cen : !v
-  %sls = bism.mul %ls, %m2 : !d
-  %p = bism.exp %sls : !d
-  %pb = bism.broadcast %p : !d to !v
-  %wq = bism.mul %sq, %pb : !v
-  %qs = bism.reduce_sum %wq axes [1] : !v -> !n
-  %q = bism.mul %qs, %half : !n
-  %vw = bism.matmul %v, %w : !v, !w -> !h
-  %cb = bism.broadcast %c : !k to !h
-  %pre = bism.add %vw, %cb : !h
-  %sp = bism.softplus %pre : !h
-  %lat = bism.reduce_sum %sp axes [1] : !h -> !n
-  %f = bism.sub %q, %lat : !n
-  return %f : !n
-}
-
-)mlir");
-  return text;
-}
-
 /// Marginal-step inputs: θ, m_θ = s_θ = 0, t_theta = 0, v, objective noise.
 std::vector<HostTensor> marginalInputs(const std::vector<HostTensor> &theta,
                                        const HostTensor &v,

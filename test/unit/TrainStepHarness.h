@@ -102,6 +102,45 @@ bism.model @grbm energy @energy [@W, @b, @c, @logsigma]
 )mlir";
 }
 
+/// The GRBM of grbmModel with `free_energy @free_energy [θ]` (its closed
+/// form F(v) = ½Σ(v−b)²e^{−2logσ} − Σ softplus(c + vW)) and any further
+/// model clauses and functions (`extraClauses`, `extraFunctions`) added.
+inline std::string grbmWithFreeEnergy(const std::string &spec,
+                                      const std::string &extraClauses = "",
+                                      const std::string &extraFunctions = "") {
+  std::string text = grbmModel(spec);
+  const std::string model =
+      "bism.model @grbm energy @energy [@W, @b, @c, @logsigma]";
+  size_t at = text.find(model);
+  EXPECT_NE(at, std::string::npos);
+  text.insert(at + model.size(),
+              "\n    free_energy @free_energy [@W, @b, @c, @logsigma]" +
+                  extraClauses);
+  text.insert(at, "\n" + std::string(R"mlir(func.func private @free_energy(%v: !v, %w: !w, %b: !d, %c: !k, %ls: !d) -> !n {
+  %half = bism.constant dense<0.5> : !n
+  %m2 = bism.constant dense<-2.0> : !d
+  %bb = bism.broadcast %b : !d to !v
+  %cen = bism.sub %v, %bb : !v
+  %sq = bism.square %cen : !v
+  %sls = bism.mul %ls, %m2 : !d
+  %p = bism.exp %sls : !d
+  %pb = bism.broadcast %p : !d to !v
+  %wq = bism.mul %sq, %pb : !v
+  %qs = bism.reduce_sum %wq axes [1] : !v -> !n
+  %q = bism.mul %qs, %half : !n
+  %vw = bism.matmul %v, %w : !v, !w -> !h
+  %cb = bism.broadcast %c : !k to !h
+  %pre = bism.add %vw, %cb : !h
+  %sp = bism.softplus %pre : !h
+  %lat = bism.reduce_sum %sp axes [1] : !h -> !n
+  %f = bism.sub %q, %lat : !n
+  return %f : !n
+}
+)mlir") +
+                      extraFunctions + "\n");
+  return text;
+}
+
 /// Gaussian latents: E = ½‖v − b‖² + ½‖h‖² − h·(vW + c); Gaussian q with
 /// μ = vA + d and logstd = s (per latent). θ = (W, b, c), φ = (A, d, s).
 inline std::string gaussianModel(const std::string &spec) {

@@ -46,6 +46,19 @@
 //   @M__score(x, θ...) -> [B,D]                     −∇_x free_energy_sum
 //   @M__upper(θ..., x, objnoise) -> T               J(θ)
 //
+// Methods "cd" and "pcd" (contrastive divergence on F with k = gibbs_steps
+// sweeps of the model's Gibbs function G) emit the same four public
+// functions with
+//   state   = θ params, m(θ)..., s(θ)..., t_theta, [PCD: chain [B,D]]
+//   metrics = fe_gap = mean F(v) − mean F(v_k), ‖∇θ‖
+//   noise   = per sweep i = 0..k−1: u_h [B,H] (uniform), z_v [B,D] (normal)
+// and the private helpers
+//   @M__free_energy_sum(x, θ...) -> T               Σ_b F(x_b; θ)
+//   @M__gibbs_chain(x, θ..., u_h_0, z_v_0, ...) -> [B,D]   k sweeps of G
+//   @M__cd_objective(θ..., v, v_k) -> T
+//       mean_b F(v_b) − mean_b F(stop_gradient(v_k)_b)
+// The θ gradient is a bism.grad of @M__cd_objective.
+//
 // With several models in one module the public names get the prefix
 // "M__" as well (BuildTrainStepOptions::publicPrefix).
 //
@@ -75,6 +88,8 @@ struct TrainStepNames {
   /// Method marginal: "<model>__free_energy_sum" (score and upper are
   /// shared with the names above).
   std::string freeEnergySum;
+  /// Methods cd and pcd: "<model>__gibbs_chain", "<model>__cd_objective".
+  std::string gibbsChain, cdObjective;
 };
 TrainStepNames trainStepNames(const ModelInfo &info,
                               const BuildTrainStepOptions &options = {});
@@ -96,7 +111,9 @@ struct TrainStepSignature {
   /// "inner0.g1"/"inner0.g2", "unroll0.xi", ..., "upper.xi").
   std::vector<NamedType> noise;
   /// "J", "lower_before", "lower_after", "grad_norm_theta" (marginal: "J",
-  /// "grad_norm_theta"; its state is θ, m_θ, s_θ, t_theta).
+  /// "grad_norm_theta"; its state is θ, m_θ, s_θ, t_theta; cd and pcd:
+  /// "fe_gap", "grad_norm_theta", state θ, m_θ, s_θ, t_theta and, for pcd,
+  /// "chain"; noise "gibbs0.u_h", "gibbs0.z_v", "gibbs1.u_h", ...).
   std::vector<NamedType> metrics;
 };
 TrainStepSignature trainStepSignature(const ModelInfo &info);

@@ -51,7 +51,10 @@ enum class PosteriorKind {
 
 /// BiSM: the bi-level step (energy + posterior). Marginal: score matching
 /// on the free energy F(v; θ), s = −∇_v F (no posterior, no lower level).
-enum class Method { BiSM, Marginal };
+/// CD / PCD: contrastive divergence on F with k Gibbs sweeps of the model's
+/// conditionals (the `gibbs` function), from the data batch (CD) or from a
+/// persistent chain carried in the step's state (PCD).
+enum class Method { BiSM, Marginal, CD, PCD };
 
 enum class Objective { SM, SSM, DSM, MDSM };
 /// SM's exact Hessian trace costs one Hessian-vector product per visible
@@ -86,6 +89,8 @@ struct TrainSpec {
   /// K: plain φ updates per minibatch; N: differentiable (unrolled) ones.
   int64_t innerSteps = 5;
   int64_t unrollSteps = 5;
+  /// CD / PCD: k, Gibbs sweeps per step.
+  int64_t gibbsSteps = 1;
   OptimizerSpec thetaOptimizer, phiOptimizer;
   int64_t iterations = 20000;
   uint64_t seed = 0;
@@ -99,8 +104,13 @@ struct ModelInfo {
   /// the posterior's argument order. Marginal: θ parameters in the free
   /// energy's argument order (φ parameters, if declared, are unused).
   std::vector<ParamInfo> params;
-  /// Marginal: F(v [B,D], θ...) -> per-sample free energies [B].
+  /// Marginal, CD, PCD: F(v [B,D], θ...) -> per-sample free energies [B].
   mlir::func::FuncOp freeEnergy;
+  /// CD, PCD: one Gibbs sweep G(v [B,D], θ_G..., u_h [B,H], z_v [B,D]) ->
+  /// v' [B,D]; θ_G are the θ parameters at positions `gibbsParams` of
+  /// `params`, in G's argument order.
+  mlir::func::FuncOp gibbs;
+  std::vector<size_t> gibbsParams;
   /// E(v [B,D], h [B,H], θ...) -> per-sample energies [B].
   mlir::func::FuncOp energy;
   /// Posterior network (v [B,D], φ...) -> logits or (mu, logstd).
@@ -108,7 +118,8 @@ struct ModelInfo {
   PosteriorKind posteriorKind = PosteriorKind::Gaussian;
   double temperature = 0.1;
   /// The visible and latent types: [B, D] and [B, H] (f32 or f64); the
-  /// latent type is null for method Marginal.
+  /// latent type is null for method Marginal and the type of G's u_h for
+  /// CD and PCD.
   mlir::RankedTensorType visibleType, latentType;
   TrainSpec spec;
 
