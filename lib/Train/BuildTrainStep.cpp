@@ -325,6 +325,12 @@ private:
     SmallVector<Value> gradient; // ∇θ J_Bi
   };
   SmallVector<Type> withNoiseArguments();
+  /// @train_step_with_noise: withNoiseArguments() -> the signature's state
+  /// and metrics.
+  func::FuncOp startTrainStepWithNoise();
+  /// The θ optimiser state at the front of a step's arguments: θ, m_θ, s_θ,
+  /// t_theta (methods marginal, cd and pcd).
+  OptState thetaStateOf(ValueRange arguments);
   StepCore emitStepCore(ValueRange arguments, func::FuncOp lower,
                         func::FuncOp phiStep, func::FuncOp jBi, bool metrics);
 
@@ -739,6 +745,23 @@ SmallVector<Type> StepBuilder::withNoiseArguments() {
   return args;
 }
 
+func::FuncOp StepBuilder::startTrainStepWithNoise() {
+  TrainStepSignature sig = trainStepSignature(info_);
+  SmallVector<Type> results;
+  for (const NamedType &state : sig.state)
+    results.push_back(state.type);
+  for (const NamedType &metric : sig.metrics)
+    results.push_back(metric.type);
+  return startFunction(names_.trainStepWithNoise, withNoiseArguments(),
+                       results, false);
+}
+
+OptState StepBuilder::thetaStateOf(ValueRange arguments) {
+  size_t nt = theta_.size();
+  return {slice(arguments, 0, nt), slice(arguments, nt, nt),
+          slice(arguments, 2 * nt, nt), arguments[3 * nt]};
+}
+
 /// Steps 1–4 of the BiSM step up to the θ gradient, on the arguments `a` of
 /// a function with withNoiseArguments(): x, the metrics G before/after (when
 /// `metrics`), the K plain φ steps, J_Bi and ∇θ J_Bi.
@@ -828,14 +851,7 @@ StepBuilder::StepCore StepBuilder::emitStepCore(ValueRange a,
 func::FuncOp StepBuilder::buildTrainStepWithNoise(func::FuncOp lower,
                                                   func::FuncOp phiStep,
                                                   func::FuncOp jBi) {
-  TrainStepSignature sig = trainStepSignature(info_);
-  SmallVector<Type> results;
-  for (const NamedType &s : sig.state)
-    results.push_back(s.type);
-  for (const NamedType &m : sig.metrics)
-    results.push_back(m.type);
-  func::FuncOp func = startFunction(names_.trainStepWithNoise,
-                                    withNoiseArguments(), results, false);
+  func::FuncOp func = startTrainStepWithNoise();
   StepCore core =
       emitStepCore(func.getArguments(), lower, phiStep, jBi, /*metrics=*/true);
 
@@ -973,20 +989,10 @@ StepBuilder::emitMarginalCore(ValueRange a, func::FuncOp upper, bool withJ) {
 /// @train_step_with_noise(θ..., m..., s..., t_theta, v, [noise])
 ///   -> (θ'..., m'..., s'..., t_theta', J, ‖∇θ J‖).
 func::FuncOp StepBuilder::buildMarginalTrainStepWithNoise(func::FuncOp upper) {
-  TrainStepSignature sig = trainStepSignature(info_);
-  SmallVector<Type> results;
-  for (const NamedType &s : sig.state)
-    results.push_back(s.type);
-  for (const NamedType &m : sig.metrics)
-    results.push_back(m.type);
-  func::FuncOp func = startFunction(names_.trainStepWithNoise,
-                                    withNoiseArguments(), results, false);
+  func::FuncOp func = startTrainStepWithNoise();
   ValueRange a = func.getArguments();
-  size_t nt = theta_.size();
   auto [j, gradient] = emitMarginalCore(a, upper, /*withJ=*/true);
-  OptState theta{slice(a, 0, nt), slice(a, nt, nt), slice(a, 2 * nt, nt),
-                 a[3 * nt]};
-  OptState next = optimizerStep(spec_.thetaOptimizer, theta, gradient);
+  OptState next = optimizerStep(spec_.thetaOptimizer, thetaStateOf(a), gradient);
   SmallVector<Value> out(next.params);
   out.append(next.first);
   out.append(next.second);
@@ -1112,21 +1118,12 @@ StepBuilder::emitContrastiveCore(ValueRange a, func::FuncOp gibbsChain,
 func::FuncOp
 StepBuilder::buildContrastiveTrainStepWithNoise(func::FuncOp gibbsChain,
                                                 func::FuncOp cdObjective) {
-  TrainStepSignature sig = trainStepSignature(info_);
-  SmallVector<Type> results;
-  for (const NamedType &s : sig.state)
-    results.push_back(s.type);
-  for (const NamedType &m : sig.metrics)
-    results.push_back(m.type);
-  func::FuncOp func = startFunction(names_.trainStepWithNoise,
-                                    withNoiseArguments(), results, false);
+  func::FuncOp func = startTrainStepWithNoise();
   ValueRange a = func.getArguments();
-  size_t nt = theta_.size();
   ContrastiveCore core =
       emitContrastiveCore(a, gibbsChain, cdObjective, /*withGap=*/true);
-  OptState theta{slice(a, 0, nt), slice(a, nt, nt), slice(a, 2 * nt, nt),
-                 a[3 * nt]};
-  OptState next = optimizerStep(spec_.thetaOptimizer, theta, core.gradient);
+  OptState next =
+      optimizerStep(spec_.thetaOptimizer, thetaStateOf(a), core.gradient);
   SmallVector<Value> out(next.params);
   out.append(next.first);
   out.append(next.second);
