@@ -71,23 +71,7 @@ func.func @free_energy(%v: !v, %w: !w, %b: !b, %c: !c, %ls: !b) -> !n {
 }
 
 func.func @free_energy_sum(%v: !v, %w: !w, %b: !b, %c: !c, %ls: !b) -> tensor<f64> {
-  %bb = bism.broadcast %b : !b to !v
-  %cen = bism.sub %v, %bb : !v
-  %sq = bism.square %cen : !v
-  %m2 = bism.constant dense<-2.0> : !b
-  %sls = bism.mul %ls, %m2 : !b
-  %p = bism.exp %sls : !b
-  %pb = bism.broadcast %p : !b to !v
-  %wq = bism.mul %sq, %pb : !v
-  %qs = bism.reduce_sum %wq axes [1] : !v -> !n
-  %half = bism.constant dense<0.5> : !n
-  %q = bism.mul %qs, %half : !n
-  %vw = bism.matmul %v, %w : !v, !w -> !a
-  %cb = bism.broadcast %c : !c to !a
-  %pre = bism.add %vw, %cb : !a
-  %sp = bism.softplus %pre : !a
-  %lat = bism.reduce_sum %sp axes [1] : !a -> !n
-  %f = bism.sub %q, %lat : !n
+  %f = func.call @free_energy(%v, %w, %b, %c, %ls) : (!v, !w, !b, !c, !b) -> !n
   %s = bism.reduce_sum %f axes [0] : !n -> tensor<f64>
   return %s : tensor<f64>
 }

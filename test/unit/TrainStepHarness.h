@@ -410,6 +410,20 @@ inline std::vector<HostTensor> call(JitModule &jit, const std::string &name,
   return std::move(*results);
 }
 
+/// `train_step(state, v, key)` equals `train_step_with_noise(state, v,
+/// noise)` when `in.noise` holds draw_noise(key).
+inline void expectKeyedStepMatchesNoiseFed(JitModule &jit, const StepInputs &in,
+                                           const HostTensor &key) {
+  std::vector<HostTensor> keyed = in.state();
+  keyed.push_back(in.v);
+  keyed.push_back(key);
+  std::vector<HostTensor> a = call(jit, "train_step", keyed);
+  std::vector<HostTensor> b = call(jit, "train_step_with_noise", in.all());
+  ASSERT_EQ(a.size(), b.size());
+  for (size_t i = 0; i < a.size(); ++i)
+    EXPECT_LT(relativeError(a[i], b[i]), 1e-12) << "result " << i;
+}
+
 /// Central differences of the scalar `f` in every element of `params[k]`.
 template <typename F>
 inline std::vector<HostTensor> centralDifferences(const std::vector<HostTensor> &params,

@@ -249,6 +249,19 @@ struct PoolGeometry {
                  {in[0], in[1], padding[0] + in[2], padding[1] + in[3]},
                  {1, 1, 1, 1});
   }
+  /// The input cotangent of a pooling: each window position's contribution
+  /// (`contribution(kh, kw)`, shaped like the output) scattered back onto
+  /// the padded input, summed over the kernel, and the padding cut off.
+  Value scatterWindows(
+      DerivativeBuilder &db,
+      llvm::function_ref<Value(int64_t kh, int64_t kw)> contribution) const {
+    Value sum;
+    for (int64_t kh = 0; kh < kernel[0]; ++kh)
+      for (int64_t kw = 0; kw < kernel[1]; ++kw)
+        sum = db.addOrNull(sum, scatter(db, contribution(kh, kw), kh, kw));
+    return unpad(db, sum);
+  }
+
 };
 
 /// max_pool2d: y = max over the window. The derivative routes through the
@@ -285,13 +298,10 @@ struct MaxPool2DModel
     PoolGeometry g = PoolGeometry::of(op);
     SmallVector<Value> masks = argmaxMasks(db, op, g);
     Value zeros = db.zerosLike(dy);
-    Value sum;
     size_t index = 0;
-    for (int64_t kh = 0; kh < g.kernel[0]; ++kh)
-      for (int64_t kw = 0; kw < g.kernel[1]; ++kw)
-        sum = db.addOrNull(
-            sum, g.scatter(db, db.select(masks[index++], dy, zeros), kh, kw));
-    operandCotangents.push_back(g.unpad(db, sum));
+    operandCotangents.push_back(g.scatterWindows(db, [&](int64_t, int64_t) {
+      return db.select(masks[index++], dy, zeros);
+    }));
     return success();
   }
 
@@ -360,11 +370,8 @@ struct AvgPool2DModel
     }
     PoolGeometry g = PoolGeometry::of(op);
     Value share = divideByCounts(db, op, g, dy);
-    Value sum;
-    for (int64_t kh = 0; kh < g.kernel[0]; ++kh)
-      for (int64_t kw = 0; kw < g.kernel[1]; ++kw)
-        sum = db.addOrNull(sum, g.scatter(db, share, kh, kw));
-    operandCotangents.push_back(g.unpad(db, sum));
+    operandCotangents.push_back(
+        g.scatterWindows(db, [&](int64_t, int64_t) { return share; }));
     return success();
   }
 
