@@ -32,7 +32,11 @@ def Bism_ModelOp : Bism_Op<"model", [Symbol, SymbolTable, NoTerminator,
     [θ...]` clause names `G(v [B,D], θ..., u_h [B,H], z_v [B,D]) -> v' [B,D]`,
     one Gibbs sweep v -> h -> v' with the model's conditionals given the
     explicit noise (u_h standard uniform, z_v standard normal), used by spec
-    methods "cd" and "pcd". Each clause is optional; method "bism" needs the
+    methods "cd" and "pcd". The optional `component_log_mass @C [θ...]`
+    clause names `C(hs [C,H], θ...) -> [C]`, for each binary latent
+    configuration h (a row of hs) log ∫ exp(−E(v, h; θ)) dv, from which the
+    runtime computes the exact log Z (logsumexp over all 2^H
+    configurations, in chunks of C). Each clause is optional; method "bism" needs the
     energy and the posterior, method "marginal" the free energy, methods
     "cd" and "pcd" the free energy and the Gibbs sweep.
     The spec's fields and defaults are listed in docs/training.md.
@@ -44,6 +48,8 @@ def Bism_ModelOp : Bism_Op<"model", [Symbol, SymbolTable, NoTerminator,
                        OptionalAttr<ArrayAttr>:$free_energy_params,
                        OptionalAttr<FlatSymbolRefAttr>:$gibbs,
                        OptionalAttr<ArrayAttr>:$gibbs_params,
+                       OptionalAttr<FlatSymbolRefAttr>:$component_log_mass,
+                       OptionalAttr<ArrayAttr>:$component_log_mass_params,
                        OptionalAttr<StrAttr>:$posterior_kind,
                        OptionalAttr<FlatSymbolRefAttr>:$posterior,
                        OptionalAttr<ArrayAttr>:$posterior_params,
@@ -54,6 +60,7 @@ def Bism_ModelOp : Bism_Op<"model", [Symbol, SymbolTable, NoTerminator,
     $sym_name (`energy` $energy^ $energy_params)?
     (`free_energy` $free_energy^ $free_energy_params)?
     (`gibbs` $gibbs^ $gibbs_params)?
+    (`component_log_mass` $component_log_mass^ $component_log_mass_params)?
     (`posterior` $posterior_kind^ $posterior $posterior_params)?
     (`temperature` $temperature^)? `spec` $spec attr-dict-with-keyword $body
   }];

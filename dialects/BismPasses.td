@@ -83,14 +83,19 @@ def BismBuildTrainStep : Pass<"bism-build-train-step", "::mlir::ModuleOp"> {
     include/bism/Train/BuildTrainStep.h). With one model in the module the public functions have the
     names above; with several they are `@<model>__train_step` etc. K and N
     are unrolled in straight-line IR; `--bism-autodiff` then turns the AD
-    ops into plain derivative code. The model ops are erased afterwards
+    ops into plain derivative code. Spec methods "vages", "marginal", "cd"
+    and "pcd" emit the same public functions for VaGES (particles looped
+    over with scf.for) and the baselines (docs/training.md). The model ops are erased afterwards
     unless `keep-model` is set (the lowering does not accept them).
   }];
   let options = [
     Option<"keepModel", "keep-model", "bool", /*default=*/"false",
            "keep the bism.model ops after building the step">
   ];
-  let dependentDialects = ["::mlir::func::FuncDialect"];
+  let dependentDialects = ["::mlir::func::FuncDialect",
+                           "::mlir::arith::ArithDialect",
+                           "::mlir::scf::SCFDialect",
+                           "::mlir::tensor::TensorDialect"];
 }
 
 #endif // BISM_PASSES_TD

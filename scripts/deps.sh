@@ -8,6 +8,7 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
   libopenblas-openmp-dev
   libonnx-dev libprotobuf-dev protobuf-compiler
+  zlib1g-dev libpng-dev dataset-fashion-mnist
 )
 
 missing=()

@@ -7,6 +7,6 @@ build=${BISM_BUILD_DIR:-$root/build}
 "$root/scripts/build.sh"
 
 echo
-echo "== examples/basics/grbm_free_energy.mlir (bism-run, CPU JIT) =="
-"$build/bin/bism-run" "$root/examples/basics/grbm_free_energy.mlir" \
-  --entry free_energy --input "2xi32=0 42"
+echo "== training examples/grbm/checkerboard.mlir (BiDSM K=5 N=5, CPU) =="
+"$build/bin/bism-run" "$root/examples/grbm/checkerboard.mlir" \
+  --out "$root/runs/checkerboard-quickstart"

@@ -8,6 +8,8 @@
 //          with exact-marginal score matching instead)
 //   gibbs: one Gibbs sweep with the model's conditionals (method = "cd" or
 //          "pcd" trains with CD-k / PCD instead)
+//   component_log_mass: log of the v-integral of exp(-E(v, h)) per binary h,
+//          for the exact log-likelihood (log Z over all 2^4 configurations)
 //
 //   bism-opt examples/grbm/checkerboard.mlir --bism-build-train-step
 
@@ -100,20 +102,56 @@ func.func private @gibbs(%v: tensor<100x2xf32>, %w: tensor<2x4xf32>,
   return %next : tensor<100x2xf32>
 }
 
+// log ∫ exp(−E(v, h)) dv for each of C = 16 binary latent configurations h
+// (rows of hs), used for the exact log Z = logsumexp over all 2^4 of them:
+// with s = exp(logsigma) and a = W h, E is a Gaussian in v of mean
+// m = b + s^2 a, so the integral is
+//   c.h + sum_i [ (m_i^2 - b_i^2) / (2 s_i^2) + 1/2 log(2 pi s_i^2) ]
+//     = c.h + sum_i [ b_i a_i + 1/2 s_i^2 a_i^2 + logsigma_i + 1/2 log 2 pi ].
+func.func private @component_log_mass(%hs: tensor<16x4xf32>, %w: tensor<2x4xf32>,
+                                      %b: tensor<2xf32>, %c: tensor<4xf32>,
+                                      %logsigma: tensor<2xf32>) -> tensor<16xf32> {
+  %half = bism.constant dense<0.5> : tensor<16x2xf32>
+  %half_log_2pi = bism.constant dense<0.91893853320467274> : tensor<16x2xf32>
+  %two = bism.constant dense<2.0> : tensor<2xf32>
+  %a = bism.matmul %hs, %w {transpose_rhs} : tensor<16x4xf32>, tensor<2x4xf32> -> tensor<16x2xf32>
+  %b_batch = bism.broadcast %b : tensor<2xf32> to tensor<16x2xf32>
+  %linear = bism.mul %a, %b_batch : tensor<16x2xf32>
+  %two_logsigma = bism.mul %logsigma, %two : tensor<2xf32>
+  %variance = bism.exp %two_logsigma : tensor<2xf32>
+  %variance_batch = bism.broadcast %variance : tensor<2xf32> to tensor<16x2xf32>
+  %a_sq = bism.square %a : tensor<16x2xf32>
+  %quad_full = bism.mul %a_sq, %variance_batch : tensor<16x2xf32>
+  %quad = bism.mul %quad_full, %half : tensor<16x2xf32>
+  %logsigma_batch = bism.broadcast %logsigma : tensor<2xf32> to tensor<16x2xf32>
+  %norm = bism.add %logsigma_batch, %half_log_2pi : tensor<16x2xf32>
+  %t0 = bism.add %linear, %quad : tensor<16x2xf32>
+  %t1 = bism.add %t0, %norm : tensor<16x2xf32>
+  %visible = bism.reduce_sum %t1 axes [1] : tensor<16x2xf32> -> tensor<16xf32>
+  %c_batch = bism.broadcast %c : tensor<4xf32> to tensor<16x4xf32>
+  %ch_terms = bism.mul %hs, %c_batch : tensor<16x4xf32>
+  %ch = bism.reduce_sum %ch_terms axes [1] : tensor<16x4xf32> -> tensor<16xf32>
+  %log_mass = bism.add %ch, %visible : tensor<16xf32>
+  return %log_mass : tensor<16xf32>
+}
+
 bism.model @grbm energy @energy [@W, @b, @c, @logsigma]
     free_energy @free_energy [@W, @b, @c, @logsigma]
     gibbs @gibbs [@W, @b, @c, @logsigma]
+    component_log_mass @component_log_mass [@W, @b, @c, @logsigma]
     posterior "bernoulli" @posterior_logits [@A, @d] temperature 0.1
-    spec {method = "bism", objective = "dsm", noise_std = 0.3,
+    spec {method = "bism", objective = "dsm", noise_std = 0.1,
           divergence = "kl", inner_steps = 5, unroll_steps = 5,
           optimizer_theta = "adam", lr_theta = 1.0e-3,
-          optimizer_phi = "adam", lr_phi = 1.0e-3, betas = [0.9, 0.95],
+          optimizer_phi = "adam", lr_phi = 1.0e-2, betas = [0.9, 0.95],
           batch_size = 100, iterations = 20000, seed = 0,
           dataset = "checkerboard"} {
-  bism.param @W : tensor<2x4xf32> {group = "theta", init = "normal", std = 0.01}
+  // Component means are b + sigma^2 W h: with data on [0,1]^2 and sigma near
+  // 0.2, W must reach magnitudes of several units, so it starts there.
+  bism.param @W : tensor<2x4xf32> {group = "theta", init = "normal", std = 3.0}
   bism.param @b : tensor<2xf32> {group = "theta", init = "constant", value = 0.5}
   bism.param @c : tensor<4xf32> {group = "theta", init = "zeros"}
-  bism.param @logsigma : tensor<2xf32> {group = "theta", init = "zeros"}
+  bism.param @logsigma : tensor<2xf32> {group = "theta", init = "constant", value = -1.0}
   bism.param @A : tensor<2x4xf32> {group = "phi", init = "normal", std = 0.01}
   bism.param @d : tensor<4xf32> {group = "phi", init = "zeros"}
 }

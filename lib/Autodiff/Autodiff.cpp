@@ -9,7 +9,10 @@
 //      (DifferentiableOpInterface): reverse sweep for grad/vjp, forward sweep
 //      for jvp, and for hvp a forward sweep over the forward + reverse trace.
 // The emitted code is plain bism, so an enclosing expansion differentiates
-// it like any other code: that is how nesting to any order works.
+// it like any other code: that is how nesting to any order works. Loops are
+// unrolled only when differentiated through: an AD op in the body of a loop
+// that is not itself differentiated is expanded inside the body, once, and
+// the loop is kept (test/Autodiff/grad_in_loop.mlir).
 //
 //===----------------------------------------------------------------------===//
 #include "bism/Autodiff/Autodiff.h"

@@ -57,10 +57,11 @@ LogicalResult ModelOp::verifyRegions() {
   if (bool(getEnergy()) != bool(getEnergyParams()) ||
       bool(getFreeEnergy()) != bool(getFreeEnergyParams()) ||
       bool(getGibbs()) != bool(getGibbsParams()) ||
+      bool(getComponentLogMass()) != bool(getComponentLogMassParams()) ||
       bool(getPosterior()) != bool(getPosteriorKind()) ||
       bool(getPosterior()) != bool(getPosteriorParams()))
-    return emitOpError() << "each of the energy, free_energy, gibbs and "
-                         << "posterior "
+    return emitOpError() << "each of the energy, free_energy, gibbs, "
+                         << "component_log_mass and posterior "
                          << "clauses needs its function and parameter list";
   std::optional<StringRef> kind = getPosteriorKind();
   if (kind && *kind != "gaussian" && *kind != "bernoulli")
@@ -98,5 +99,7 @@ LogicalResult ModelOp::verifyRegions() {
       failed(checkList(getEnergyParams(), "energy", "theta")) ||
       failed(checkList(getFreeEnergyParams(), "free energy", "theta")) ||
       failed(checkList(getGibbsParams(), "gibbs", "theta")) ||
+      failed(checkList(getComponentLogMassParams(), "component_log_mass",
+                       "theta")) ||
       failed(checkList(getPosteriorParams(), "posterior", "phi")));
 }

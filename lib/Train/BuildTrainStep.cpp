@@ -7,6 +7,8 @@
 // K and N loops are unrolled here, in straight-line IR. Method "marginal"
 // (buildMarginal) reuses the objectives (perSampleObjective), the optimiser
 // and the noise with s = −∇_x Σ_b F(x_b; θ) and no posterior or lower level.
+// Method "vages" (buildVages) keeps the K plain steps and replaces the
+// unrolled upper level by two scf.for loops over L posterior particles.
 //
 //===----------------------------------------------------------------------===//
 #include "bism/Train/BuildTrainStep.h"
@@ -16,6 +18,8 @@
 #include "bism/Lowering/Passes.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/SymbolTable.h"
 
@@ -46,13 +50,28 @@ TrainStepNames trainStepNames(const ModelInfo &info,
   names.freeEnergySum = p + "free_energy_sum";
   names.gibbsChain = p + "gibbs_chain";
   names.cdObjective = p + "cd_objective";
+  names.sampleHard = p + "sample_hard";
+  names.vagesGradient = p + "vages_gradient";
+  names.vagesSurrogate = p + "vages_surrogate";
   return names;
 }
 
 static int64_t posteriorNoiseCount(const ModelInfo &info) {
-  if (info.spec.method != Method::BiSM)
+  if (info.spec.method != Method::BiSM && info.spec.method != Method::VaGES)
     return 0;
   return info.posteriorKind == PosteriorKind::Bernoulli ? 2 : 1;
+}
+
+/// VaGES draws hard 0/1 particles from one uniform u per particle.
+static bool hardParticles(const ModelInfo &info) {
+  return info.spec.method == Method::VaGES &&
+         info.posteriorKind == PosteriorKind::Bernoulli &&
+         info.spec.vagesSampling == VagesSampling::Hard;
+}
+
+/// VaGES: the noise tensors of one particle (u; g1, g2; or ξ).
+static int64_t particleNoiseCount(const ModelInfo &info) {
+  return hardParticles(info) ? 1 : posteriorNoiseCount(info);
 }
 
 /// SM needs no noise of its own; DSM, MDSM (ε) and SSM (u) take one [B,D].
@@ -137,9 +156,26 @@ TrainStepSignature trainStepSignature(const ModelInfo &info) {
   };
   for (int64_t k = 0; k < spec.innerSteps; ++k)
     addPosterior("inner" + std::to_string(k));
-  for (int64_t n = 0; n < spec.unrollSteps; ++n)
-    addPosterior("unroll" + std::to_string(n));
-  addPosterior("upper");
+  if (spec.method == Method::VaGES) {
+    // The lower-level metrics' stage, then all L particles at once.
+    addPosterior("lower");
+    auto particles = RankedTensorType::get(
+        {spec.particles, info.latentType.getDimSize(0),
+         info.latentType.getDimSize(1)},
+        info.latentType.getElementType());
+    if (hardParticles(info)) {
+      sig.noise.push_back({"particles.u", particles});
+    } else if (info.posteriorKind == PosteriorKind::Bernoulli) {
+      sig.noise.push_back({"particles.g1", particles});
+      sig.noise.push_back({"particles.g2", particles});
+    } else {
+      sig.noise.push_back({"particles.xi", particles});
+    }
+  } else {
+    for (int64_t n = 0; n < spec.unrollSteps; ++n)
+      addPosterior("unroll" + std::to_string(n));
+    addPosterior("upper");
+  }
 
   for (const char *name : {"J", "lower_before", "lower_after", "grad_norm_theta"})
     sig.metrics.push_back({name, scalar});
@@ -278,12 +314,13 @@ private:
   func::FuncOp buildPhiStep(func::FuncOp lower);
   func::FuncOp buildJBi(func::FuncOp phiStep, func::FuncOp upper);
   func::FuncOp buildDrawNoise();
+  /// `upper`: j_bi (BiSM) or vages_gradient (VaGES), as emitStepCore.
   func::FuncOp buildTrainStepWithNoise(func::FuncOp lower, func::FuncOp phiStep,
-                                       func::FuncOp jBi);
+                                       func::FuncOp upper);
   func::FuncOp buildTrainStep(func::FuncOp drawNoise, func::FuncOp withNoise);
   func::FuncOp buildThetaGradientWithNoise(func::FuncOp lower,
                                            func::FuncOp phiStep,
-                                           func::FuncOp jBi);
+                                           func::FuncOp upper);
 
   // --- method marginal (s = −∇_x F; no posterior, no lower level) -------
   LogicalResult buildMarginal();
@@ -318,6 +355,18 @@ private:
   func::FuncOp buildContrastiveThetaGradientWithNoise(func::FuncOp gibbsChain,
                                                       func::FuncOp cdObjective);
 
+  // --- method vages (K plain φ steps, then L particles; no unrolling) -----
+  LogicalResult buildVages();
+  func::FuncOp buildSampleHard();
+  func::FuncOp buildVagesSurrogate(func::FuncOp energySum);
+  func::FuncOp buildVagesGradient(func::FuncOp sampler, func::FuncOp energySum,
+                                  func::FuncOp surrogate);
+  /// scf.for i = 0..L carrying `init`; `body(i, carried)` emits one
+  /// iteration at builder_ and returns what to yield.
+  SmallVector<Value>
+  emitParticleLoop(ValueRange init,
+                   llvm::function_ref<SmallVector<Value>(Value, ValueRange)> body);
+
   /// What emitStepCore computes (metrics null unless asked for).
   struct StepCore {
     OptState theta, phi; // θ state as passed in; φ state after the K steps
@@ -331,8 +380,9 @@ private:
   /// The θ optimiser state at the front of a step's arguments: θ, m_θ, s_θ,
   /// t_theta (methods marginal, cd and pcd).
   OptState thetaStateOf(ValueRange arguments);
+  /// `upper` is j_bi (BiSM) or vages_gradient (VaGES).
   StepCore emitStepCore(ValueRange arguments, func::FuncOp lower,
-                        func::FuncOp phiStep, func::FuncOp jBi, bool metrics);
+                        func::FuncOp phiStep, func::FuncOp upper, bool metrics);
 
   /// One optimiser step (Adam or SGD, identical in the plain and the
   /// differentiable case) of `state` along `gradients`.
@@ -699,7 +749,7 @@ func::FuncOp StepBuilder::buildJBi(func::FuncOp phiStep, func::FuncOp upper) {
 
 /// @draw_noise(key): noise tensor i (in signature order) is drawn from
 /// key_split(key, i): ε ~ N(0,1), u Rademacher or N(0,1), ξ ~ N(0,1),
-/// g1, g2 standard Gumbel.
+/// g1, g2 standard Gumbel, VaGES's hard-particle u standard uniform.
 func::FuncOp StepBuilder::buildDrawNoise() {
   TrainStepSignature sig = trainStepSignature(info_);
   SmallVector<Type> results;
@@ -722,6 +772,8 @@ func::FuncOp StepBuilder::buildDrawNoise() {
     else if (objective && spec_.objective == Objective::SSM &&
         spec_.projection == Projection::Rademacher)
       draw = RandomRademacherOp::create(builder_, loc_, type, k);
+    else if (sig.noise[i].name == "particles.u")
+      draw = RandomUniformOp::create(builder_, loc_, type, k);
     else if (!objective && info_.posteriorKind == PosteriorKind::Bernoulli)
       draw = RandomGumbelOp::create(builder_, loc_, type, k);
     else
@@ -768,7 +820,7 @@ OptState StepBuilder::thetaStateOf(ValueRange arguments) {
 StepBuilder::StepCore StepBuilder::emitStepCore(ValueRange a,
                                                 func::FuncOp lower,
                                                 func::FuncOp phiStep,
-                                                func::FuncOp jBi,
+                                                func::FuncOp upper,
                                                 bool metrics) {
   size_t nt = theta_.size(), np = phi_.size();
   StepCore core;
@@ -828,6 +880,20 @@ StepBuilder::StepCore StepBuilder::emitStepCore(ValueRange a,
     core.lowerAfter = lowerLoss(phiState.params);
   core.phi = phiState;
 
+  // VaGES: J and its θ gradient from the L particles at φ after the K steps.
+  if (spec_.method == Method::VaGES) {
+    SmallVector<Value> args(theta);
+    args.append(phiState.params);
+    args.push_back(x);
+    args.append(objNoise.begin(), objNoise.end());
+    ValueRange particles = postNoise.drop_front((k + 1) * per);
+    args.append(particles.begin(), particles.end());
+    SmallVector<Value> out = call(upper, args);
+    core.j = out[0];
+    core.gradient.assign(out.begin() + 1, out.end());
+    return core;
+  }
+
   // 2.–3. J(θ, φᴺ(θ)) through N unrolled steps from φ⁰ = φ (with its
   // optimiser state), and its θ gradient.
   SmallVector<Value> jArgs(theta);
@@ -837,12 +903,12 @@ StepBuilder::StepCore StepBuilder::emitStepCore(ValueRange a,
   ValueRange jNoise = postNoise.slice(k * per, (n + 1) * per);
   jArgs.append(jNoise.begin(), jNoise.end());
   if (metrics)
-    core.j = call(jBi, jArgs)[0];
+    core.j = call(upper, jArgs)[0];
   SmallVector<int64_t> wrt;
   for (size_t i = 0; i < nt; ++i)
     wrt.push_back(i);
   auto grad = GradOp::create(builder_, loc_, TypeRange(theta_),
-                             jBi.getSymName(), jArgs, wrt);
+                             upper.getSymName(), jArgs, wrt);
   core.gradient.assign(grad.getResults().begin(), grad.getResults().end());
   return core;
 }
@@ -850,10 +916,10 @@ StepBuilder::StepCore StepBuilder::emitStepCore(ValueRange a,
 /// @train_step_with_noise(state..., v, noise...) -> (state'..., metrics...).
 func::FuncOp StepBuilder::buildTrainStepWithNoise(func::FuncOp lower,
                                                   func::FuncOp phiStep,
-                                                  func::FuncOp jBi) {
+                                                  func::FuncOp upper) {
   func::FuncOp func = startTrainStepWithNoise();
   StepCore core =
-      emitStepCore(func.getArguments(), lower, phiStep, jBi, /*metrics=*/true);
+      emitStepCore(func.getArguments(), lower, phiStep, upper, /*metrics=*/true);
 
   Value gradNorm = gradientNorm(core.gradient);
 
@@ -879,11 +945,11 @@ func::FuncOp StepBuilder::buildTrainStepWithNoise(func::FuncOp lower,
 /// optimiser, for dumping.
 func::FuncOp StepBuilder::buildThetaGradientWithNoise(func::FuncOp lower,
                                                       func::FuncOp phiStep,
-                                                      func::FuncOp jBi) {
+                                                      func::FuncOp upper) {
   func::FuncOp func = startFunction(names_.thetaGradientWithNoise,
                                     withNoiseArguments(), theta_, false);
   StepCore core =
-      emitStepCore(func.getArguments(), lower, phiStep, jBi, /*metrics=*/false);
+      emitStepCore(func.getArguments(), lower, phiStep, upper, /*metrics=*/false);
   ret(core.gradient);
   return func;
 }
@@ -1172,11 +1238,206 @@ LogicalResult StepBuilder::buildContrastive() {
   return success();
 }
 
+//===----------------------------------------------------------------------===//
+// Method vages
+//===----------------------------------------------------------------------===//
+
+/// @M__sample_hard(x, φ..., u) -> h = [u < sigmoid(ℓ)] as 0/1, ℓ the logits.
+func::FuncOp StepBuilder::buildSampleHard() {
+  SmallVector<Type> args = concat({visible_, phi_, latent_});
+  func::FuncOp func = startFunction(names_.sampleHard, args, {latent_}, true);
+  ValueRange a = func.getArguments();
+  Value logits = call(info_.posterior, slice(a, 0, 1 + phi_.size()))[0];
+  Value on = db().compare(ComparePredicate::lt, a.back(),
+                          db().create<SigmoidOp>(logits));
+  ret(db().select(on, splat(latent_, 1.0), splat(latent_, 0.0)));
+  return func;
+}
+
+/// @M__vages_surrogate(θ..., x, h, w, ḡ) -> T, for one particle h:
+///   g = ∇_x log p̃(x, h; θ) = −∇_x energy_sum,  c = stop_gradient(wᵀ(g − ḡ)),
+///   S = mean_b [ w_bᵀ g_b / L + c_b log p̃(x_b, h_b; θ) / (L − 1) ].
+/// Summed over the particles, its θ gradient is the chain rule through the
+/// VaES estimate with the covariance correction (docs/training.md).
+func::FuncOp StepBuilder::buildVagesSurrogate(func::FuncOp energySum) {
+  SmallVector<Type> args = concat({theta_, visible_, latent_, visible_, visible_});
+  func::FuncOp func = startFunction(names_.vagesSurrogate, args, {scalar_}, true);
+  ValueRange a = func.getArguments();
+  size_t nt = theta_.size();
+  Value x = a[nt], h = a[nt + 1], w = a[nt + 2], gBar = a[nt + 3];
+  SmallVector<Value> eArgs{x, h};
+  eArgs.append(a.begin(), a.begin() + nt);
+  Value g = db().neg(GradOp::create(builder_, loc_, TypeRange{visible_},
+                                    energySum.getSymName(), eArgs,
+                                    ArrayRef<int64_t>{0})
+                         .getResult(0));
+  Value logJoint = db().neg(call(info_.energy, eArgs)[0]);
+  Value c = StopGradientOp::create(builder_, loc_,
+                                   sumAxis(db().mul(w, db().sub(g, gBar)), 1))
+                .getResult();
+  double particles = double(spec_.particles);
+  Value mean = scaled(sumAxis(db().mul(w, g), 1), 1.0 / particles);
+  Value covariance = scaled(db().mul(c, logJoint), 1.0 / (particles - 1.0));
+  ret(meanBatch(db().add(mean, covariance)));
+  return func;
+}
+
+SmallVector<Value> StepBuilder::emitParticleLoop(
+    ValueRange init,
+    llvm::function_ref<SmallVector<Value>(Value, ValueRange)> body) {
+  auto index = [&](int64_t value) {
+    return arith::ConstantIndexOp::create(builder_, loc_, value).getResult();
+  };
+  auto loop = scf::ForOp::create(builder_, loc_, index(0),
+                                 index(spec_.particles), index(1), init);
+  OpBuilder::InsertionGuard guard(builder_);
+  builder_.setInsertionPointToStart(loop.getBody());
+  SmallVector<Value> next =
+      body(loop.getInductionVar(), loop.getRegionIterArgs());
+  scf::YieldOp::create(builder_, loc_, next);
+  return SmallVector<Value>(loop.getResults());
+}
+
+/// @M__vages_gradient(θ..., φ..., x, objnoise, particle noise [L,B,H]...)
+///   -> (J, ∇θ...): two loops over the particles i (the energy's batch is
+/// fixed, so one particle per iteration), h_i = sample(x, φ, noise_i):
+///   1. ŝ = mean_i g_i, g_i = ∇_x log p̃(x, h_i); J and w = ∂J_b/∂ŝ_b from ŝ;
+///   2. ∇θ = Σ_i ∇θ vages_surrogate(θ, x, h_i, w, ŝ).
+func::FuncOp StepBuilder::buildVagesGradient(func::FuncOp sampler,
+                                             func::FuncOp energySum,
+                                             func::FuncOp surrogate) {
+  int64_t per = particleNoiseCount(info_);
+  auto particleType = RankedTensorType::get(
+      {spec_.particles, latent_.getDimSize(0), latent_.getDimSize(1)}, element_);
+  SmallVector<Type> args = concat({theta_, phi_, visible_, visible_});
+  args.append(per, particleType);
+  SmallVector<Type> results = concat({scalar_, theta_});
+  func::FuncOp func = startFunction(names_.vagesGradient, args, results, true);
+  ValueRange a = func.getArguments();
+  size_t nt = theta_.size(), np = phi_.size();
+  SmallVector<Value> theta = slice(a, 0, nt);
+  Value x = a[nt + np], eps = a[nt + np + 1];
+  ValueRange noise = a.drop_front(nt + np + 2);
+
+  // h_i from the i-th [B,H] slice of each particle noise tensor.
+  auto particle = [&](Value i) {
+    OpFoldResult zero = builder_.getIndexAttr(0), one = builder_.getIndexAttr(1);
+    SmallVector<Value> sampleArgs{x};
+    sampleArgs.append(a.begin() + nt, a.begin() + nt + np);
+    for (Value tensor : noise)
+      sampleArgs.push_back(tensor::ExtractSliceOp::create(
+          builder_, loc_, latent_, tensor, {i, zero, zero},
+          {one, builder_.getIndexAttr(latent_.getDimSize(0)),
+           builder_.getIndexAttr(latent_.getDimSize(1))},
+          {one, one, one}));
+    return call(sampler, sampleArgs)[0];
+  };
+  auto logJointScore = [&](Value h) {
+    SmallVector<Value> eArgs{x, h};
+    eArgs.append(theta);
+    return db().neg(GradOp::create(builder_, loc_, TypeRange{visible_},
+                                   energySum.getSymName(), eArgs,
+                                   ArrayRef<int64_t>{0})
+                        .getResult(0));
+  };
+
+  // 1. ŝ = mean_i g_i.
+  Value sum = emitParticleLoop(
+      {splat(visible_, 0.0)}, [&](Value i, ValueRange carried) {
+        return SmallVector<Value>{db().add(carried[0], logJointScore(particle(i)))};
+      })[0];
+  Value sHat = scaled(sum, 1.0 / double(spec_.particles));
+
+  // J = mean_b ½‖r_b‖² and w = ∂(½‖r_b‖²)/∂ŝ_b:
+  //   DSM:  r = ŝ + ε/σ,           w = r;
+  //   MDSM: r = ŝ/σ_b + ε/σ0²,     w = r/σ_b.
+  Value r, w;
+  if (spec_.objective == Objective::MDSM) {
+    std::vector<double> inverse = mdsmSigmas(spec_, info_.batchSize());
+    for (double &sigma : inverse)
+      sigma = 1.0 / sigma;
+    Value column = perSampleColumn(inverse);
+    r = db().add(db().mul(sHat, column),
+                 scaled(eps, 1.0 / (spec_.sigma0 * spec_.sigma0)));
+    w = db().mul(r, column);
+  } else {
+    r = db().add(sHat, scaled(eps, 1.0 / spec_.noiseStd));
+    w = r;
+  }
+  Value j = meanBatch(scaled(sumAxis(db().create<SquareOp>(r), 1), 0.5));
+
+  // 2. Σ_i ∇θ S_i.
+  SmallVector<Value> zeros;
+  for (Type type : theta_)
+    zeros.push_back(splat(cast<RankedTensorType>(type), 0.0));
+  SmallVector<int64_t> wrt;
+  for (size_t k = 0; k < nt; ++k)
+    wrt.push_back(int64_t(k));
+  SmallVector<Value> gradient =
+      emitParticleLoop(zeros, [&](Value i, ValueRange carried) {
+        SmallVector<Value> sArgs(theta);
+        sArgs.append({x, particle(i), w, sHat});
+        auto grad = GradOp::create(builder_, loc_, TypeRange(theta_),
+                                   surrogate.getSymName(), sArgs, wrt);
+        SmallVector<Value> next;
+        for (auto [acc, g] : llvm::zip_equal(carried, grad.getResults()))
+          next.push_back(db().add(acc, g));
+        return next;
+      });
+  SmallVector<Value> out{j};
+  out.append(gradient);
+  ret(out);
+  return func;
+}
+
+LogicalResult StepBuilder::buildVages() {
+  // readModel rejects these too; kept for ModelInfos built by hand.
+  if (spec_.objective != Objective::DSM && spec_.objective != Objective::MDSM)
+    return emitError(loc_) << "model '" << info_.name
+                           << "': method vages supports objectives \"dsm\" "
+                           << "and \"mdsm\" only";
+  if (spec_.particles < 2 || spec_.unrollSteps != 0 || spec_.innerSteps < 0)
+    return emitError(loc_) << "model '" << info_.name
+                           << "': method vages needs particles >= 2, "
+                           << "inner_steps >= 0 and unroll_steps = 0";
+  if (spec_.divergence == Divergence::Fisher &&
+      info_.posteriorKind == PosteriorKind::Bernoulli)
+    return emitError(loc_) << "model '" << info_.name
+                           << "': the Fisher divergence needs a continuous "
+                           << "(gaussian) posterior";
+  SymbolTable symbols(module_);
+  for (const std::string &name :
+       {names_.trainStep, names_.trainStepWithNoise, names_.drawNoise,
+        names_.thetaGradientWithNoise, names_.samplePosterior, names_.logQ,
+        names_.energySum, names_.negLogJoint, names_.lower, names_.phiStep,
+        names_.sampleHard, names_.vagesSurrogate, names_.vagesGradient})
+    if (symbols.lookup(name))
+      return emitError(loc_) << "cannot build the training step of model '"
+                             << info_.name << "': @" << name
+                             << " is already defined";
+  func::FuncOp sample = buildSamplePosterior();
+  func::FuncOp logQ = buildLogQ();
+  func::FuncOp energySum = buildEnergySum();
+  func::FuncOp negLogJoint = buildNegLogJoint(energySum, logQ);
+  func::FuncOp lower = buildLower(sample, logQ, energySum, negLogJoint);
+  func::FuncOp phiStep = buildPhiStep(lower);
+  func::FuncOp sampler = hardParticles(info_) ? buildSampleHard() : sample;
+  func::FuncOp surrogate = buildVagesSurrogate(energySum);
+  func::FuncOp gradient = buildVagesGradient(sampler, energySum, surrogate);
+  func::FuncOp drawNoise = buildDrawNoise();
+  func::FuncOp withNoise = buildTrainStepWithNoise(lower, phiStep, gradient);
+  buildTrainStep(drawNoise, withNoise);
+  buildThetaGradientWithNoise(lower, phiStep, gradient);
+  return success();
+}
+
 LogicalResult StepBuilder::build() {
   if (spec_.method == Method::Marginal)
     return buildMarginal();
   if (spec_.method == Method::CD || spec_.method == Method::PCD)
     return buildContrastive();
+  if (spec_.method == Method::VaGES)
+    return buildVages();
   // readModel rejects this too; kept for ModelInfos built by hand.
   if (spec_.objective == Objective::SM &&
       visible_.getDimSize(1) > kMaxExactTraceDims)

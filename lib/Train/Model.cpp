@@ -153,15 +153,17 @@ LogicalResult readSpec(ModelOp model, ModelInfo &info) {
   if (failed(reader.string("method", method)))
     return failure();
   if (method != "bism" && method != "marginal" && method != "cd" &&
-      method != "pcd")
+      method != "pcd" && method != "vages")
     return reader.error("method")
-           << "must be \"bism\", \"marginal\", \"cd\" or \"pcd\", got \""
-           << method << "\"";
+           << "must be \"bism\", \"vages\", \"marginal\", \"cd\" or "
+           << "\"pcd\", got \"" << method << "\"";
   spec.method = llvm::StringSwitch<Method>(method)
                     .Case("marginal", Method::Marginal)
                     .Case("cd", Method::CD)
                     .Case("pcd", Method::PCD)
+                    .Case("vages", Method::VaGES)
                     .Default(Method::BiSM);
+  bool vages = spec.method == Method::VaGES;
 
   using S = NoiseSchedule;
   if (failed(reader.choice<S>("noise_schedule", spec.noiseSchedule,
@@ -209,7 +211,12 @@ LogicalResult readSpec(ModelOp model, ModelInfo &info) {
       failed(reader.count("seed", seed, 0)) ||
       failed(reader.count("batch_size", batchSize, 1)) ||
       failed(reader.string("dataset", spec.dataset)) ||
-      failed(reader.count("gibbs_steps", spec.gibbsSteps, 1)))
+      failed(reader.count("gibbs_steps", spec.gibbsSteps, 1)) ||
+      failed(reader.count("particles", spec.particles, 2)) ||
+      failed(reader.choice<VagesSampling>(
+          "vages_sampling", spec.vagesSampling,
+          {{"hard", VagesSampling::Hard},
+           {"relaxed", VagesSampling::Relaxed}})))
     return failure();
   spec.seed = uint64_t(seed);
   if (batchSize != info.batchSize())
@@ -222,7 +229,18 @@ LogicalResult readSpec(ModelOp model, ModelInfo &info) {
            << "is \"sm\", whose exact Hessian trace takes one Hessian-vector "
            << "product per visible dimension; this model has " << visibleDims
            << " (limit " << kMaxExactTraceDims << "): use \"ssm\" or \"dsm\"";
-  if (spec.method == Method::BiSM && spec.divergence == D::Fisher &&
+  if (vages) {
+    if (spec.objective != O::DSM && spec.objective != O::MDSM)
+      return reader.error("objective")
+             << "must be \"dsm\" or \"mdsm\" with method \"vages\"";
+    // VaGES does not unroll: the default N = 5 of BiSM does not apply.
+    if (model.getSpec().get("unroll_steps") && spec.unrollSteps != 0)
+      return reader.error("unroll_steps")
+             << "must be 0 with method \"vages\" (no unrolled steps), got "
+             << spec.unrollSteps;
+    spec.unrollSteps = 0;
+  }
+  if ((spec.method == Method::BiSM || vages) && spec.divergence == D::Fisher &&
       info.posteriorKind == PosteriorKind::Bernoulli)
     return reader.error("divergence")
            << "is \"fisher\", which needs continuous latents (a \"gaussian\" "
@@ -307,6 +325,7 @@ static Method specMethod(ModelOp model) {
       .Case("marginal", Method::Marginal)
       .Case("cd", Method::CD)
       .Case("pcd", Method::PCD)
+      .Case("vages", Method::VaGES)
       .Default(Method::BiSM);
 }
 
@@ -429,26 +448,93 @@ static LogicalResult readContrastive(ModelOp model, ModelInfo &info,
   return success();
 }
 
-FailureOr<ModelInfo> readModel(ModelOp model) {
-  ModelInfo info;
-  info.name = model.getSymName().str();
-  Method method = specMethod(model);
-  if (method == Method::Marginal) {
-    if (failed(readMarginal(model, info)) || failed(readSpec(model, info)))
-      return failure();
-    return info;
+/// The optional `component_log_mass @C [θ...]` clause: C(hs [C,H], θ_C...)
+/// -> [C], C a power of two no larger than 2^H (the runtime enumerates the
+/// 2^H configurations in chunks of C), H the latent width where the model
+/// has one.
+static LogicalResult readComponentLogMass(ModelOp model, ModelInfo &info) {
+  if (!model.getComponentLogMass())
+    return success();
+  auto func = lookupFunction(model, model.getComponentLogMassAttr(),
+                             "component_log_mass function");
+  if (failed(func))
+    return failure();
+  info.componentLogMass = *func;
+  ArrayAttr names = *model.getComponentLogMassParams();
+  FunctionType type = info.componentLogMass.getFunctionType();
+  Type element = info.visibleType.getElementType();
+  // The latent width: that of the method's latents (the energy's h, the Gibbs
+  // sweep's u_h), else of an energy clause the method does not use.
+  int64_t latentWidth = info.latentType ? info.latentType.getDimSize(1) : -1;
+  if (latentWidth < 0 && model.getEnergy())
+    if (auto energy = mlir::SymbolTable::lookupNearestSymbolFrom<func::FuncOp>(
+            model->getParentOp(), model.getEnergyAttr()))
+      if (energy.getNumArguments() > 1)
+        if (auto h = dyn_cast<RankedTensorType>(energy.getArgumentTypes()[1]))
+          if (h.getRank() == 2)
+            latentWidth = h.getDimSize(1);
+  auto error = [&]() {
+    return model.emitOpError()
+           << "the component_log_mass function @"
+           << info.componentLogMass.getSymName() << " ";
+  };
+  auto configs = type.getNumInputs() > 0
+                     ? dyn_cast<RankedTensorType>(type.getInput(0))
+                     : RankedTensorType();
+  if (type.getNumInputs() != names.size() + 1 || !configs ||
+      configs.getRank() != 2 || configs.getElementType() != element ||
+      !configs.hasStaticShape()) {
+    std::string elementText;
+    llvm::raw_string_ostream os(elementText);
+    os << element;
+    return error() << "must be (hs: tensor<CxHx" << elementText << ">, the "
+                   << names.size() << " listed parameters) -> tensor<Cx"
+                   << elementText << ">, got " << type;
   }
-  if (method == Method::CD || method == Method::PCD) {
-    if (failed(readContrastive(model, info,
-                               method == Method::CD ? "cd" : "pcd")) ||
-        failed(readSpec(model, info)))
-      return failure();
-    return info;
+  int64_t chunk = configs.getDimSize(0), width = configs.getDimSize(1);
+  if (latentWidth >= 0 && width != latentWidth)
+    return error() << "takes configurations of " << width
+                   << " latents, but the model's latent width is "
+                   << latentWidth;
+  if (chunk < 1 || !llvm::isPowerOf2_64(uint64_t(chunk)) ||
+      (width < 63 && chunk > (int64_t(1) << width)))
+    return error() << "takes chunks of C = " << chunk
+                   << " configurations; C must be a power of two no larger "
+                   << "than 2^H = 2^" << width;
+  auto perConfig = RankedTensorType::get({chunk}, element);
+  if (type.getNumResults() != 1 || type.getResult(0) != perConfig)
+    return error() << "must return the per-configuration log masses "
+                   << perConfig << ", got " << type.getResults();
+  for (auto [index, entry] : llvm::enumerate(names)) {
+    auto ref = cast<FlatSymbolRefAttr>(entry);
+    auto param = cast<ParamOp>(
+        mlir::SymbolTable::lookupSymbolIn(model, ref.getAttr()));
+    Type argument = type.getInput(1 + index);
+    if (argument != param.getType())
+      return model.emitOpError()
+             << "parameter " << ref << " has type " << param.getType()
+             << " but argument " << 1 + index
+             << " of the component_log_mass function @"
+             << info.componentLogMass.getSymName() << " has type " << argument;
+    auto position = llvm::find_if(info.params, [&](const ParamInfo &p) {
+      return p.name == ref.getValue();
+    });
+    if (position == info.params.end())
+      return error() << "lists " << ref
+                     << ", which the model's method does not train";
+    info.componentLogMassParams.push_back(size_t(position - info.params.begin()));
   }
+  return success();
+}
+
+/// Methods "bism" and "vages": the energy E(v, h, θ...) and the posterior
+/// q(v, φ...), then the spec.
+static LogicalResult readBilevel(ModelOp model, ModelInfo &info,
+                                 StringRef method) {
   if (!model.getEnergy() || !model.getPosterior())
     return model.emitOpError()
-           << "spec field 'method' is \"bism\", which needs an 'energy' and "
-           << "a 'posterior' clause";
+           << "spec field 'method' is \"" << method << "\", which needs an "
+           << "'energy' and a 'posterior' clause";
   auto lookup = [&](FlatSymbolRefAttr name, StringRef role) {
     return lookupFunction(model, name, role);
   };
@@ -528,7 +614,26 @@ FailureOr<ModelInfo> readModel(ModelOp model) {
                            : "is listed more than once");
   }
 
-  if (failed(readSpec(model, info)))
+  return readSpec(model, info);
+}
+
+FailureOr<ModelInfo> readModel(ModelOp model) {
+  ModelInfo info;
+  info.name = model.getSymName().str();
+  Method method = specMethod(model);
+  LogicalResult status = failure();
+  if (method == Method::Marginal)
+    status = success(succeeded(readMarginal(model, info)) &&
+                     succeeded(readSpec(model, info)));
+  else if (method == Method::CD || method == Method::PCD)
+    status = success(
+        succeeded(readContrastive(model, info,
+                                  method == Method::CD ? "cd" : "pcd")) &&
+        succeeded(readSpec(model, info)));
+  else
+    status = readBilevel(model, info,
+                         method == Method::VaGES ? "vages" : "bism");
+  if (failed(status) || failed(readComponentLogMass(model, info)))
     return failure();
   return info;
 }

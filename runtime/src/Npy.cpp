@@ -177,25 +177,24 @@ const char *descrFor(ElementType type) {
   return "?";
 }
 
-bool writeAll(int fd, const char *data, size_t size, std::string &error) {
-  while (size > 0) {
-    ssize_t written = ::write(fd, data, size);
-    if (written < 0) {
-      if (errno == EINTR)
-        continue;
-      error = std::strerror(errno);
-      return false;
-    }
-    data += written;
-    size -= size_t(written);
-  }
-  return true;
-}
-
 } // namespace
 
-bool parseNpy(const void *bytes, size_t size, const std::string &name,
-              HostTensor &tensor, std::string &error) {
+namespace {
+
+/// The parts of a .npy image that do not depend on the dtype.
+struct NpyView {
+  std::string descr;
+  std::vector<int64_t> shape;
+  uint64_t count = 0;
+  const unsigned char *data = nullptr;
+  size_t dataBytes = 0;
+};
+
+/// `itemSize` maps a supported descr to its element size and others to 0;
+/// `supported` lists them for the error message.
+bool parseNpyView(const void *bytes, size_t size, const std::string &name,
+                  size_t (*itemSize)(const std::string &), const char *supported,
+                  NpyView &view, std::string &error) {
   const auto *p = static_cast<const unsigned char *>(bytes);
   auto fail = [&](const std::string &message) {
     error = quoted(name) + ": " + message;
@@ -225,69 +224,123 @@ bool parseNpy(const void *bytes, size_t size, const std::string &name,
   std::string header(reinterpret_cast<const char *>(p + headerStart),
                      headerLength);
 
-  std::string descr, parseError;
+  std::string parseError;
   bool fortranOrder = false;
-  std::vector<int64_t> shape;
-  if (!HeaderParser(header).parse(descr, fortranOrder, shape, parseError))
+  if (!HeaderParser(header).parse(view.descr, fortranOrder, view.shape,
+                                  parseError))
     return fail("malformed header: " + parseError);
-  ElementType type;
-  if (!dtypeFromDescr(descr, type))
-    return fail("unsupported dtype '" + descr +
-                "' (supported: '<f4', '<f8', '|b1', '<i4', '<i8')");
+  size_t elementBytes = itemSize(view.descr);
+  if (!elementBytes)
+    return fail("unsupported dtype '" + view.descr + "' (supported: " +
+                supported + ")");
   if (fortranOrder)
     return fail("Fortran-order arrays are not supported (save with "
                 "numpy.ascontiguousarray)");
 
   // Element count with overflow checks.
   uint64_t count = 1;
-  for (int64_t dim : shape) {
+  for (int64_t dim : view.shape) {
     if (dim != 0 && count > std::numeric_limits<uint64_t>::max() / 8 /
                                 uint64_t(dim))
       return fail("shape is too large");
     count *= uint64_t(dim);
   }
-  uint64_t dataBytes = count * elementSize(type);
-  size_t dataStart = headerStart + headerLength;
-  if (uint64_t(size - dataStart) != dataBytes)
-    return fail("data size " + std::to_string(size - dataStart) +
+  view.count = count;
+  view.data = p + headerStart + headerLength;
+  view.dataBytes = size - headerStart - headerLength;
+  if (uint64_t(view.dataBytes) != count * elementBytes)
+    return fail("data size " + std::to_string(view.dataBytes) +
                 " bytes does not match shape and dtype (" +
-                std::to_string(dataBytes) + " bytes expected)");
+                std::to_string(count * elementBytes) + " bytes expected)");
+  return true;
+}
 
-  HostTensor result(type, shape);
-  if (dataBytes)
-    std::memcpy(result.data(), p + dataStart, size_t(dataBytes));
+size_t nativeItemSize(const std::string &descr) {
+  ElementType type;
+  return dtypeFromDescr(descr, type) ? elementSize(type) : 0;
+}
+
+size_t convertibleItemSize(const std::string &descr) {
+  if (descr == "|u1" || descr == "<u1")
+    return 1;
+  return nativeItemSize(descr);
+}
+
+template <typename T>
+void convertToF64(const unsigned char *bytes, uint64_t count, double *out) {
+  for (uint64_t i = 0; i < count; ++i) {
+    T value;
+    std::memcpy(&value, bytes + i * sizeof(T), sizeof(T));
+    out[i] = double(value);
+  }
+}
+
+} // namespace
+
+bool parseNpy(const void *bytes, size_t size, const std::string &name,
+              HostTensor &tensor, std::string &error) {
+  NpyView view;
+  if (!parseNpyView(bytes, size, name, nativeItemSize,
+                    "'<f4', '<f8', '|b1', '<i4', '<i8'", view, error))
+    return false;
+  ElementType type = ElementType::f32;
+  dtypeFromDescr(view.descr, type);
+  HostTensor result(type, view.shape);
+  if (view.dataBytes)
+    std::memcpy(result.data(), view.data, view.dataBytes);
   if (type == ElementType::i1) {
     auto *b = static_cast<uint8_t *>(result.data());
-    for (uint64_t i = 0; i < count; ++i)
+    for (uint64_t i = 0; i < view.count; ++i)
       b[i] = b[i] ? 1 : 0;
   }
   tensor = std::move(result);
   return true;
 }
 
-bool readNpy(const std::string &path, HostTensor &tensor, std::string &error) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) {
-    error = "cannot open " + quoted(path) + ": " + std::strerror(errno);
+bool parseNpyAsF64(const void *bytes, size_t size, const std::string &name,
+                   HostTensor &tensor, std::string &error,
+                   std::string *descr) {
+  NpyView view;
+  if (!parseNpyView(bytes, size, name, convertibleItemSize,
+                    "'<f4', '<f8', '|u1', '|b1', '<i4', '<i8'", view, error))
     return false;
-  }
+  HostTensor result(ElementType::f64, view.shape);
+  double *out = result.dataAs<double>();
+  const std::string &d = view.descr;
+  if (d == "<f8")
+    convertToF64<double>(view.data, view.count, out);
+  else if (d == "<f4")
+    convertToF64<float>(view.data, view.count, out);
+  else if (d == "|u1" || d == "<u1")
+    convertToF64<uint8_t>(view.data, view.count, out);
+  else if (d == "|b1")
+    for (uint64_t i = 0; i < view.count; ++i)
+      out[i] = view.data[i] ? 1.0 : 0.0;
+  else if (d == "<i4")
+    convertToF64<int32_t>(view.data, view.count, out);
+  else
+    convertToF64<int64_t>(view.data, view.count, out);
+  if (descr)
+    *descr = d;
+  tensor = std::move(result);
+  return true;
+}
+
+
+bool readNpy(const std::string &path, HostTensor &tensor, std::string &error) {
   std::string contents;
-  char buffer[1 << 16];
-  while (true) {
-    ssize_t n = ::read(fd, buffer, sizeof(buffer));
-    if (n < 0) {
-      if (errno == EINTR)
-        continue;
-      error = "cannot read " + quoted(path) + ": " + std::strerror(errno);
-      ::close(fd);
-      return false;
-    }
-    if (n == 0)
-      break;
-    contents.append(buffer, size_t(n));
-  }
-  ::close(fd);
+  if (!readWholeFile(path, contents, error))
+    return false;
   return parseNpy(contents.data(), contents.size(), path, tensor, error);
+}
+
+bool readNpyAsF64(const std::string &path, HostTensor &tensor,
+                  std::string &error, std::string *descr) {
+  std::string contents;
+  if (!readWholeFile(path, contents, error))
+    return false;
+  return parseNpyAsF64(contents.data(), contents.size(), path, tensor, error,
+                       descr);
 }
 
 std::string encodeNpy(const HostTensor &tensor) {
@@ -335,45 +388,7 @@ std::string encodeNpy(const HostTensor &tensor) {
 
 bool writeNpy(const std::string &path, const HostTensor &tensor,
               std::string &error) {
-  std::string image = encodeNpy(tensor);
-  std::string tmp = path + ".tmp";
-  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) {
-    error = "cannot create " + quoted(tmp) + ": " + std::strerror(errno);
-    return false;
-  }
-  std::string why;
-  bool ok = writeAll(fd, image.data(), image.size(), why);
-  if (ok && ::fsync(fd) != 0) {
-    why = std::strerror(errno);
-    ok = false;
-  }
-  if (::close(fd) != 0 && ok) {
-    why = std::strerror(errno);
-    ok = false;
-  }
-  if (!ok) {
-    ::unlink(tmp.c_str());
-    error = "cannot write " + quoted(path) + ": " + why;
-    return false;
-  }
-  if (::rename(tmp.c_str(), path.c_str()) != 0) {
-    why = std::strerror(errno);
-    ::unlink(tmp.c_str());
-    error = "cannot write " + quoted(path) + ": rename failed: " + why;
-    return false;
-  }
-  // Make the rename durable; failures here do not lose data already synced.
-  std::string dir = ".";
-  size_t slash = path.find_last_of('/');
-  if (slash != std::string::npos)
-    dir = slash == 0 ? "/" : path.substr(0, slash);
-  int dirFd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (dirFd >= 0) {
-    ::fsync(dirFd);
-    ::close(dirFd);
-  }
-  return true;
+  return writeFileAtomically(path, encodeNpy(tensor), error);
 }
 
 } // namespace bism::runtime

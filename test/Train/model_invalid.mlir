@@ -479,7 +479,7 @@ func.func private @q(%v: tensor<2x2xf32>, %a: tensor<2x3xf32>) -> tensor<2x3xf32
   %l = bism.constant dense<0.0> : tensor<2x3xf32>
   return %l : tensor<2x3xf32>
 }
-// expected-error @+1 {{'bism.model' op spec field 'method' must be "bism", "marginal", "cd" or "pcd", got "gibbs"}}
+// expected-error @+1 {{'bism.model' op spec field 'method' must be "bism", "vages", "marginal", "cd" or "pcd", got "gibbs"}}
 bism.model @m energy @e [@W] posterior "bernoulli" @q [@A] spec {method = "gibbs"} {
   bism.param @W : tensor<2x3xf32> {group = "theta", init = "zeros"}
   bism.param @A : tensor<2x3xf32> {group = "phi", init = "zeros"}

@@ -8,6 +8,8 @@
 // "bism-run: error: " with exit code 1.
 //
 //===----------------------------------------------------------------------===//
+#include "Commands.h"
+
 #include "bism/Execution/JitModule.h"
 #include "bism/runtime/HostTensor.h"
 #include "bism/runtime/Npy.h"
@@ -38,16 +40,19 @@ using bism::runtime::HostTensor;
 
 namespace {
 
-llvm::cl::OptionCategory runCategory("bism-run options");
+llvm::cl::SubCommand runCommand(
+    "run", "call one function of a module (the default when --entry is "
+           "given): bism-run [run] FILE --entry NAME --input SPEC...");
+llvm::cl::OptionCategory runCategory("run options");
 
 llvm::cl::opt<std::string> inputFile(llvm::cl::Positional,
                                      llvm::cl::desc("<module.mlir | ->"),
                                      llvm::cl::init("-"),
-                                     llvm::cl::cat(runCategory));
+                                     llvm::cl::cat(runCategory), llvm::cl::sub(runCommand));
 
 llvm::cl::opt<std::string>
     entryName("entry", llvm::cl::desc("public function to call"),
-              llvm::cl::value_desc("name"), llvm::cl::cat(runCategory));
+              llvm::cl::value_desc("name"), llvm::cl::cat(runCategory), llvm::cl::sub(runCommand));
 
 llvm::cl::list<std::string> inputSpecs(
     "input",
@@ -57,33 +62,30 @@ llvm::cl::list<std::string> inputSpecs(
         "separated by spaces or commas, brackets ignored, a single value "
         "fills the whole tensor; TYPE is f32, f64, i1, i32 or i64) or "
         "\"@file.npy\""),
-    llvm::cl::value_desc("spec"), llvm::cl::cat(runCategory));
+    llvm::cl::value_desc("spec"), llvm::cl::cat(runCategory), llvm::cl::sub(runCommand));
 
 llvm::cl::opt<std::string> outputNpyDir(
     "output-npy",
     llvm::cl::desc("also write result i to DIR/result<i>.npy (DIR is "
                    "created if needed)"),
-    llvm::cl::value_desc("dir"), llvm::cl::cat(runCategory));
+    llvm::cl::value_desc("dir"), llvm::cl::cat(runCategory), llvm::cl::sub(runCommand));
 
 llvm::cl::opt<int64_t> blasMinFlops(
     "blas-min-flops",
     llvm::cl::desc("smallest M*N*K of a matmul sent to BLAS; 0 sends every "
                    "matmul, -1 none"),
-    llvm::cl::init(32768), llvm::cl::cat(runCategory));
+    llvm::cl::init(32768), llvm::cl::cat(runCategory), llvm::cl::sub(runCommand));
 
 llvm::cl::opt<unsigned> optLevel("opt-level",
                                  llvm::cl::desc("LLVM optimisation level 0-3"),
                                  llvm::cl::init(2),
-                                 llvm::cl::cat(runCategory));
+                                 llvm::cl::cat(runCategory), llvm::cl::sub(runCommand));
 
 llvm::cl::opt<bool> printResults(
     "print-results", llvm::cl::desc("print the results to stdout"),
-    llvm::cl::init(true), llvm::cl::cat(runCategory));
+    llvm::cl::init(true), llvm::cl::cat(runCategory), llvm::cl::sub(runCommand));
 
-int fail(const llvm::Twine &message) {
-  llvm::errs() << "bism-run: error: " << message << "\n";
-  return 1;
-}
+using bism::tools::fail;
 
 //===----------------------------------------------------------------------===//
 // Input parsing
@@ -284,19 +286,21 @@ std::string formatTensor(const HostTensor &tensor) {
 //===----------------------------------------------------------------------===//
 
 const char *const kOverview =
-    "bism-run: compile a bism (or tensor-level MLIR) module for the CPU and "
-    "call one of its functions\n\n"
+    "bism-run: train, evaluate and sample bism models; run any function of a "
+    "module\n\n"
+    "  bism-run [train] MODEL.mlir [--set key=value]... [--iters N] "
+    "[--seed S] [--out DIR] [--resume]\n"
+    "  bism-run eval DIR/last.ckpt [--ll exact] [--split test]\n"
+    "  bism-run sample DIR/last.ckpt --png FILE [--count N] [--sweeps S]\n"
     "  bism-run [run] FILE.mlir --entry NAME [--input SPEC]... "
     "[--output-npy DIR]\n\n"
-    "FILE may be '-' for standard input. Each result is printed on one line "
-    "as\n"
+    "`bism-run SUBCOMMAND --help` lists a subcommand's options.\n\n"
+    "run: FILE may be '-' for standard input. Each result is printed on one "
+    "line as\n"
     "TYPE=VALUES, e.g. \"2x3xf32=[1 2 3][4 5 6]\", \"3xi32=1 2 3\", "
     "\"f32=2.5\".\n";
 
-int runEntry(int argc, char **argv) {
-  llvm::cl::HideUnrelatedOptions(runCategory);
-  llvm::cl::ParseCommandLineOptions(argc, argv, kOverview);
-
+int runEntry() {
   if (entryName.empty())
     return fail("no function given: use --entry NAME");
 
@@ -363,13 +367,32 @@ int runEntry(int argc, char **argv) {
 
 } // namespace
 
+int bism::tools::fail(const llvm::Twine &message) {
+  llvm::errs() << "bism-run: error: " << message << "\n";
+  return 1;
+}
+
 int main(int argc, char **argv) {
   llvm::InitLLVM init(argc, argv);
-  // `bism-run run FILE ...` and `bism-run FILE ...` are the same; later
-  // subcommands (train, eval, sample) dispatch here too.
+  // The subcommand may be left out: a call that names a function (--entry,
+  // --input, ...) runs it, anything else trains a model file.
   std::vector<char *> args(argv, argv + argc);
-  if (args.size() > 1 && llvm::StringRef(args[1]) == "run")
-    args.erase(args.begin() + 1);
+  static char runName[] = "run", trainName[] = "train";
+  if (args.size() > 1) {
+    llvm::StringRef first(args[1]);
+    bool named = first == "run" || first == "train" || first == "eval" ||
+                 first == "sample" || (first.starts_with("-") && first != "-");
+    if (!named) {
+      bool callsFunction = false;
+      for (size_t i = 1; i < args.size(); ++i) {
+        llvm::StringRef arg(args[i]);
+        for (const char *option : {"entry", "input", "output-npy", "print-results"})
+          if (arg.ltrim('-').starts_with(option) && arg.starts_with("-"))
+            callsFunction = true;
+      }
+      args.insert(args.begin() + 1, callsFunction ? runName : trainName);
+    }
+  }
   // llvm::cl expands any argument starting with '@' as a response file:
   // keep "--input @x.npy" as one argument, "--input=@x.npy", which it leaves
   // alone.
@@ -387,5 +410,15 @@ int main(int argc, char **argv) {
     }
     final.push_back(args[i]);
   }
-  return runEntry(int(final.size()), final.data());
+  llvm::cl::ParseCommandLineOptions(int(final.size()), final.data(), kOverview);
+  if (runCommand)
+    return runEntry();
+  if (bism::tools::trainCommand)
+    return bism::tools::runTrain();
+  if (bism::tools::evalCommand)
+    return bism::tools::runEval();
+  if (bism::tools::sampleCommand)
+    return bism::tools::runSample();
+  llvm::cl::PrintHelpMessage();
+  return 1;
 }

@@ -59,6 +59,21 @@
 //       mean_b F(v_b) − mean_b F(stop_gradient(v_k)_b)
 // The θ gradient is a bism.grad of @M__cd_objective.
 //
+// Method "vages" (K plain φ steps as above, then the θ gradient from L =
+// particles posterior samples h_i at x = ṽ; no unrolled steps, N = 0) emits
+// the same four public functions with BiSM's state and metrics and
+//   noise   = ε [B,D], the posterior noise of the K plain steps and of the
+//             lower-level metrics ("lower"), each [B,H] as above, then the
+//             particles' noise [L,B,H]: u (hard Bernoulli, uniform), g1, g2
+//             (relaxed Bernoulli, Gumbel) or ξ (Gaussian)
+// and, besides the BiSM helpers up to @M__phi_step (no score, upper, j_bi),
+//   @M__sample_hard(x, φ..., u) -> h                h = [u < sigmoid(ℓ)]
+//   @M__vages_surrogate(θ..., x, h, w, ḡ) -> T       one particle's surrogate
+//   @M__vages_gradient(θ..., φ..., x, ε, particle noise...) -> (J, ∇θ...)
+// The last loops over the particles with scf.for (the energy's batch is
+// fixed): pass 1 sums g_i = ∇_x log p̃(x, h_i), pass 2 sums the bism.grad of
+// the surrogate in θ (docs/training.md "Method vages").
+//
 // With several models in one module the public names get the prefix
 // "M__" as well (BuildTrainStepOptions::publicPrefix).
 //
@@ -90,6 +105,9 @@ struct TrainStepNames {
   std::string freeEnergySum;
   /// Methods cd and pcd: "<model>__gibbs_chain", "<model>__cd_objective".
   std::string gibbsChain, cdObjective;
+  /// Method vages: "<model>__sample_hard", "<model>__vages_gradient",
+  /// "<model>__vages_surrogate".
+  std::string sampleHard, vagesGradient, vagesSurrogate;
 };
 TrainStepNames trainStepNames(const ModelInfo &info,
                               const BuildTrainStepOptions &options = {});
@@ -110,6 +128,9 @@ struct TrainStepSignature {
   /// "inner0.xi" or
   /// "inner0.g1"/"inner0.g2", "unroll0.xi", ..., "upper.xi").
   std::vector<NamedType> noise;
+  /// VaGES: "eps", "inner0.g1", ..., "lower.g1"/"lower.g2" (or
+  /// "lower.xi"), then "particles.u" (or "particles.g1"/"particles.g2",
+  /// "particles.xi"), [L,B,H].
   /// "J", "lower_before", "lower_after", "grad_norm_theta" (marginal: "J",
   /// "grad_norm_theta"; its state is θ, m_θ, s_θ, t_theta; cd and pcd:
   /// "fe_gap", "grad_norm_theta", state θ, m_θ, s_θ, t_theta and, for pcd,

@@ -53,8 +53,10 @@ enum class PosteriorKind {
 /// on the free energy F(v; θ), s = −∇_v F (no posterior, no lower level).
 /// CD / PCD: contrastive divergence on F with k Gibbs sweeps of the model's
 /// conditionals (the `gibbs` function), from the data batch (CD) or from a
-/// persistent chain carried in the step's state (PCD).
-enum class Method { BiSM, Marginal, CD, PCD };
+/// persistent chain carried in the step's state (PCD). VaGES: the K plain φ
+/// steps of BiSM, then a θ gradient from L posterior particles (the VaES
+/// score estimate and its covariance correction, no unrolling).
+enum class Method { BiSM, Marginal, CD, PCD, VaGES };
 
 enum class Objective { SM, SSM, DSM, MDSM };
 /// SM's exact Hessian trace costs one Hessian-vector product per visible
@@ -64,6 +66,9 @@ enum class NoiseSchedule { Geometric, Linear };
 enum class Projection { Rademacher, Gaussian };
 enum class Divergence { KL, Fisher };
 enum class OptimizerKind { Adam, SGD };
+/// VaGES with a Bernoulli posterior: hard 0/1 particles h = [u < sigmoid(ℓ)]
+/// or relaxed ones as in BiSM.
+enum class VagesSampling { Hard, Relaxed };
 
 struct OptimizerSpec {
   OptimizerKind kind = OptimizerKind::Adam;
@@ -91,6 +96,10 @@ struct TrainSpec {
   int64_t unrollSteps = 5;
   /// CD / PCD: k, Gibbs sweeps per step.
   int64_t gibbsSteps = 1;
+  /// VaGES: L posterior particles (>= 2, for the sample covariance) and how
+  /// a Bernoulli posterior draws them. VaGES has N = 0 (unrollSteps).
+  int64_t particles = 10;
+  VagesSampling vagesSampling = VagesSampling::Hard;
   OptimizerSpec thetaOptimizer, phiOptimizer;
   int64_t iterations = 20000;
   uint64_t seed = 0;
@@ -100,8 +109,8 @@ struct TrainSpec {
 /// Everything the step builder needs, verified.
 struct ModelInfo {
   std::string name;
-  /// BiSM: θ parameters in the energy's argument order, then φ parameters in
-  /// the posterior's argument order. Marginal: θ parameters in the free
+  /// BiSM, VaGES: θ parameters in the energy's argument order, then φ
+  /// parameters in the posterior's argument order. Marginal: θ parameters in the free
   /// energy's argument order (φ parameters, if declared, are unused).
   std::vector<ParamInfo> params;
   /// Marginal, CD, PCD: F(v [B,D], θ...) -> per-sample free energies [B].
@@ -111,6 +120,12 @@ struct ModelInfo {
   /// `params`, in G's argument order.
   mlir::func::FuncOp gibbs;
   std::vector<size_t> gibbsParams;
+  /// Optional, for exact log-likelihoods: C(hs [C,H], θ_C...) -> [C], per
+  /// binary latent configuration h (row of hs) log ∫ exp(−E(v, h; θ)) dv;
+  /// θ_C are the θ parameters at positions `componentLogMassParams` of
+  /// `params`. Null when the model has no `component_log_mass` clause.
+  mlir::func::FuncOp componentLogMass;
+  std::vector<size_t> componentLogMassParams;
   /// E(v [B,D], h [B,H], θ...) -> per-sample energies [B].
   mlir::func::FuncOp energy;
   /// Posterior network (v [B,D], φ...) -> logits or (mu, logstd).

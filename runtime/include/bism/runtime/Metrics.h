@@ -1,0 +1,61 @@
+//===- Metrics.h - JSON-lines metrics and the progress line -----*- C++ -*-===//
+#ifndef BISM_RUNTIME_METRICS_H
+#define BISM_RUNTIME_METRICS_H
+
+#include <chrono>
+#include <cstdint>
+#include <cstdio>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace bism::runtime {
+
+using MetricValues = std::vector<std::pair<std::string, double>>;
+
+/// `{"step": 100, "loss": 0.25, ...}`; doubles with 9 significant digits
+/// (exact for f32), non-finite values as null.
+std::string formatMetricsLine(int64_t step, const MetricValues &values);
+
+/// The "step" of a line written by formatMetricsLine, or -1.
+int64_t metricsLineStep(const std::string &line);
+
+/// metrics.jsonl: one line per record, flushed as written so a crash loses at
+/// most the line being written.
+class MetricsLog {
+public:
+  ~MetricsLog();
+  /// Starts a new log at `path` (truncating), or, with `resumeStep` ≥ 0,
+  /// keeps the existing lines with step ≤ resumeStep (those a resumed run
+  /// would not write again) and appends after them.
+  bool open(const std::string &path, int64_t resumeStep, std::string &error);
+  bool write(int64_t step, const MetricValues &values, std::string &error);
+  const std::string &path() const { return path_; }
+
+private:
+  std::FILE *file_ = nullptr;
+  std::string path_;
+};
+
+/// "step 1200/20000  850 it/s  loss 0.1234  ETA 0:22" redrawn in place on
+/// stderr at most five times a second; silent when stderr is not a terminal
+/// (logs and CI stay clean) or when disabled.
+class ProgressLine {
+public:
+  ProgressLine(int64_t firstStep, int64_t totalSteps, bool enabled);
+  void update(int64_t step, double loss);
+  /// Ends the line (if one was drawn).
+  void finish();
+  /// Iterations per second since construction.
+  double rate(int64_t step) const;
+
+private:
+  using Clock = std::chrono::steady_clock;
+  int64_t firstStep_, totalSteps_;
+  bool enabled_, drawn_ = false;
+  Clock::time_point start_, lastDraw_;
+};
+
+} // namespace bism::runtime
+
+#endif // BISM_RUNTIME_METRICS_H

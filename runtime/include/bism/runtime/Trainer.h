@@ -1,0 +1,120 @@
+//===- Trainer.h - the training host loop -----------------------*- C++ -*-===//
+//
+// Runs a compiled training step over a data set: minibatches in a seeded
+// shuffled order, one counter-based key per step, metrics, held-out
+// evaluation, checkpoints, NaN detection. It knows the step only as a
+// callable with a fixed calling convention, so any backend (the CPU JIT now,
+// CUDA later) plugs in.
+//
+// Everything a step consumes is a function of (seed, step): the batch is
+// rows [(s mod E)·B, +B) of the permutation shuffledOrder(n, seed, s div E)
+// (E = ⌊n/B⌋ batches per epoch, the remainder dropped), and the key is
+// keySplit((seed lo, seed hi), s). So a run resumed from a checkpoint of
+// step s repeats an uninterrupted run bit for bit.
+//
+//===----------------------------------------------------------------------===//
+#ifndef BISM_RUNTIME_TRAINER_H
+#define BISM_RUNTIME_TRAINER_H
+
+#include "bism/runtime/Checkpoint.h"
+#include "bism/runtime/HostTensor.h"
+#include "bism/runtime/Metrics.h"
+#include "bism/runtime/Philox.h"
+
+#include <functional>
+#include <string>
+#include <vector>
+
+namespace bism::runtime {
+
+struct TensorSpec {
+  std::string name;
+  ElementType type;
+  std::vector<int64_t> shape;
+};
+
+/// Calls a compiled function: inputs and caller-owned outputs, in order.
+using CompiledCall =
+    std::function<bool(const std::vector<const HostTensor *> &inputs,
+                       const std::vector<HostTensor *> &outputs,
+                       std::string &error)>;
+
+/// The step the loop drives: step(state..., batch, key) → (state'..., metrics...).
+struct TrainProgram {
+  std::vector<TensorSpec> state;
+  TensorSpec batch;
+  /// Scalar outputs after the state, by name; `lossMetric` names the one
+  /// reported as "loss".
+  std::vector<std::string> metrics;
+  std::string lossMetric;
+  CompiledCall step;
+  /// Optional held-out evaluation of a state (e.g. "test_ll").
+  std::function<bool(const std::vector<HostTensor> &state, MetricValues &out,
+                     std::string &error)>
+      evaluate;
+};
+
+struct TrainOptions {
+  int64_t iterations = 0;
+  uint64_t seed = 0;
+  /// Metrics are means over this many steps, one line each.
+  int64_t logEvery = 100;
+  /// Held-out evaluation every this many steps (0: only at the end).
+  int64_t evalEvery = 0;
+  /// last.ckpt every this many steps and at the end; step-<s>.ckpt kept
+  /// every `keepEvery` (0: none).
+  int64_t checkpointEvery = 1000;
+  int64_t keepEvery = 0;
+  std::string outDir;
+  bool progress = true;
+  /// Stored in every checkpoint (configuration, model file, ...).
+  std::vector<std::pair<std::string, std::string>> checkpointMeta;
+  /// Status messages (resuming, checkpoints, the summary).
+  std::function<void(const std::string &)> say;
+};
+
+/// The step's key: keySplit of the seed's key at counter `step`.
+PhiloxKey stepKey(uint64_t seed, int64_t step);
+
+class Trainer {
+public:
+  Trainer(TrainProgram program, const HostTensor &trainData,
+          TrainOptions options);
+
+  /// Starts at step 0 from `state` (in program.state order).
+  bool start(std::vector<HostTensor> state, std::string &error);
+  /// Continues from a checkpoint written by this loop.
+  bool resume(const Checkpoint &checkpoint, std::string &error);
+  /// Trains until options.iterations; false (state and last.ckpt of the
+  /// last good step kept) on a non-finite metric or an I/O error.
+  bool run(std::string &error);
+
+  int64_t step() const { return step_; }
+  const std::vector<HostTensor> &state() const { return state_; }
+  /// The last evaluation's values (after run).
+  const MetricValues &lastEvaluation() const { return lastEvaluation_; }
+  double iterationsPerSecond() const { return rate_; }
+
+  /// The checkpoint of the current state.
+  Checkpoint checkpoint() const;
+
+private:
+  bool checkShapes(std::string &error) const;
+  bool saveCheckpoints(std::string &error);
+  void say(const std::string &message) const;
+
+  TrainProgram program_;
+  const HostTensor &data_;
+  TrainOptions options_;
+  std::vector<HostTensor> state_, nextState_, metrics_;
+  HostTensor batch_, key_;
+  std::vector<int64_t> order_;
+  int64_t orderEpoch_ = -1;
+  int64_t step_ = 0;
+  MetricValues lastEvaluation_;
+  double rate_ = 0;
+};
+
+} // namespace bism::runtime
+
+#endif // BISM_RUNTIME_TRAINER_H

@@ -1,0 +1,115 @@
+//===- Metrics.cpp - JSON-lines metrics and the progress line -------------===//
+#include "bism/runtime/Metrics.h"
+#include "bism/runtime/FileIO.h"
+
+#include <cerrno>
+#include <cinttypes>
+#include <cmath>
+#include <cstring>
+#include <sstream>
+#include <unistd.h>
+
+namespace bism::runtime {
+
+std::string formatMetricsLine(int64_t step, const MetricValues &values) {
+  std::string line = "{\"step\": " + std::to_string(step);
+  char buffer[64];
+  for (const auto &[name, value] : values) {
+    line += ", \"" + name + "\": ";
+    if (std::isfinite(value)) {
+      std::snprintf(buffer, sizeof(buffer), "%.9g", value);
+      line += buffer;
+    } else {
+      line += "null";
+    }
+  }
+  return line + "}";
+}
+
+int64_t metricsLineStep(const std::string &line) {
+  const char *key = "{\"step\": ";
+  if (line.compare(0, std::strlen(key), key) != 0)
+    return -1;
+  return std::strtoll(line.c_str() + std::strlen(key), nullptr, 10);
+}
+
+MetricsLog::~MetricsLog() {
+  if (file_)
+    std::fclose(file_);
+}
+
+bool MetricsLog::open(const std::string &path, int64_t resumeStep,
+                      std::string &error) {
+  path_ = path;
+  if (resumeStep >= 0) {
+    std::string existing, why;
+    std::string kept;
+    if (readWholeFile(path, existing, why)) {
+      std::istringstream lines(existing);
+      std::string line;
+      while (std::getline(lines, line)) {
+        int64_t step = metricsLineStep(line);
+        if (step >= 0 && step <= resumeStep)
+          kept += line + "\n";
+      }
+    }
+    if (!writeFileAtomically(path, kept, error))
+      return false;
+    file_ = std::fopen(path.c_str(), "a");
+  } else {
+    file_ = std::fopen(path.c_str(), "w");
+  }
+  if (!file_) {
+    error = "cannot open " + quotedPath(path) + ": " + std::strerror(errno);
+    return false;
+  }
+  return true;
+}
+
+bool MetricsLog::write(int64_t step, const MetricValues &values,
+                       std::string &error) {
+  std::string line = formatMetricsLine(step, values) + "\n";
+  if (std::fwrite(line.data(), 1, line.size(), file_) != line.size() ||
+      std::fflush(file_) != 0) {
+    error = "cannot write " + quotedPath(path_) + ": " + std::strerror(errno);
+    return false;
+  }
+  return true;
+}
+
+ProgressLine::ProgressLine(int64_t firstStep, int64_t totalSteps, bool enabled)
+    : firstStep_(firstStep), totalSteps_(totalSteps),
+      enabled_(enabled && ::isatty(STDERR_FILENO)), start_(Clock::now()),
+      lastDraw_(start_) {}
+
+double ProgressLine::rate(int64_t step) const {
+  double seconds =
+      std::chrono::duration<double>(Clock::now() - start_).count();
+  return seconds > 0 ? double(step - firstStep_) / seconds : 0.0;
+}
+
+void ProgressLine::update(int64_t step, double loss) {
+  if (!enabled_)
+    return;
+  Clock::time_point now = Clock::now();
+  if (step < totalSteps_ &&
+      std::chrono::duration<double>(now - lastDraw_).count() < 0.2)
+    return;
+  lastDraw_ = now;
+  double itPerSecond = rate(step);
+  int64_t eta = itPerSecond > 0 ? int64_t(double(totalSteps_ - step) / itPerSecond) : 0;
+  std::fprintf(stderr,
+               "\r\033[Kstep %" PRId64 "/%" PRId64 "  %.0f it/s  loss %.5g  "
+               "ETA %" PRId64 ":%02" PRId64,
+               step, totalSteps_, itPerSecond, loss, eta / 60, eta % 60);
+  std::fflush(stderr);
+  drawn_ = true;
+}
+
+void ProgressLine::finish() {
+  if (drawn_)
+    std::fputc('\n', stderr);
+  drawn_ = false;
+}
+
+} // namespace bism::runtime

@@ -1,0 +1,52 @@
+// bism-run train/eval/sample on bad input: a clear message naming the
+// problem, exit code 1, nothing half-written.
+// RUN: rm -rf %t && mkdir -p %t
+// RUN: bism-run %s --entry three_columns --output-npy %t/wide --print-results=false
+
+// A spec override that is not a field, or of the wrong kind.
+// RUN: not bism-run %S/../../examples/grbm/checkerboard.mlir --set unrol_steps=3 --out %t/a 2>&1 | FileCheck %s --check-prefix=UNKNOWN
+// UNKNOWN: checkerboard.mlir:{{[0-9]+}}:{{[0-9]+}}: error: 'bism.model' op unknown spec field 'unrol_steps'; known fields:
+// UNKNOWN: bism-run: error: invalid model in
+// RUN: not bism-run %S/../../examples/grbm/checkerboard.mlir --set lr_theta=fast --out %t/a 2>&1 | FileCheck %s --check-prefix=KIND
+// KIND: error: 'bism.model' op spec field 'lr_theta' must be a number, got "fast"
+// RUN: not bism-run %S/../../examples/grbm/checkerboard.mlir --set novalue --out %t/a 2>&1 | FileCheck %s --check-prefix=NOEQ
+// NOEQ: bism-run: error: --set 'novalue': expected key=value
+
+// Missing model file, missing data, data of the wrong width.
+// RUN: not bism-run %t/missing.mlir 2>&1 | FileCheck %s --check-prefix=NOMODEL
+// NOMODEL: bism-run: error: cannot open model file '{{.*}}missing.mlir'
+// RUN: not bism-run %S/../../examples/grbm/checkerboard.mlir --set dataset=%t/none.npy --out %t/a 2>&1 | FileCheck %s --check-prefix=NODATA
+// NODATA: bism-run: error: dataset '{{.*}}none.npy': {{.*}}none.npy
+// RUN: not bism-run %S/../../examples/grbm/checkerboard.mlir --set dataset=%t/wide/result0.npy --out %t/a 2>&1 | FileCheck %s --check-prefix=WIDTH
+// WIDTH: bism-run: error: the training data is {{[0-9]+}}x3xf64 but the model's batch is 100x2xf32
+
+// An output folder that cannot be created.
+// RUN: not bism-run %S/../../examples/grbm/checkerboard.mlir --iters 10 --out %s/sub 2>&1 | FileCheck %s --check-prefix=OUT
+// OUT: bism-run: error: --out: cannot create folder '{{.*}}train_errors.mlir/sub'
+
+// Divergence: stop at the first non-finite metric, keep the last good
+// checkpoint.
+// RUN: not bism-run %S/../../examples/grbm/checkerboard.mlir --set lr_theta=1e30 --set K=0 --set N=0 --iters 300 --checkpoint-every 1 --out %t/nan --no-png 2>&1 | FileCheck %s --check-prefix=NAN
+// NAN: bism-run: error: training diverged: {{.*}} is {{NaN|infinite}} at step {{[0-9]+}}; stopped. The last good checkpoint is '{{.*}}nan/last.ckpt'
+// RUN: bism-run eval %t/nan/last.ckpt | FileCheck %s --check-prefix=GOOD
+// GOOD: {"step": {{[0-9]+}}, "test_ll":
+
+// Resuming without a checkpoint, or with different options.
+// RUN: not bism-run %S/../../examples/grbm/checkerboard.mlir --resume --out %t/empty 2>&1 | FileCheck %s --check-prefix=NORESUME
+// NORESUME: bism-run: error: --resume: cannot open '{{.*}}empty/last.ckpt'
+// RUN: not bism-run %S/../../examples/grbm/checkerboard.mlir --set K=0 --resume --out %t/nan 2>&1 | FileCheck %s --check-prefix=OTHER
+// OTHER: bism-run: error: --resume: the run in '{{.*}}nan' was trained with different --set/--iters/--seed options
+
+// Checkpoints that are not checkpoints, or are truncated.
+// RUN: not bism-run eval %s 2>&1 | FileCheck %s --check-prefix=NOTCKPT
+// NOTCKPT: bism-run: error: '{{.*}}train_errors.mlir' is not a valid bism checkpoint: bad magic
+// RUN: head -c 200 %t/nan/last.ckpt > %t/cut.ckpt
+// RUN: not bism-run eval %t/cut.ckpt 2>&1 | FileCheck %s --check-prefix=CUT
+// CUT: bism-run: error: '{{.*}}cut.ckpt' is not a valid bism checkpoint: checksum mismatch (truncated or corrupted)
+// RUN: not bism-run sample %t/nan/last.ckpt 2>&1 | FileCheck %s --check-prefix=NOOUT
+// NOOUT: bism-run: error: give --png FILE and/or --npy FILE
+
+func.func @three_columns() -> tensor<200x3xf64> {
+  %c = bism.constant dense<0.5> : tensor<200x3xf64>
+  return %c : tensor<200x3xf64>
+}

@@ -1,0 +1,126 @@
+//===- CheckpointTest.cpp - checkpoint files and metrics lines ------------===//
+#include "bism/runtime/Checkpoint.h"
+#include "bism/runtime/Metrics.h"
+#include "bism/runtime/Trainer.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstring>
+#include <cstdio>
+#include <unistd.h>
+
+using namespace bism::runtime;
+
+namespace {
+
+Checkpoint sample() {
+  Checkpoint checkpoint;
+  checkpoint.setMeta("step", "200");
+  checkpoint.setMeta("config", "{\n  \"method\": \"bism\"\n}\n");
+  checkpoint.tensors.emplace_back(
+      "theta.W", HostTensor::fromVector<float>({2, 3}, {1, 2, 3, 4, 5, 6}));
+  checkpoint.tensors.emplace_back("t_theta",
+                                  HostTensor::fromVector<double>({}, {7.5}));
+  checkpoint.tensors.emplace_back("empty", HostTensor(ElementType::f32, {0, 4}));
+  return checkpoint;
+}
+
+std::string tempPath(const char *name) {
+  return ::testing::TempDir() + "/" + name + std::to_string(::getpid());
+}
+
+TEST(Checkpoint, RoundTripsBitForBit) {
+  Checkpoint original = sample();
+  std::string path = tempPath("round.ckpt"), error;
+  ASSERT_TRUE(writeCheckpoint(path, original, error)) << error;
+  Checkpoint loaded;
+  ASSERT_TRUE(readCheckpoint(path, loaded, error)) << error;
+  EXPECT_EQ(loaded.meta, original.meta);
+  ASSERT_EQ(loaded.tensors.size(), original.tensors.size());
+  for (size_t i = 0; i < loaded.tensors.size(); ++i) {
+    EXPECT_EQ(loaded.tensors[i].first, original.tensors[i].first);
+    const HostTensor &a = loaded.tensors[i].second, &b = original.tensors[i].second;
+    EXPECT_EQ(a.typeString(), b.typeString());
+    EXPECT_EQ(std::memcmp(a.data(), b.data(), a.byteSize()), 0);
+  }
+  EXPECT_EQ(*loaded.findMeta("step"), "200");
+  EXPECT_EQ(loaded.findTensor("t_theta")->dataAs<double>()[0], 7.5);
+  EXPECT_EQ(loaded.findTensor("nope"), nullptr);
+  EXPECT_NE(::access((path + ".tmp").c_str(), F_OK), 0);
+  std::remove(path.c_str());
+}
+
+// Every truncation and every single-bit flip is rejected with a message,
+// never loaded (the trailing hash covers every byte before it).
+TEST(Checkpoint, RejectsEveryTruncationAndBitFlip) {
+  std::string bytes = encodeCheckpoint(sample());
+  for (size_t size = 0; size < bytes.size(); ++size) {
+    Checkpoint out;
+    std::string error;
+    EXPECT_FALSE(decodeCheckpoint(bytes.substr(0, size), "x.ckpt", out, error))
+        << size;
+    EXPECT_NE(error.find("'x.ckpt' is not a valid bism checkpoint"),
+              std::string::npos)
+        << error;
+  }
+  for (size_t byte = 0; byte < bytes.size(); ++byte)
+    for (int bit = 0; bit < 8; bit += 3) {
+      std::string flipped = bytes;
+      flipped[byte] = char(flipped[byte] ^ (1 << bit));
+      Checkpoint out;
+      std::string error;
+      EXPECT_FALSE(decodeCheckpoint(flipped, "x.ckpt", out, error))
+          << byte << ":" << bit;
+    }
+}
+
+TEST(Checkpoint, UnwritableFolderFailsCleanly) {
+  std::string error;
+  EXPECT_FALSE(writeCheckpoint("/nonexistent-folder/last.ckpt", sample(), error));
+  EXPECT_NE(error.find("/nonexistent-folder/last.ckpt"), std::string::npos)
+      << error;
+}
+
+TEST(Metrics, FormatsOneJsonObjectPerLine) {
+  EXPECT_EQ(formatMetricsLine(100, {{"loss", 0.25}, {"test_ll", NAN}}),
+            "{\"step\": 100, \"loss\": 0.25, \"test_ll\": null}");
+  EXPECT_EQ(metricsLineStep("{\"step\": 4200, \"loss\": 1}"), 4200);
+  EXPECT_EQ(metricsLineStep("garbage"), -1);
+}
+
+// A resumed log keeps the lines up to the checkpoint's step and drops the
+// ones a crashed run wrote after it.
+TEST(Metrics, ResumeKeepsLinesUpToTheCheckpoint) {
+  std::string path = tempPath("metrics.jsonl"), error;
+  {
+    MetricsLog log;
+    ASSERT_TRUE(log.open(path, -1, error)) << error;
+    for (int step = 100; step <= 400; step += 100)
+      ASSERT_TRUE(log.write(step, {{"loss", step / 100.0}}, error)) << error;
+  }
+  {
+    MetricsLog log;
+    ASSERT_TRUE(log.open(path, 200, error)) << error;
+    ASSERT_TRUE(log.write(300, {{"loss", 9}}, error)) << error;
+  }
+  std::FILE *file = std::fopen(path.c_str(), "r");
+  ASSERT_NE(file, nullptr);
+  char buffer[256];
+  std::string text;
+  while (std::fgets(buffer, sizeof(buffer), file))
+    text += buffer;
+  std::fclose(file);
+  EXPECT_EQ(text, "{\"step\": 100, \"loss\": 1}\n{\"step\": 200, \"loss\": 2}\n"
+                  "{\"step\": 300, \"loss\": 9}\n");
+  std::remove(path.c_str());
+}
+
+TEST(Trainer, StepKeysAreKeySplitsOfTheSeed) {
+  PhiloxKey key = stepKey(0x100000002ull, 7);
+  PhiloxKey expected = keySplit({2u, 1u}, 7);
+  EXPECT_EQ(key, expected);
+  EXPECT_NE(stepKey(0, 1), stepKey(0, 2));
+}
+
+} // namespace

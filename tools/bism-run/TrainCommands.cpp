@@ -1,0 +1,528 @@
+//===- TrainCommands.cpp - bism-run train, eval and sample ----------------===//
+//
+//   bism-run [train] MODEL.mlir [--set key=value]... [--iters N] [--seed S]
+//                               [--out DIR] [--resume]
+//   bism-run eval DIR/last.ckpt [--ll exact] [--split test]
+//   bism-run sample DIR/last.ckpt [--png FILE] [--count N] [--sweeps S]
+//
+// train compiles the model's step (CompiledModel) and hands it to the
+// runtime's host loop (runtime::Trainer); a checkpoint records the model file
+// and the overrides, so eval and sample rebuild exactly the trained model.
+//
+//===----------------------------------------------------------------------===//
+#include "Commands.h"
+
+#include "bism/Execution/CompiledModel.h"
+#include "bism/runtime/Checkpoint.h"
+#include "bism/runtime/Dataset.h"
+#include "bism/runtime/FileIO.h"
+#include "bism/runtime/Npy.h"
+#include "bism/runtime/Png.h"
+#include "bism/runtime/Trainer.h"
+
+#include "llvm/ADT/StringExtras.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/FormatVariadic.h"
+#include "llvm/Support/Path.h"
+#include "llvm/Support/raw_ostream.h"
+
+#include <cinttypes>
+#include <cmath>
+#include <cstdio>
+
+using bism::runtime::HostTensor;
+namespace cl = llvm::cl;
+
+namespace bism::tools {
+
+cl::SubCommand trainCommand(
+    "train", "train a model file (the default when the first argument is a "
+             "file): compiles its training step and runs it over the data "
+             "set with progress, metrics (DIR/metrics.jsonl), checkpoints "
+             "(DIR/last.ckpt) and the final test log-likelihood");
+cl::SubCommand evalCommand(
+    "eval", "evaluate a checkpoint: exact log-likelihood (GRBMs with <= 20 "
+            "latents, summing the 2^H Gaussian components)");
+cl::SubCommand sampleCommand(
+    "sample", "draw samples from a checkpoint's model (Gibbs sweeps of its "
+              "gibbs function) into .npy and a PNG");
+
+namespace {
+
+cl::OptionCategory trainCategory("train options");
+cl::OptionCategory commonCategory("compilation options");
+
+cl::opt<std::string> modelPath(cl::Positional, cl::desc("<model.mlir>"),
+                               cl::sub(trainCommand), cl::Required);
+cl::opt<std::string> checkpointPath(cl::Positional, cl::desc("<checkpoint>"),
+                                    cl::sub(evalCommand),
+                                    cl::sub(sampleCommand), cl::Required);
+cl::list<std::string> overrides(
+    "set",
+    cl::desc("override a spec field of the model file, e.g. --set N=10, "
+             "--set objective=ssm, --set lr_theta=2e-4, --set "
+             "betas=[0.9,0.999] (K, N, L abbreviate inner_steps, "
+             "unroll_steps, particles); repeatable"),
+    cl::value_desc("key=value"), cl::sub(trainCommand), cl::cat(trainCategory));
+cl::opt<int64_t> iterations("iters",
+                            cl::desc("training iterations (spec field "
+                                     "'iterations')"),
+                            cl::init(-1), cl::sub(trainCommand),
+                            cl::cat(trainCategory));
+cl::opt<int64_t> seedOption("seed",
+                            cl::desc("seed of initialisation, data order, "
+                                     "noise and generated data (spec field "
+                                     "'seed'); sample: the sampler's seed"),
+                            cl::init(-1), cl::sub(trainCommand),
+                            cl::sub(sampleCommand), cl::cat(trainCategory));
+cl::opt<std::string> outDir("out",
+                            cl::desc("run folder: config.json, metrics.jsonl, "
+                                     "last.ckpt, step-<s>.ckpt, PNGs "
+                                     "(default runs/<model file name>)"),
+                            cl::value_desc("dir"), cl::sub(trainCommand),
+                            cl::cat(trainCategory));
+cl::opt<bool> resume("resume",
+                     cl::desc("continue the run in --out from its last.ckpt "
+                              "(same model file and overrides; the result "
+                              "equals an uninterrupted run)"),
+                     cl::sub(trainCommand), cl::cat(trainCategory));
+cl::opt<std::string> modelName("model",
+                               cl::desc("the bism.model to train when the "
+                                        "file declares several"),
+                               cl::sub(trainCommand), cl::cat(trainCategory));
+cl::opt<int64_t> logEvery("log-every",
+                          cl::desc("write a metrics line (means over the "
+                                   "interval) every N steps"),
+                          cl::init(100), cl::sub(trainCommand),
+                          cl::cat(trainCategory));
+cl::opt<int64_t> evalEvery("eval-every",
+                           cl::desc("evaluate the test log-likelihood every "
+                                    "N steps (multiple of --log-every; 0: "
+                                    "only at the end)"),
+                           cl::init(1000), cl::sub(trainCommand),
+                           cl::cat(trainCategory));
+cl::opt<int64_t> checkpointEvery("checkpoint-every",
+                                 cl::desc("rewrite DIR/last.ckpt every N "
+                                          "steps (and at the end)"),
+                                 cl::init(1000), cl::sub(trainCommand),
+                                 cl::cat(trainCategory));
+cl::opt<int64_t> keepEvery("keep-every",
+                           cl::desc("also keep DIR/step-<s>.ckpt every N "
+                                    "steps (0: never)"),
+                           cl::init(5000), cl::sub(trainCommand),
+                           cl::cat(trainCategory));
+cl::opt<bool> noProgress("no-progress",
+                         cl::desc("no progress line (it is off anyway when "
+                                  "stderr is not a terminal)"),
+                         cl::sub(trainCommand), cl::cat(trainCategory));
+cl::opt<bool> noPng("no-png",
+                    cl::desc("do not write DIR/density.png (2-D models) and "
+                             "DIR/samples.png (100 Gibbs sweeps from "
+                             "training points) at the end"),
+                    cl::sub(trainCommand), cl::cat(trainCategory));
+cl::opt<std::string> dataDir("data-dir",
+                             cl::desc("searched first for data files "
+                                      "(then $BISM_DATA_DIR, "
+                                      "../shared/data)"),
+                             cl::value_desc("dir"), cl::sub(trainCommand),
+                             cl::sub(evalCommand), cl::sub(sampleCommand),
+                             cl::cat(commonCategory));
+cl::opt<int64_t> blasMinFlops("blas-min-flops",
+                              cl::desc("smallest M*N*K of a matmul sent to "
+                                       "BLAS; -1 none"),
+                              cl::init(32768), cl::sub(trainCommand),
+                              cl::sub(evalCommand), cl::sub(sampleCommand),
+                              cl::cat(commonCategory));
+cl::opt<unsigned> optLevel("opt-level",
+                           cl::desc("LLVM optimisation level 0-3 of the "
+                                    "compiled step"),
+                           cl::init(2), cl::sub(trainCommand),
+                           cl::sub(evalCommand), cl::sub(sampleCommand),
+                           cl::cat(commonCategory));
+
+cl::opt<std::string> llMethod("ll",
+                              cl::desc("log-likelihood estimator: exact"),
+                              cl::init("exact"), cl::sub(evalCommand));
+cl::opt<std::string> split("split",
+                           cl::desc("data split: test, validation or train"),
+                           cl::init("test"), cl::sub(evalCommand));
+
+cl::opt<std::string> pngPath("png", cl::desc("write the samples as a PNG"),
+                             cl::value_desc("file"), cl::sub(sampleCommand));
+cl::opt<std::string> npyPath("npy", cl::desc("write the samples as .npy"),
+                             cl::value_desc("file"), cl::sub(sampleCommand));
+cl::opt<int64_t> sampleCount("count",
+                             cl::desc("number of samples (a multiple of the "
+                                      "batch size is fastest)"),
+                             cl::init(1000), cl::sub(sampleCommand));
+cl::opt<int64_t> sweeps("sweeps", cl::desc("Gibbs sweeps per chain"),
+                        cl::init(1000), cl::sub(sampleCommand));
+
+void say(const std::string &message) { llvm::outs() << message << "\n"; llvm::outs().flush(); }
+
+std::string joinPath(const std::string &dir, const std::string &file) {
+  llvm::SmallString<256> path(dir);
+  llvm::sys::path::append(path, file);
+  return path.str().str();
+}
+
+JitOptions jitOptions() {
+  JitOptions options;
+  options.blasMinFlops = blasMinFlops;
+  options.optLevel = optLevel;
+  return options;
+}
+
+runtime::DatasetOptions datasetOptions(uint64_t seed) {
+  runtime::DatasetOptions options;
+  options.seed = seed;
+  options.dataDir = dataDir;
+  return options;
+}
+
+bool loadData(const CompiledModel &model, runtime::Dataset &data) {
+  const std::string &spec = model.info().spec.dataset;
+  if (spec.empty()) {
+    fail("the model's spec names no dataset: add dataset = \"...\" to the "
+         "spec or pass --set dataset=checkerboard|freyface|fashion-mnist|"
+         "FILE.npy");
+    return false;
+  }
+  std::string error;
+  if (!runtime::loadDataset(spec, datasetOptions(model.info().spec.seed), data,
+                            error)) {
+    fail("dataset '" + spec + "': " + error);
+    return false;
+  }
+  return true;
+}
+
+/// The held-out evaluation of a run: exact test log-likelihood if the model
+/// defines it.
+bool evaluate(CompiledModel &model, const runtime::Dataset &data,
+              const std::vector<HostTensor> &state, runtime::MetricValues &out,
+              std::string &error) {
+  if (!model.hasExactLogPartition() || !model.hasFreeEnergy() ||
+      data.test.numElements() == 0)
+    return true;
+  auto ll = model.exactLogLikelihood(state, data.test);
+  if (!ll) {
+    error = llvm::toString(ll.takeError());
+    return false;
+  }
+  out.emplace_back("test_ll", *ll);
+  return true;
+}
+
+/// `count` samples: Gibbs chains of `sweeps` sweeps started at training
+/// points (so short chains show the model's modes rather than burn-in).
+llvm::Expected<HostTensor> drawSamples(CompiledModel &model,
+                                       const runtime::Dataset &data,
+                                       const std::vector<HostTensor> &state,
+                                       int64_t count, int64_t sweeps,
+                                       uint64_t seed) {
+  int64_t batch = model.batchSize(), dims = model.visibleDims();
+  int64_t chains = (count + batch - 1) / batch;
+  HostTensor samples(runtime::ElementType::f64, {count, dims});
+  std::vector<int64_t> order;
+  runtime::shuffledOrder(data.train.shape()[0], seed, 0, order);
+  HostTensor start(model.elementType(), {batch, dims});
+  std::vector<int64_t> rows(static_cast<size_t>(batch));
+  for (int64_t chain = 0; chain < chains; ++chain) {
+    for (int64_t i = 0; i < batch; ++i)
+      rows[size_t(i)] =
+          order[size_t((chain * batch + i) % int64_t(order.size()))];
+    runtime::gatherRows(data.train, rows.data(), batch, start);
+    auto result = model.gibbsChain(state, start, sweeps,
+                                   seed * 1000003 + uint64_t(chain));
+    if (!result)
+      return result.takeError();
+    for (int64_t i = 0; i < batch && chain * batch + i < count; ++i)
+      for (int64_t d = 0; d < dims; ++d)
+        samples.dataAs<double>()[(chain * batch + i) * dims + d] =
+            result->elementAsDouble(i * dims + d);
+  }
+  return samples;
+}
+
+/// 2-D samples as a scatter plot over [0,1]², images as a grid.
+bool writeSamplesPng(const std::string &path, const HostTensor &samples,
+                     const runtime::Dataset &data, std::string &error) {
+  int64_t dims = samples.shape()[1];
+  if (dims == 2)
+    return runtime::writeScatter(path, samples, 400, error);
+  if (data.imageShape.size() == 2)
+    return runtime::writeImageGrid(path, samples, data.imageShape[0],
+                                   data.imageShape[1], 0, error);
+  error = "cannot draw " + std::to_string(dims) +
+          "-dimensional samples that are not images";
+  return false;
+}
+
+/// Pictures at the end of a run or from `sample`: the model density over
+/// [0,1]² for 2-D models; samples as a scatter plot or an image grid.
+bool writePictures(CompiledModel &model, const runtime::Dataset &data,
+                   const std::vector<HostTensor> &state, const std::string &dir,
+                   std::string &error) {
+  if (model.visibleDims() == 2 && model.hasFreeEnergy()) {
+    const int64_t grid = 200;
+    HostTensor points = runtime::densityGridPoints(grid, grid);
+    auto energies = model.freeEnergies(state, points);
+    if (!energies) {
+      error = llvm::toString(energies.takeError());
+      return false;
+    }
+    std::vector<double> logDensity(energies->size());
+    for (size_t i = 0; i < logDensity.size(); ++i)
+      logDensity[i] = -(*energies)[i];
+    if (!runtime::writeDensityHeatmap(joinPath(dir, "density.png"), logDensity,
+                                      grid, grid, error))
+      return false;
+  }
+  if (model.hasGibbs() && (model.visibleDims() == 2 || data.imageShape.size() == 2)) {
+    int64_t count = model.visibleDims() == 2 ? 2000 : 100;
+    auto samples = drawSamples(model, data, state, count, 100, 0);
+    if (!samples) {
+      error = llvm::toString(samples.takeError());
+      return false;
+    }
+    if (!writeSamplesPng(joinPath(dir, "samples.png"), *samples, data, error))
+      return false;
+  }
+  return true;
+}
+
+std::string resolvedOutDir() {
+  if (!outDir.empty())
+    return outDir;
+  return joinPath("runs", llvm::sys::path::stem(modelPath).str());
+}
+
+std::string absolutePath(const std::string &path) {
+  llvm::SmallString<256> absolute(path);
+  llvm::sys::fs::make_absolute(absolute);
+  llvm::sys::path::remove_dots(absolute, true);
+  return absolute.str().str();
+}
+
+/// Rebuilds the model a checkpoint was trained with.
+llvm::Expected<std::unique_ptr<CompiledModel>>
+loadCheckpointModel(const runtime::Checkpoint &checkpoint, bool withTrainStep) {
+  const std::string *model = checkpoint.findMeta("model_file");
+  const std::string *sets = checkpoint.findMeta("overrides");
+  const std::string *name = checkpoint.findMeta("model_name");
+  if (!model)
+    return llvm::createStringError(llvm::inconvertibleErrorCode(),
+                                   "the checkpoint does not name its model "
+                                   "file (not written by bism-run train?)");
+  ModelLoadOptions options;
+  options.path = *model;
+  if (sets && !sets->empty()) {
+    llvm::SmallVector<llvm::StringRef> lines;
+    llvm::StringRef(*sets).split(lines, '\n', -1, false);
+    for (llvm::StringRef line : lines)
+      options.overrides.push_back(line.str());
+  }
+  if (name)
+    options.modelName = *name;
+  options.jit = jitOptions();
+  options.withTrainStep = withTrainStep;
+  return CompiledModel::load(options);
+}
+
+bool stateFromCheckpoint(const CompiledModel &model,
+                         const runtime::Checkpoint &checkpoint,
+                         std::vector<HostTensor> &state, std::string &error) {
+  for (const runtime::TensorSpec &spec : model.stateSpecs()) {
+    const HostTensor *tensor = checkpoint.findTensor(spec.name);
+    if (!tensor) {
+      error = "the checkpoint lacks '" + spec.name + "'";
+      return false;
+    }
+    state.push_back(*tensor);
+  }
+  return true;
+}
+
+} // namespace
+
+int runTrain() {
+  // The overrides a checkpoint records; --iters is not among them, so a run
+  // can be resumed to a later step.
+  std::vector<std::string> sets(overrides.begin(), overrides.end());
+  if (seedOption >= 0)
+    sets.push_back("seed=" + std::to_string(seedOption));
+  if (logEvery < 1 || checkpointEvery < 1 || evalEvery < 0 || keepEvery < 0)
+    return fail("--log-every and --checkpoint-every must be >= 1, "
+                "--eval-every and --keep-every >= 0");
+  std::string dir = resolvedOutDir();
+  std::string lastPath = joinPath(dir, "last.ckpt");
+  runtime::Checkpoint resumeFrom;
+  std::string error;
+  if (resume) {
+    if (!runtime::readCheckpoint(lastPath, resumeFrom, error))
+      return fail("--resume: " + error);
+    const std::string *saved = resumeFrom.findMeta("overrides");
+    std::string now = llvm::join(sets, "\n");
+    if (saved && *saved != now)
+      return fail("--resume: the run in '" + dir + "' was trained with "
+                  "different --set/--iters/--seed options ('" + *saved +
+                  "' vs '" + now + "'); give the same options and a "
+                  "larger --iters");
+  }
+
+  ModelLoadOptions options;
+  options.path = modelPath;
+  options.overrides = sets;
+  if (iterations >= 0)
+    options.overrides.push_back("iterations=" + std::to_string(iterations));
+  options.modelName = modelName;
+  options.jit = jitOptions();
+  say("compiling " + modelPath + " ...");
+  auto started = std::chrono::steady_clock::now();
+  auto compiled = CompiledModel::load(options);
+  if (!compiled)
+    return fail(llvm::toString(compiled.takeError()));
+  CompiledModel &model = **compiled;
+  double compileSeconds = std::chrono::duration<double>(
+                              std::chrono::steady_clock::now() - started)
+                              .count();
+  const train::TrainSpec &spec = model.info().spec;
+  say(llvm::formatv("compiled in {0:F1} s; resolved configuration:",
+                    compileSeconds)
+          .str());
+  llvm::outs() << model.configJson();
+
+  runtime::Dataset data;
+  if (!loadData(model, data))
+    return 1;
+  say(llvm::formatv("data: {0}, {1} train / {2} validation / {3} test rows "
+                    "of {4}",
+                    spec.dataset, data.train.shape()[0],
+                    data.validation.numElements() ? data.validation.shape()[0] : 0,
+                    data.test.numElements() ? data.test.shape()[0] : 0,
+                    data.train.shape()[1])
+          .str());
+
+  if (!runtime::createDirectories(dir, error))
+    return fail("--out: " + error);
+  if (!runtime::writeFileAtomically(joinPath(dir, "config.json"),
+                                    model.configJson(), error))
+    return fail(error);
+
+  runtime::TrainProgram program = model.trainProgram();
+  program.evaluate = [&](const std::vector<HostTensor> &state,
+                         runtime::MetricValues &out, std::string &why) {
+    return evaluate(model, data, state, out, why);
+  };
+  runtime::TrainOptions trainOptions;
+  trainOptions.iterations = spec.iterations;
+  trainOptions.seed = spec.seed;
+  trainOptions.logEvery = logEvery;
+  trainOptions.evalEvery = evalEvery;
+  trainOptions.checkpointEvery = checkpointEvery;
+  trainOptions.keepEvery = keepEvery;
+  trainOptions.outDir = dir;
+  trainOptions.progress = !noProgress;
+  trainOptions.checkpointMeta = {{"model_file", absolutePath(modelPath)},
+                                 {"model_name", modelName},
+                                 {"overrides", llvm::join(sets, "\n")},
+                                 {"config", model.configJson()}};
+  trainOptions.say = say;
+  runtime::Trainer trainer(program, data.train, trainOptions);
+  bool ready = resume ? trainer.resume(resumeFrom, error)
+                      : trainer.start(model.initialState(spec.seed, data.train),
+                                      error);
+  if (!ready)
+    return fail((resume ? "--resume: " : "") + error);
+  if (resume)
+    say("resuming " + lastPath + " at step " + std::to_string(trainer.step()));
+  say(llvm::formatv("training {0} steps (batch {1}) into {2}",
+                    spec.iterations - trainer.step(), model.batchSize(), dir)
+          .str());
+  if (!trainer.run(error))
+    return fail(error);
+
+  std::string summary = llvm::formatv("done: {0} steps, {1:F1} it/s",
+                                      trainer.step(),
+                                      trainer.iterationsPerSecond())
+                            .str();
+  for (const auto &[name, value] : trainer.lastEvaluation())
+    summary += llvm::formatv(", {0} {1:F4}", name, value).str();
+  say(summary + "; metrics in " + joinPath(dir, "metrics.jsonl"));
+  if (!noPng && !writePictures(model, data, trainer.state(), dir, error))
+    return fail(error);
+  return 0;
+}
+
+int runEval() {
+  runtime::Checkpoint checkpoint;
+  std::string error;
+  if (!runtime::readCheckpoint(checkpointPath, checkpoint, error))
+    return fail(error);
+  auto compiled = loadCheckpointModel(checkpoint, /*withTrainStep=*/false);
+  if (!compiled)
+    return fail(llvm::toString(compiled.takeError()));
+  CompiledModel &model = **compiled;
+  std::vector<HostTensor> state;
+  if (!stateFromCheckpoint(model, checkpoint, state, error))
+    return fail(checkpointPath + ": " + error);
+  runtime::Dataset data;
+  if (!loadData(model, data))
+    return 1;
+  const HostTensor *rows = split == "test"         ? &data.test
+                           : split == "validation" ? &data.validation
+                           : split == "train"      ? &data.train
+                                                   : nullptr;
+  if (!rows)
+    return fail("--split must be test, validation or train, got '" + split +
+                "'");
+  if (rows->numElements() == 0)
+    return fail("the data set has no " + split + " split");
+  if (llMethod != "exact")
+    return fail("--ll " + llMethod + " is not available; --ll exact sums the "
+                "2^H components (models with a component_log_mass function)");
+  auto ll = model.exactLogLikelihood(state, *rows);
+  if (!ll)
+    return fail(llvm::toString(ll.takeError()));
+  const std::string *step = checkpoint.findMeta("step");
+  llvm::outs() << llvm::formatv("{{\"step\": {0}, \"{1}_ll\": {2:F6}}\n",
+                                step ? *step : std::string("?"), split.getValue(), *ll);
+  return 0;
+}
+
+int runSample() {
+  runtime::Checkpoint checkpoint;
+  std::string error;
+  if (!runtime::readCheckpoint(checkpointPath, checkpoint, error))
+    return fail(error);
+  auto compiled = loadCheckpointModel(checkpoint, /*withTrainStep=*/false);
+  if (!compiled)
+    return fail(llvm::toString(compiled.takeError()));
+  CompiledModel &model = **compiled;
+  if (npyPath.empty() && pngPath.empty())
+    return fail("give --png FILE and/or --npy FILE");
+  if (!model.hasGibbs())
+    return fail("the model has no gibbs function to sample with");
+  std::vector<HostTensor> state;
+  if (!stateFromCheckpoint(model, checkpoint, state, error))
+    return fail(checkpointPath + ": " + error);
+  runtime::Dataset data;
+  if (!loadData(model, data))
+    return 1;
+  if (sampleCount < 1 || sweeps < 0)
+    return fail("--count must be >= 1 and --sweeps >= 0");
+  auto samples = drawSamples(model, data, state, sampleCount, sweeps,
+                             seedOption >= 0 ? uint64_t(seedOption) : 0);
+  if (!samples)
+    return fail(llvm::toString(samples.takeError()));
+  if (!npyPath.empty() && !runtime::writeNpy(npyPath, *samples, error))
+    return fail(error);
+  if (!pngPath.empty() && !writeSamplesPng(pngPath, *samples, data, error))
+    return fail(error);
+  say(llvm::formatv("{0} samples after {1} Gibbs sweeps", int64_t(sampleCount), int64_t(sweeps))
+          .str());
+  return 0;
+}
+
+} // namespace bism::tools
