@@ -3,6 +3,8 @@
 #include "bism/runtime/Metrics.h"
 #include "bism/runtime/Trainer.h"
 
+#include "TempFiles.h"
+
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -11,6 +13,8 @@
 #include <unistd.h>
 
 using namespace bism::runtime;
+using bism::test::fileExists;
+using bism::test::tempPath;
 
 namespace {
 
@@ -24,10 +28,6 @@ Checkpoint sample() {
                                   HostTensor::fromVector<double>({}, {7.5}));
   checkpoint.tensors.emplace_back("empty", HostTensor(ElementType::f32, {0, 4}));
   return checkpoint;
-}
-
-std::string tempPath(const char *name) {
-  return ::testing::TempDir() + "/" + name + std::to_string(::getpid());
 }
 
 TEST(Checkpoint, RoundTripsBitForBit) {
@@ -47,7 +47,7 @@ TEST(Checkpoint, RoundTripsBitForBit) {
   EXPECT_EQ(*loaded.findMeta("step"), "200");
   EXPECT_EQ(loaded.findTensor("t_theta")->dataAs<double>()[0], 7.5);
   EXPECT_EQ(loaded.findTensor("nope"), nullptr);
-  EXPECT_NE(::access((path + ".tmp").c_str(), F_OK), 0);
+  EXPECT_FALSE(fileExists(path + ".tmp"));
   std::remove(path.c_str());
 }
 

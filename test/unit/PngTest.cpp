@@ -11,19 +11,14 @@
 #include <string>
 #include <unistd.h>
 
+#include "TempFiles.h"
+
 using namespace bism::runtime;
 
 namespace {
 
-std::string tempPath(const std::string &name) {
-  const char *dir = std::getenv("TMPDIR");
-  return std::string(dir ? dir : "/tmp") + "/bism-unit-" +
-         std::to_string(::getpid()) + "-" + name;
-}
-
-bool fileExists(const std::string &path) {
-  return ::access(path.c_str(), F_OK) == 0;
-}
+using bism::test::fileExists;
+using bism::test::tempPath;
 
 struct Picture {
   int width = 0, height = 0, channels = 0;

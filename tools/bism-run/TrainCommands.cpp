@@ -344,6 +344,35 @@ bool stateFromCheckpoint(const CompiledModel &model,
   return true;
 }
 
+/// A checkpoint with the model it was trained with, its state and its data.
+struct CheckpointRun {
+  runtime::Checkpoint checkpoint;
+  std::unique_ptr<CompiledModel> model;
+  std::vector<HostTensor> state;
+  runtime::Dataset data;
+};
+
+/// Reads `path`, rebuilds its model (evaluation functions only) and loads
+/// state and data; on failure prints the error and returns false.
+bool openCheckpointRun(const std::string &path, CheckpointRun &run) {
+  std::string error;
+  if (!runtime::readCheckpoint(path, run.checkpoint, error)) {
+    fail(error);
+    return false;
+  }
+  auto compiled = loadCheckpointModel(run.checkpoint, /*withTrainStep=*/false);
+  if (!compiled) {
+    fail(llvm::toString(compiled.takeError()));
+    return false;
+  }
+  run.model = std::move(*compiled);
+  if (!stateFromCheckpoint(*run.model, run.checkpoint, run.state, error)) {
+    fail(path + ": " + error);
+    return false;
+  }
+  return loadData(*run.model, run.data);
+}
+
 } // namespace
 
 int runTrain() {
@@ -456,20 +485,12 @@ int runTrain() {
 }
 
 int runEval() {
-  runtime::Checkpoint checkpoint;
-  std::string error;
-  if (!runtime::readCheckpoint(checkpointPath, checkpoint, error))
-    return fail(error);
-  auto compiled = loadCheckpointModel(checkpoint, /*withTrainStep=*/false);
-  if (!compiled)
-    return fail(llvm::toString(compiled.takeError()));
-  CompiledModel &model = **compiled;
-  std::vector<HostTensor> state;
-  if (!stateFromCheckpoint(model, checkpoint, state, error))
-    return fail(checkpointPath + ": " + error);
-  runtime::Dataset data;
-  if (!loadData(model, data))
+  CheckpointRun run;
+  if (!openCheckpointRun(checkpointPath, run))
     return 1;
+  CompiledModel &model = *run.model;
+  const std::vector<HostTensor> &state = run.state;
+  const runtime::Dataset &data = run.data;
   const HostTensor *rows = split == "test"         ? &data.test
                            : split == "validation" ? &data.validation
                            : split == "train"      ? &data.train
@@ -485,33 +506,26 @@ int runEval() {
   auto ll = model.exactLogLikelihood(state, *rows);
   if (!ll)
     return fail(llvm::toString(ll.takeError()));
-  const std::string *step = checkpoint.findMeta("step");
+  const std::string *step = run.checkpoint.findMeta("step");
   llvm::outs() << llvm::formatv("{{\"step\": {0}, \"{1}_ll\": {2:F6}}\n",
                                 step ? *step : std::string("?"), split.getValue(), *ll);
   return 0;
 }
 
 int runSample() {
-  runtime::Checkpoint checkpoint;
-  std::string error;
-  if (!runtime::readCheckpoint(checkpointPath, checkpoint, error))
-    return fail(error);
-  auto compiled = loadCheckpointModel(checkpoint, /*withTrainStep=*/false);
-  if (!compiled)
-    return fail(llvm::toString(compiled.takeError()));
-  CompiledModel &model = **compiled;
   if (npyPath.empty() && pngPath.empty())
     return fail("give --png FILE and/or --npy FILE");
+  CheckpointRun run;
+  if (!openCheckpointRun(checkpointPath, run))
+    return 1;
+  CompiledModel &model = *run.model;
+  const std::vector<HostTensor> &state = run.state;
+  const runtime::Dataset &data = run.data;
   if (!model.hasGibbs())
     return fail("the model has no gibbs function to sample with");
-  std::vector<HostTensor> state;
-  if (!stateFromCheckpoint(model, checkpoint, state, error))
-    return fail(checkpointPath + ": " + error);
-  runtime::Dataset data;
-  if (!loadData(model, data))
-    return 1;
   if (sampleCount < 1 || sweeps < 0)
     return fail("--count must be >= 1 and --sweeps >= 0");
+  std::string error;
   auto samples = drawSamples(model, data, state, sampleCount, sweeps,
                              seedOption >= 0 ? uint64_t(seedOption) : 0);
   if (!samples)
