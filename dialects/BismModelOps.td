@@ -71,17 +71,23 @@ def Bism_ParamOp : Bism_Op<"param", [Symbol, HasParent<"ModelOp">]> {
   let summary = "a trainable parameter with its group and initialiser";
   let description = [{
     `group` is `"theta"` (energy) or `"phi"` (posterior). `init` is one of
-    `"zeros"`, `"constant"` (`value`), `"normal"` (`mean` = 0, `std`),
-    `"uniform"` (`low`, `high`), `"kaiming_uniform"` (`gain` = 1: bound
-    gain * sqrt(3 / fan_in), fan_in = size of dimension 0).
+    `"zeros"`, `"constant"` (`value`, a number), `"value"` (`value`, a dense
+    tensor of the parameter's type: the initial value itself, as
+    `--bism-resolve-onnx` writes for ONNX initializers), `"normal"` (`mean`
+    = 0, `std`), `"uniform"` (`low`, `high`), `"kaiming_uniform"` (`gain` =
+    1: bound gain * sqrt(3 / fan_in), fan_in = size of dimension 0).
 
     ```mlir
     bism.param @W : tensor<2x4xf32> {group = "theta", init = "normal", std = 0.01}
+    bism.param @b : tensor<2xf32> {group = "theta", init = "value", value = dense<[0.5, -1.0]> : tensor<2xf32>}
     ```
   }];
+  // `value` is a number for init "constant" and a dense tensor for init
+  // "value"; the verifier checks which.
   let arguments = (ins SymbolNameAttr:$sym_name, TypeAttrOf<Bism_Tensor>:$type,
                        StrAttr:$group, StrAttr:$init,
-                       OptionalAttr<F64Attr>:$value, OptionalAttr<F64Attr>:$mean,
+                       OptionalAttr<AnyAttrOf<[F64Attr, ElementsAttr]>>:$value,
+                       OptionalAttr<F64Attr>:$mean,
                        OptionalAttr<F64Attr>:$std, OptionalAttr<F64Attr>:$low,
                        OptionalAttr<F64Attr>:$high, OptionalAttr<F64Attr>:$gain);
   let assemblyFormat = "$sym_name `:` $type attr-dict";

@@ -57,10 +57,30 @@ def BismMarkEntryPoints : Pass<"bism-mark-entry-points", "::mlir::ModuleOp"> {
   }];
 }
 
+def BismResolveONNX : Pass<"bism-resolve-onnx", "::mlir::ModuleOp"> {
+  let summary = "Import the ONNX files that model files name for their functions";
+  let description = [{
+    Replaces each `func.func` declaration carrying `bism.onnx_file = "PATH"`
+    (relative to the module's file) by the function imported from that ONNX
+    file (`bism::train::resolveONNXReferences`). The declared signature fixes
+    the graph inputs' symbolic dimensions and is checked against the graph.
+    For each `bism.model` clause naming the function with an empty parameter
+    list, one `bism.param` per trainable initializer is added to the model
+    (group theta, or phi for the posterior; `init = "value"` with the
+    initializer's value) and listed in the clause; a non-empty list binds
+    the initializers in order to the parameters it names. Non-trainable
+    initializers (BatchNormalization statistics) become constants.
+    `--bism-build-train-step` runs this first. docs/onnx.md has the rules.
+  }];
+  let dependentDialects = ["::mlir::func::FuncDialect"];
+}
+
 def BismBuildTrainStep : Pass<"bism-build-train-step", "::mlir::ModuleOp"> {
   let summary = "Build the BiSM training step of every bism.model";
   let description = [{
-    For each `bism.model` (verified by `bism::train::readModel`) emits, in
+    Functions declared with `bism.onnx_file` are imported first (as by
+    `--bism-resolve-onnx`). For each `bism.model` (verified by
+    `bism::train::readModel`) emits, in
     the bism dialect with AD ops (`bism.grad`, `bism.hvp`,
     `bism.stop_gradient`), Algorithm 1 of BiSM (docs/training.md has the
     exact formulas):
@@ -87,10 +107,17 @@ def BismBuildTrainStep : Pass<"bism-build-train-step", "::mlir::ModuleOp"> {
     and "pcd" emit the same public functions for VaGES (particles looped
     over with scf.for) and the baselines (docs/training.md). The model ops are erased afterwards
     unless `keep-model` is set (the lowering does not accept them).
+    With `evaluation` set it also emits bism-run's evaluation functions
+    (`@eval_score`, `@eval_ssm`, `@eval_posterior_fisher`,
+    `@eval_energy_gradient`; helpers `@<model>__eval__<what>`; see
+    `buildEvaluationFunctions` in include/bism/Train/BuildTrainStep.h).
   }];
   let options = [
     Option<"keepModel", "keep-model", "bool", /*default=*/"false",
-           "keep the bism.model ops after building the step">
+           "keep the bism.model ops after building the step">,
+    Option<"evaluation", "evaluation", "bool", /*default=*/"false",
+           "also build the evaluation functions (SSM score, posterior "
+           "Fisher divergence, scores for Langevin sampling)">
   ];
   let dependentDialects = ["::mlir::func::FuncDialect",
                            "::mlir::arith::ArithDialect",

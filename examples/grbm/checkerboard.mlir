@@ -145,7 +145,7 @@ bism.model @grbm energy @energy [@W, @b, @c, @logsigma]
           optimizer_theta = "adam", lr_theta = 1.0e-3,
           optimizer_phi = "adam", lr_phi = 1.0e-2, betas = [0.9, 0.95],
           batch_size = 100, iterations = 20000, seed = 0,
-          dataset = "checkerboard"} {
+          dataset = "checkerboard", ais_anneal = ["W", "c"]} {
   // Component means are b + sigma^2 W h: with data on [0,1]^2 and sigma near
   // 0.2, W must reach magnitudes of several units, so it starts there.
   bism.param @W : tensor<2x4xf32> {group = "theta", init = "normal", std = 3.0}

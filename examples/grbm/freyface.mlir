@@ -8,6 +8,8 @@
 //          with exact-marginal score matching instead)
 //   gibbs: one Gibbs sweep with the model's conditionals (method = "cd" or
 //          "pcd" trains with CD-k / PCD instead)
+//   component_log_mass, ais_anneal: the AIS test log-likelihood (bism-run
+//          eval --ll ais anneals W and c from 0, the base model, to 1)
 //
 //   bism-opt examples/grbm/freyface.mlir --bism-build-train-step
 
@@ -100,16 +102,52 @@ func.func private @gibbs(%v: tensor<100x560xf32>, %w: tensor<560x400xf32>,
   return %next : tensor<100x560xf32>
 }
 
+// log ∫ exp(−E(v, h)) dv for each of C = 64 binary latent configurations h
+// (rows of hs). With 400 latents the exact log Z (all 2^400 of them) is out
+// of reach; AIS (bism-run eval --ll ais) uses this function for the log Z of
+// its base model (W = 0, c = 0: every configuration has the same mass):
+// with s = exp(logsigma) and a = W h, E is a Gaussian in v of mean
+// m = b + s^2 a, so the integral is
+//   c.h + sum_i [ (m_i^2 - b_i^2) / (2 s_i^2) + 1/2 log(2 pi s_i^2) ]
+//     = c.h + sum_i [ b_i a_i + 1/2 s_i^2 a_i^2 + logsigma_i + 1/2 log 2 pi ].
+func.func private @component_log_mass(%hs: tensor<64x400xf32>, %w: tensor<560x400xf32>,
+                                      %b: tensor<560xf32>, %c: tensor<400xf32>,
+                                      %logsigma: tensor<560xf32>) -> tensor<64xf32> {
+  %half = bism.constant dense<0.5> : tensor<64x560xf32>
+  %half_log_2pi = bism.constant dense<0.91893853320467274> : tensor<64x560xf32>
+  %two = bism.constant dense<2.0> : tensor<560xf32>
+  %a = bism.matmul %hs, %w {transpose_rhs} : tensor<64x400xf32>, tensor<560x400xf32> -> tensor<64x560xf32>
+  %b_batch = bism.broadcast %b : tensor<560xf32> to tensor<64x560xf32>
+  %linear = bism.mul %a, %b_batch : tensor<64x560xf32>
+  %two_logsigma = bism.mul %logsigma, %two : tensor<560xf32>
+  %variance = bism.exp %two_logsigma : tensor<560xf32>
+  %variance_batch = bism.broadcast %variance : tensor<560xf32> to tensor<64x560xf32>
+  %a_sq = bism.square %a : tensor<64x560xf32>
+  %quad_full = bism.mul %a_sq, %variance_batch : tensor<64x560xf32>
+  %quad = bism.mul %quad_full, %half : tensor<64x560xf32>
+  %logsigma_batch = bism.broadcast %logsigma : tensor<560xf32> to tensor<64x560xf32>
+  %norm = bism.add %logsigma_batch, %half_log_2pi : tensor<64x560xf32>
+  %t0 = bism.add %linear, %quad : tensor<64x560xf32>
+  %t1 = bism.add %t0, %norm : tensor<64x560xf32>
+  %visible = bism.reduce_sum %t1 axes [1] : tensor<64x560xf32> -> tensor<64xf32>
+  %c_batch = bism.broadcast %c : tensor<400xf32> to tensor<64x400xf32>
+  %ch_terms = bism.mul %hs, %c_batch : tensor<64x400xf32>
+  %ch = bism.reduce_sum %ch_terms axes [1] : tensor<64x400xf32> -> tensor<64xf32>
+  %log_mass = bism.add %ch, %visible : tensor<64xf32>
+  return %log_mass : tensor<64xf32>
+}
+
 bism.model @grbm energy @energy [@W, @b, @c, @logsigma]
     free_energy @free_energy [@W, @b, @c, @logsigma]
     gibbs @gibbs [@W, @b, @c, @logsigma]
+    component_log_mass @component_log_mass [@W, @b, @c, @logsigma]
     posterior "bernoulli" @posterior_logits [@A, @d] temperature 0.1
     spec {method = "bism", objective = "dsm", noise_std = 0.3,
           divergence = "kl", inner_steps = 5, unroll_steps = 5,
           optimizer_theta = "adam", lr_theta = 2.0e-4,
           optimizer_phi = "adam", lr_phi = 2.0e-4, betas = [0.9, 0.95],
           batch_size = 100, iterations = 20000, seed = 0,
-          dataset = "freyface"} {
+          dataset = "freyface", ais_anneal = ["W", "c"]} {
   bism.param @W : tensor<560x400xf32> {group = "theta", init = "normal", std = 0.01}
   bism.param @b : tensor<560xf32> {group = "theta", init = "constant", value = 0.5}
   bism.param @c : tensor<400xf32> {group = "theta", init = "zeros"}

@@ -23,8 +23,25 @@ LogicalResult ParamOp::verify() {
   };
   if (init == "zeros")
     return success();
-  if (init == "constant")
-    return require(bool(getValue()), "value");
+  if (init == "constant") {
+    if (failed(require(bool(getValue()), "value")))
+      return failure();
+    if (!isa<FloatAttr>(*getValue()))
+      return emitOpError() << "init \"constant\" needs a number as 'value', "
+                           << "got " << *getValue();
+    return success();
+  }
+  if (init == "value") {
+    if (failed(require(bool(getValue()), "value")))
+      return failure();
+    // The value is the tensor itself, so it must be one of this type.
+    auto tensor = dyn_cast<DenseFPElementsAttr>(*getValue());
+    if (!tensor || tensor.getType() != getType())
+      return emitOpError() << "init \"value\" needs a dense tensor of the "
+                           << "parameter's type " << getType()
+                           << " as 'value', got " << *getValue();
+    return success();
+  }
   if (init == "normal") {
     if (failed(require(bool(getStd()), "std")))
       return failure();
@@ -47,8 +64,8 @@ LogicalResult ParamOp::verify() {
     return success();
   }
   return emitOpError() << "unknown init \"" << init
-                       << "\"; expected zeros, constant, normal, uniform or "
-                       << "kaiming_uniform";
+                       << "\"; expected zeros, constant, value, normal, "
+                       << "uniform or kaiming_uniform";
 }
 
 LogicalResult ModelOp::verifyRegions() {

@@ -3,6 +3,7 @@
 
 #include "bism/Dialect/Bism.h"
 #include "bism/Train/BuildTrainStep.h"
+#include "bism/Train/ResolveONNX.h"
 #include "bism/runtime/Dataset.h"
 #include "bism/runtime/Philox.h"
 
@@ -166,6 +167,9 @@ void fillParameter(HostTensor &tensor, const train::ParamInfo &param,
     case train::Initializer::Constant:
       value = param.a;
       break;
+    case train::Initializer::Value:
+      value = param.values[size_t(i)];
+      break;
     case train::Initializer::Normal:
       value = param.a + param.b * double(runtime::normalFromWords<T>(words));
       break;
@@ -185,6 +189,43 @@ void fillParameter(HostTensor &tensor, const train::ParamInfo &param,
 
 /// Keys of parameter initialisation: far above any step counter.
 constexpr uint64_t kInitStream = 0x696e697400000000ull; // "init"
+
+enum class Draw { Uniform, Normal, Rademacher };
+
+template <typename T>
+void fillRandomAs(HostTensor &tensor, runtime::PhiloxKey key, Draw draw) {
+  T *out = tensor.dataAs<T>();
+  for (int64_t i = 0, n = tensor.numElements(); i < n; ++i) {
+    auto words = runtime::philoxWordsForElement(key, uint64_t(i));
+    out[i] = draw == Draw::Uniform  ? runtime::uniformFromWords<T>(words)
+             : draw == Draw::Normal ? runtime::normalFromWords<T>(words)
+                                    : runtime::rademacherFromWords<T>(words);
+  }
+}
+
+/// Fills `tensor` (f32 or f64) with independent draws keyed by `key`.
+void fillRandom(HostTensor &tensor, runtime::PhiloxKey key, Draw draw) {
+  if (tensor.elementType() == ElementType::f64)
+    fillRandomAs<double>(tensor, key, draw);
+  else
+    fillRandomAs<float>(tensor, key, draw);
+}
+
+runtime::PhiloxKey seedKey(uint64_t seed) {
+  return {uint32_t(seed), uint32_t(seed >> 32)};
+}
+
+double logSumExp(const std::vector<double> &values) {
+  double peak = -INFINITY;
+  for (double v : values)
+    peak = std::max(peak, v);
+  if (!std::isfinite(peak))
+    return peak;
+  double sum = 0;
+  for (double v : values)
+    sum += std::exp(v - peak);
+  return peak + std::log(sum);
+}
 
 } // namespace
 
@@ -221,6 +262,9 @@ CompiledModel::load(const ModelLoadOptions &options) {
   model->module_ = parseSourceFile<ModuleOp>(sourceMgr, context);
   if (!model->module_)
     return makeError("cannot parse model file '" + options.path + "'");
+  if (failed(train::resolveONNXReferences(*model->module_)))
+    return makeError("cannot import the ONNX functions of '" + options.path +
+                     "' (see the message above)");
 
   SmallVector<ModelOp> models(model->module_->getOps<ModelOp>());
   ModelOp modelOp;
@@ -303,6 +347,36 @@ CompiledModel::load(const ModelLoadOptions &options) {
                        "'");
     model->trainStepName_ = train::trainStepNames(model->info_).trainStep;
   }
+  if (failed(train::buildEvaluationFunctions(*model->module_, model->info_)))
+    return makeError("cannot build the evaluation functions of '" +
+                     options.path + "'");
+  train::EvaluationNames evaluation = train::evaluationNames();
+  if (train::hasScoreEvaluation(model->info_)) {
+    model->evalScore_ = {evaluation.score, model->freeEnergy_.stateIndices};
+    model->evalSsm_ = {evaluation.ssm, model->freeEnergy_.stateIndices};
+  }
+  if (train::hasLatentEvaluation(model->info_)) {
+    // θ in the energy's order, then φ: the order of info().params.
+    std::vector<size_t> theta, thetaPhi;
+    for (const train::ParamInfo &param : model->info_.params) {
+      bool isTheta = param.group == train::ParamGroup::Theta;
+      std::string name = (isTheta ? "theta." : "phi.") + param.name;
+      size_t index = size_t(
+          llvm::find_if(model->state_, [&](const TensorSpec &spec) {
+            return spec.name == name;
+          }) -
+          model->state_.begin());
+      (isTheta ? theta : thetaPhi).push_back(index);
+    }
+    thetaPhi.insert(thetaPhi.begin(), theta.begin(), theta.end());
+    model->evalPosteriorFisher_ = {evaluation.posteriorFisher, thetaPhi};
+    model->evalEnergyGradient_ = {evaluation.energyGradient, theta};
+  }
+  for (const Callable *callable :
+       {&model->evalScore_, &model->evalSsm_, &model->evalPosteriorFisher_,
+        &model->evalEnergyGradient_})
+    if (!callable->name.empty())
+      keep.push_back(lookup(FlatSymbolRefAttr::get(context, callable->name)));
   // Only what is called stays public; the rest is inlined or removed, which
   // keeps JIT compilation to the functions needed.
   for (auto func : model->module_->getOps<func::FuncOp>())
@@ -375,7 +449,7 @@ runtime::TrainProgram CompiledModel::trainProgram() {
 std::vector<HostTensor>
 CompiledModel::initialState(uint64_t seed, const HostTensor &data) const {
   std::vector<HostTensor> state;
-  runtime::PhiloxKey seedKey = {uint32_t(seed), uint32_t(seed >> 32)};
+  runtime::PhiloxKey initKey = seedKey(seed);
   for (const TensorSpec &spec : state_) {
     HostTensor tensor(spec.type, spec.shape);
     StringRef name(spec.name);
@@ -383,7 +457,7 @@ CompiledModel::initialState(uint64_t seed, const HostTensor &data) const {
       StringRef prefix = param.group == train::ParamGroup::Theta ? "theta." : "phi.";
       if (name != (prefix + param.name).str())
         continue;
-      runtime::PhiloxKey key = runtime::keySplit(seedKey, kInitStream + index);
+      runtime::PhiloxKey key = runtime::keySplit(initKey, kInitStream + index);
       if (spec.type == ElementType::f64)
         fillParameter<double>(tensor, param, key);
       else
@@ -400,32 +474,46 @@ CompiledModel::initialState(uint64_t seed, const HostTensor &data) const {
 }
 
 llvm::Expected<std::vector<double>>
-CompiledModel::freeEnergies(const std::vector<HostTensor> &state,
-                            const HostTensor &points) {
-  if (!hasFreeEnergy())
-    return makeError("the model has no free_energy function");
+CompiledModel::perRow(const Callable &callable,
+                      const std::vector<HostTensor> &state,
+                      const HostTensor &points, std::vector<HostTensor> &noise,
+                      const std::function<void(int64_t)> &fill) {
   int64_t batch = batchSize(), dims = visibleDims();
   if (points.rank() != 2 || points.shape()[1] != dims)
     return makeError("points are " + points.typeString() + "; the model's " +
                      "visible width is " + std::to_string(dims));
   HostTensor chunk(elementType(), {batch, dims});
-  HostTensor energies(elementType(), {batch});
+  HostTensor values(elementType(), {batch});
   int64_t n = points.shape()[0];
   std::vector<double> result(static_cast<size_t>(n));
   std::vector<int64_t> rows(static_cast<size_t>(batch));
+  std::vector<const HostTensor *> leading = {&chunk};
+  for (const HostTensor &tensor : noise)
+    leading.push_back(&tensor);
+  std::vector<const HostTensor *> arguments =
+      callArguments(callable, state, leading);
   for (int64_t start = 0; start < n; start += batch) {
     // The last chunk is padded with its first row; the extras are ignored.
     for (int64_t i = 0; i < batch; ++i)
       rows[size_t(i)] = start + i < n ? start + i : start;
     runtime::gatherRows(points, rows.data(), batch, chunk);
-    if (auto error = jit_->invoke(freeEnergy_.name,
-                                  callArguments(freeEnergy_, state, {&chunk}),
-                                  {&energies}))
+    if (fill)
+      fill(start / batch);
+    if (auto error = jit_->invoke(callable.name, arguments, {&values}))
       return std::move(error);
     for (int64_t i = 0; i < batch && start + i < n; ++i)
-      result[size_t(start + i)] = energies.elementAsDouble(i);
+      result[size_t(start + i)] = values.elementAsDouble(i);
   }
   return result;
+}
+
+llvm::Expected<std::vector<double>>
+CompiledModel::freeEnergies(const std::vector<HostTensor> &state,
+                            const HostTensor &points) {
+  if (!hasFreeEnergy())
+    return makeError("the model has no free_energy function");
+  std::vector<HostTensor> noNoise;
+  return perRow(freeEnergy_, state, points, noNoise, nullptr);
 }
 
 bool CompiledModel::hasExactLogPartition() const {
@@ -465,13 +553,7 @@ CompiledModel::logPartition(const std::vector<HostTensor> &state) {
     for (int64_t c = 0; c < chunkSize && start + c < total; ++c)
       values.push_back(masses.elementAsDouble(c));
   }
-  double peak = -INFINITY;
-  for (double v : values)
-    peak = std::max(peak, v);
-  double sum = 0;
-  for (double v : values)
-    sum += std::exp(v - peak);
-  return peak + std::log(sum);
+  return logSumExp(values);
 }
 
 llvm::Expected<double>
@@ -501,26 +583,11 @@ CompiledModel::gibbsChain(const std::vector<HostTensor> &state,
   const TensorSignature &zv = signature->inputs.back();
   HostTensor current = start, next(start.elementType(), start.shape());
   HostTensor uniform(uh.elementType, uh.shape), normal(zv.elementType, zv.shape);
-  runtime::PhiloxKey seedKey = {uint32_t(seed), uint32_t(seed >> 32)};
+  runtime::PhiloxKey key = seedKey(seed);
   for (int64_t sweep = 0; sweep < sweeps; ++sweep) {
-    runtime::PhiloxKey sweepKey = runtime::keySplit(seedKey, uint64_t(sweep));
-    runtime::PhiloxKey uKey = runtime::keySplit(sweepKey, 0);
-    runtime::PhiloxKey zKey = runtime::keySplit(sweepKey, 1);
-    bool f64 = elementType() == ElementType::f64;
-    for (int64_t i = 0; i < uniform.numElements(); ++i) {
-      auto w = runtime::philoxWordsForElement(uKey, uint64_t(i));
-      if (f64)
-        uniform.dataAs<double>()[i] = runtime::uniformFromWords<double>(w);
-      else
-        uniform.dataAs<float>()[i] = runtime::uniformFromWords<float>(w);
-    }
-    for (int64_t i = 0; i < normal.numElements(); ++i) {
-      auto w = runtime::philoxWordsForElement(zKey, uint64_t(i));
-      if (f64)
-        normal.dataAs<double>()[i] = runtime::normalFromWords<double>(w);
-      else
-        normal.dataAs<float>()[i] = runtime::normalFromWords<float>(w);
-    }
+    runtime::PhiloxKey sweepKey = runtime::keySplit(key, uint64_t(sweep));
+    fillRandom(uniform, runtime::keySplit(sweepKey, 0), Draw::Uniform);
+    fillRandom(normal, runtime::keySplit(sweepKey, 1), Draw::Normal);
     std::vector<const HostTensor *> inputs =
         callArguments(gibbs_, state, {&current});
     inputs.push_back(&uniform);
@@ -530,6 +597,283 @@ CompiledModel::gibbsChain(const std::vector<HostTensor> &state,
     std::swap(current, next);
   }
   return current;
+}
+
+bool CompiledModel::hasAis() const {
+  return hasFreeEnergy() && hasGibbs() && !componentLogMass_.name.empty() &&
+         !info_.spec.aisAnneal.empty();
+}
+
+llvm::Expected<AisEstimate>
+CompiledModel::aisLogPartition(const std::vector<HostTensor> &state,
+                               const AisOptions &options) {
+  if (!hasAis())
+    return makeError(
+        "AIS needs the model's free_energy, gibbs and component_log_mass "
+        "functions and the spec's ais_anneal list (the parameters that are "
+        "zero in the base model), e.g. ais_anneal = [\"W\", \"c\"]");
+  if (options.chains < 2 || options.steps < 2)
+    return makeError("AIS needs at least 2 chains and 2 distributions");
+  std::vector<size_t> annealed;
+  for (const std::string &name : info_.spec.aisAnneal) {
+    auto it = llvm::find_if(state_, [&](const TensorSpec &spec) {
+      return spec.name == "theta." + name;
+    });
+    if (it == state_.end())
+      return makeError("ais_anneal names '" + name +
+                       "', which the training state does not hold");
+    annealed.push_back(size_t(it - state_.begin()));
+  }
+  // The model at β: the annealed parameters scaled by β, the rest as is.
+  auto setBeta = [&](std::vector<HostTensor> &scaled, double beta) {
+    for (size_t index : annealed) {
+      const HostTensor &from = state[index];
+      HostTensor &to = scaled[index];
+      for (int64_t i = 0, n = from.numElements(); i < n; ++i) {
+        double value = beta * from.elementAsDouble(i);
+        if (to.elementType() == ElementType::f64)
+          to.dataAs<double>()[i] = value;
+        else
+          to.dataAs<float>()[i] = float(value);
+      }
+    }
+  };
+  std::vector<HostTensor> previous = state, next = state;
+  setBeta(previous, 0.0);
+
+  // log Z of the base: 2^H components of equal mass (checked on a chunk of
+  // random configurations).
+  const FunctionSignature *massSignature = jit_->lookup(componentLogMass_.name);
+  int64_t configCount = massSignature->inputs[0].shape[0];
+  HostTensor configs(elementType(), {configCount, latentDims_});
+  fillRandom(configs, runtime::keySplit(seedKey(options.seed), 0),
+             Draw::Rademacher);
+  for (int64_t i = 0; i < configs.numElements(); ++i) {
+    double bit = configs.elementAsDouble(i) > 0 ? 1.0 : 0.0;
+    if (elementType() == ElementType::f64)
+      configs.dataAs<double>()[i] = bit;
+    else
+      configs.dataAs<float>()[i] = float(bit);
+  }
+  HostTensor masses(elementType(), {configCount});
+  if (auto error = jit_->invoke(
+          componentLogMass_.name,
+          callArguments(componentLogMass_, previous, {&configs}), {&masses}))
+    return std::move(error);
+  double lowest = INFINITY, highest = -INFINITY;
+  for (int64_t c = 0; c < configCount; ++c) {
+    lowest = std::min(lowest, masses.elementAsDouble(c));
+    highest = std::max(highest, masses.elementAsDouble(c));
+  }
+  double tolerance = (elementType() == ElementType::f64 ? 1e-9 : 1e-4) *
+                     std::max(1.0, std::abs(highest));
+  if (!std::isfinite(lowest) || highest - lowest > tolerance)
+    return makeError(llvm::formatv(
+        "AIS base: with the ais_anneal parameters zero, component_log_mass "
+        "differs between latent configurations ({0} to {1}); the base "
+        "model's latents must be independent of v and uniform",
+        lowest, highest));
+  AisEstimate estimate;
+  estimate.logZBase = double(latentDims_) * std::log(2.0) + highest;
+
+  // Chains in batches of B; v from the base by one Gibbs sweep at β = 0
+  // (exact when v and h are independent there).
+  int64_t batch = batchSize(), dims = visibleDims();
+  int64_t groups = (options.chains + batch - 1) / batch;
+  estimate.chains = groups * batch;
+  estimate.steps = options.steps;
+  const FunctionSignature *gibbsSignature = jit_->lookup(gibbs_.name);
+  const TensorSignature &uh =
+      gibbsSignature->inputs[gibbsSignature->inputs.size() - 2];
+  std::vector<HostTensor> chains(size_t(groups),
+                                 HostTensor(elementType(), {batch, dims}));
+  HostTensor uniform(uh.elementType, uh.shape), normal(elementType(), {batch, dims});
+  HostTensor swept(elementType(), {batch, dims});
+  HostTensor fPrevious(elementType(), {batch}), fNext(elementType(), {batch});
+  std::vector<double> logWeights(size_t(estimate.chains), 0.0);
+  runtime::PhiloxKey key = runtime::keySplit(seedKey(options.seed), 1);
+  auto sweep = [&](std::vector<HostTensor> &params, int64_t step,
+                   int64_t group) -> llvm::Error {
+    runtime::PhiloxKey sweepKey =
+        runtime::keySplit(runtime::keySplit(key, uint64_t(step)), uint64_t(group));
+    fillRandom(uniform, runtime::keySplit(sweepKey, 0), Draw::Uniform);
+    fillRandom(normal, runtime::keySplit(sweepKey, 1), Draw::Normal);
+    std::vector<const HostTensor *> inputs =
+        callArguments(gibbs_, params, {&chains[size_t(group)]});
+    inputs.push_back(&uniform);
+    inputs.push_back(&normal);
+    if (auto error = jit_->invoke(gibbs_.name, inputs, {&swept}))
+      return error;
+    std::swap(chains[size_t(group)], swept);
+    return llvm::Error::success();
+  };
+  for (int64_t group = 0; group < groups; ++group)
+    if (auto error = sweep(previous, 0, group))
+      return std::move(error);
+
+  // log w += log p*_k(v) − log p*_{k−1}(v) = F_{k−1}(v) − F_k(v), v drawn by
+  // the transition that leaves p_{k−1} invariant.
+  int64_t report = std::max<int64_t>(1, options.steps / 10);
+  for (int64_t step = 1; step < options.steps; ++step) {
+    setBeta(next, double(step) / double(options.steps - 1));
+    for (int64_t group = 0; group < groups; ++group) {
+      if (auto error = sweep(previous, step, group))
+        return std::move(error);
+      const HostTensor *v = &chains[size_t(group)];
+      if (auto error = jit_->invoke(freeEnergy_.name,
+                                    callArguments(freeEnergy_, previous, {v}),
+                                    {&fPrevious}))
+        return std::move(error);
+      if (auto error = jit_->invoke(freeEnergy_.name,
+                                    callArguments(freeEnergy_, next, {v}),
+                                    {&fNext}))
+        return std::move(error);
+      for (int64_t i = 0; i < batch; ++i)
+        logWeights[size_t(group * batch + i)] +=
+            fPrevious.elementAsDouble(i) - fNext.elementAsDouble(i);
+    }
+    std::swap(previous, next);
+    if (options.progress && (step % report == 0 || step == options.steps - 1))
+      options.progress(step, options.steps - 1);
+  }
+
+  double n = double(estimate.chains);
+  double logMean = logSumExp(logWeights) - std::log(n);
+  if (!std::isfinite(logMean))
+    return makeError("AIS: the importance weights are not finite (a "
+                     "diverged model?)");
+  // Weights relative to their mean: w̃ = w / mean(w).
+  double sumSquares = 0;
+  for (double lw : logWeights)
+    sumSquares += std::exp(2 * (lw - logMean));
+  estimate.effectiveSampleSize = n * n / sumSquares;
+  double variance = std::max(0.0, sumSquares / n - 1.0) * n / (n - 1);
+  estimate.standardError = std::sqrt(variance / n);
+  estimate.logZ = estimate.logZBase + logMean;
+  return estimate;
+}
+
+llvm::Expected<double>
+CompiledModel::meanOverDraws(const Callable &callable,
+                             const std::vector<HostTensor> &state,
+                             const HostTensor &points, int64_t noiseWidth,
+                             int draw, int64_t draws, uint64_t seed) {
+  std::vector<HostTensor> noise = {
+      HostTensor(elementType(), {batchSize(), noiseWidth})};
+  double sum = 0;
+  int64_t count = 0;
+  for (int64_t d = 0; d < draws; ++d) {
+    runtime::PhiloxKey key = runtime::keySplit(seedKey(seed), uint64_t(d));
+    auto values = perRow(callable, state, points, noise, [&](int64_t chunk) {
+      fillRandom(noise[0], runtime::keySplit(key, uint64_t(chunk)),
+                 Draw(draw));
+    });
+    if (!values)
+      return values.takeError();
+    for (double value : *values)
+      sum += value;
+    count += int64_t(values->size());
+  }
+  return sum / double(count);
+}
+
+llvm::Expected<double>
+CompiledModel::ssmScore(const std::vector<HostTensor> &state,
+                        const HostTensor &points, int64_t projections,
+                        uint64_t seed) {
+  if (!hasSsmScore())
+    return makeError("the SSM score needs the model's free_energy function");
+  if (projections < 1)
+    return makeError("the SSM score needs at least one projection");
+  Draw draw = info_.spec.projection == train::Projection::Rademacher
+                  ? Draw::Rademacher
+                  : Draw::Normal;
+  return meanOverDraws(evalSsm_, state, points, visibleDims(), int(draw),
+                       projections, seed);
+}
+
+llvm::Expected<double>
+CompiledModel::posteriorFisher(const std::vector<HostTensor> &state,
+                               const HostTensor &points, int64_t draws,
+                               uint64_t seed) {
+  if (!hasPosteriorFisher())
+    return makeError("the posterior Fisher divergence needs continuous "
+                     "latents (a \"gaussian\" posterior, methods bism or "
+                     "vages)");
+  if (draws < 1)
+    return makeError("the posterior Fisher divergence needs at least one "
+                     "draw");
+  return meanOverDraws(evalPosteriorFisher_, state, points,
+                       info_.latentType.getDimSize(1), int(Draw::Normal),
+                       draws, seed);
+}
+
+llvm::Expected<HostTensor>
+CompiledModel::langevinChain(const std::vector<HostTensor> &state,
+                             const HostTensor &start,
+                             const LangevinOptions &options) {
+  if (!hasLangevin())
+    return makeError("Langevin sampling needs a free_energy function or "
+                     "continuous latents (a \"gaussian\" posterior)");
+  if (options.steps < 0 || !(options.stepSize > 0) ||
+      !(options.startTemperature >= 1) || !(options.annealFraction >= 0) ||
+      options.annealFraction > 1)
+    return makeError("Langevin options: steps >= 0, step size > 0, start "
+                     "temperature >= 1, anneal fraction in [0, 1]");
+  int64_t batch = batchSize(), dims = visibleDims();
+  if (start.rank() != 2 || start.shape()[0] != batch || start.shape()[1] != dims)
+    return makeError("Langevin start is " + start.typeString() +
+                     "; expected the batch shape " + std::to_string(batch) +
+                     "x" + std::to_string(dims));
+  // On (v) with U = F, or on (v, h) with U = E.
+  bool joint = evalScore_.name.empty();
+  std::vector<HostTensor> x = {start};
+  if (joint)
+    x.emplace_back(elementType(), std::vector<int64_t>{
+                                      batch, info_.latentType.getDimSize(1)});
+  std::vector<HostTensor> drift = x, noise = x;
+  int64_t annealSteps = int64_t(options.annealFraction * double(options.steps));
+  runtime::PhiloxKey key = seedKey(options.seed);
+  for (int64_t step = 0; step < options.steps; ++step) {
+    double temperature =
+        step < annealSteps
+            ? std::pow(options.startTemperature,
+                       1.0 - double(step) / double(annealSteps))
+            : 1.0;
+    std::vector<HostTensor *> outputs;
+    for (HostTensor &tensor : drift)
+      outputs.push_back(&tensor);
+    if (joint) {
+      // −∇E.
+      if (auto error = jit_->invoke(
+              evalEnergyGradient_.name,
+              callArguments(evalEnergyGradient_, state, {&x[0], &x[1]}),
+              outputs))
+        return std::move(error);
+    } else if (auto error = jit_->invoke(
+                   evalScore_.name,
+                   callArguments(evalScore_, state, {&x[0]}), outputs)) {
+      return std::move(error);
+    }
+    double scale = options.stepSize / temperature;
+    double spread = std::sqrt(2 * options.stepSize);
+    // eval_score returns s = −∇F; eval_energy_gradient returns +∇E.
+    double sign = joint ? -1.0 : 1.0;
+    runtime::PhiloxKey stepKey = runtime::keySplit(key, uint64_t(step));
+    for (size_t part = 0; part < x.size(); ++part) {
+      fillRandom(noise[part], runtime::keySplit(stepKey, part), Draw::Normal);
+      for (int64_t i = 0, n = x[part].numElements(); i < n; ++i) {
+        double value = x[part].elementAsDouble(i) +
+                       sign * scale * drift[part].elementAsDouble(i) +
+                       spread * noise[part].elementAsDouble(i);
+        if (elementType() == ElementType::f64)
+          x[part].dataAs<double>()[i] = value;
+        else
+          x[part].dataAs<float>()[i] = float(value);
+      }
+    }
+  }
+  return std::move(x[0]);
 }
 
 } // namespace bism

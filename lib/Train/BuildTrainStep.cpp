@@ -16,6 +16,7 @@
 #include "bism/Dialect/Bism.h"
 #include "bism/Dialect/DerivativeBuilder.h"
 #include "bism/Lowering/Passes.h"
+#include "bism/Train/ResolveONNX.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
@@ -211,6 +212,9 @@ public:
   }
 
   LogicalResult build();
+  /// The evaluation functions (buildEvaluationFunctions; this builder's
+  /// model name is "<model>__eval" and its objective SSM).
+  LogicalResult buildEvaluation(const EvaluationNames &names);
 
 private:
   ModuleOp module_;
@@ -295,6 +299,9 @@ private:
   func::FuncOp buildEnergySum();
   func::FuncOp buildNegLogJoint(func::FuncOp energySum, func::FuncOp logQ);
   func::FuncOp buildScore(func::FuncOp negLogJoint);
+  /// ½‖∇_h neg_log_joint(x, h, θ, φ)‖² per sample, [B].
+  Value posteriorFisherPerSample(func::FuncOp negLogJoint,
+                                 ValueRange jointArgs);
   func::FuncOp buildLower(func::FuncOp sample, func::FuncOp logQ,
                           func::FuncOp energySum, func::FuncOp negLogJoint);
   func::FuncOp buildUpper(func::FuncOp sample, func::FuncOp negLogJoint,
@@ -324,6 +331,12 @@ private:
 
   // --- method marginal (s = −∇_x F; no posterior, no lower level) -------
   LogicalResult buildMarginal();
+  /// The free energy's θ argument types, in its clause's order (the order
+  /// of theta_ for methods marginal, cd and pcd).
+  SmallVector<Type> freeEnergyTheta() {
+    auto freeEnergy = info_.freeEnergy; // FuncOp accessors are not const
+    return SmallVector<Type>(freeEnergy.getArgumentTypes().drop_front());
+  }
   func::FuncOp buildFreeEnergySum();
   func::FuncOp buildMarginalScore(func::FuncOp freeEnergySum);
   func::FuncOp buildMarginalUpper(func::FuncOp freeEnergySum,
@@ -520,15 +533,19 @@ func::FuncOp StepBuilder::buildLower(func::FuncOp sample, func::FuncOp logQ,
     SmallVector<Value> jointArgs{x, h};
     jointArgs.append(theta);
     jointArgs.append(phi);
-    Value gradH = GradOp::create(builder_, loc_, TypeRange{latent_},
-                                 negLogJoint.getSymName(), jointArgs,
-                                 ArrayRef<int64_t>{1})
-                      .getResult(0);
-    Value perSample = sumAxis(db().create<SquareOp>(gradH), 1);
-    g = scaled(meanBatch(perSample), 0.5);
+    g = meanBatch(posteriorFisherPerSample(negLogJoint, jointArgs));
   }
   ret(g);
   return func;
+}
+
+Value StepBuilder::posteriorFisherPerSample(func::FuncOp negLogJoint,
+                                            ValueRange jointArgs) {
+  Value gradH = GradOp::create(builder_, loc_, TypeRange{latent_},
+                               negLogJoint.getSymName(), jointArgs,
+                               ArrayRef<int64_t>{1})
+                    .getResult(0);
+  return scaled(sumAxis(db().create<SquareOp>(gradH), 1), 0.5);
 }
 
 /// @M__upper(θ..., φ..., x, [objnoise,] noise...) -> J(θ, φ), with
@@ -998,7 +1015,7 @@ Value StepBuilder::gradientNorm(ValueRange gradients) {
 
 /// @M__free_energy_sum(x, θ...) -> T: Σ_b F(x_b; θ).
 func::FuncOp StepBuilder::buildFreeEnergySum() {
-  SmallVector<Type> args = concat({visible_, theta_});
+  SmallVector<Type> args = concat({visible_, freeEnergyTheta()});
   func::FuncOp func = startFunction(names_.freeEnergySum, args, {scalar_}, true);
   ret(sumAll(call(info_.freeEnergy, func.getArguments())[0]));
   return func;
@@ -1006,7 +1023,7 @@ func::FuncOp StepBuilder::buildFreeEnergySum() {
 
 /// @M__score(x, θ...) -> [B,D]: s = −∇_x free_energy_sum.
 func::FuncOp StepBuilder::buildMarginalScore(func::FuncOp freeEnergySum) {
-  SmallVector<Type> args = concat({visible_, theta_});
+  SmallVector<Type> args = concat({visible_, freeEnergyTheta()});
   func::FuncOp func = startFunction(names_.score, args, {visible_}, true);
   Value g = GradOp::create(builder_, loc_, TypeRange{visible_},
                            freeEnergySum.getSymName(), func.getArguments(),
@@ -1481,11 +1498,99 @@ LogicalResult StepBuilder::build() {
   return success();
 }
 
+LogicalResult StepBuilder::buildEvaluation(const EvaluationNames &eval) {
+  bool scores = hasScoreEvaluation(info_), latents = hasLatentEvaluation(info_);
+  SymbolTable symbols(module_);
+  SmallVector<std::string> taken;
+  if (scores)
+    taken.append({eval.score, eval.ssm, names_.freeEnergySum, names_.score});
+  if (latents)
+    taken.append({eval.posteriorFisher, eval.energyGradient,
+                  names_.samplePosterior, names_.logQ, names_.energySum,
+                  names_.negLogJoint});
+  for (const std::string &name : taken)
+    if (symbols.lookup(name))
+      return emitError(loc_) << "cannot build the evaluation functions of "
+                             << "model '" << info_.name << "': @" << name
+                             << " is already defined";
+  if (scores) {
+    func::FuncOp freeEnergySum = buildFreeEnergySum();
+    func::FuncOp score = buildMarginalScore(freeEnergySum);
+    score.setName(eval.score);
+    score.setPublic();
+    SmallVector<Type> args =
+        concat({visible_, visible_, freeEnergyTheta()});
+    func::FuncOp ssm = startFunction(eval.ssm, args, {perSample_}, false);
+    ValueRange a = ssm.getArguments();
+    SmallVector<Value> feArgs{a[0]};
+    feArgs.append(a.begin() + 2, a.end());
+    Value s = call(score, feArgs)[0];
+    ret(perSampleObjective(freeEnergySum, feArgs, s, a[1]));
+  }
+  if (latents) {
+    func::FuncOp sample = buildSamplePosterior();
+    func::FuncOp logQ = buildLogQ();
+    func::FuncOp energySum = buildEnergySum();
+    func::FuncOp negLogJoint = buildNegLogJoint(energySum, logQ);
+    // (x, ξ, θ..., φ...) -> [B].
+    func::FuncOp fisher = startFunction(
+        eval.posteriorFisher, concat({visible_, latent_, theta_, phi_}),
+        {perSample_}, false);
+    ValueRange a = fisher.getArguments();
+    SmallVector<Value> theta = slice(a, 2, theta_.size());
+    SmallVector<Value> phi = slice(a, 2 + theta_.size(), phi_.size());
+    SmallVector<Value> sampleArgs{a[0]};
+    sampleArgs.append(phi);
+    sampleArgs.push_back(a[1]);
+    Value h = call(sample, sampleArgs)[0];
+    SmallVector<Value> jointArgs{a[0], h};
+    jointArgs.append(theta);
+    jointArgs.append(phi);
+    ret(posteriorFisherPerSample(negLogJoint, jointArgs));
+    // (x, h, θ...) -> (∇_x, ∇_h) of Σ E.
+    func::FuncOp gradient =
+        startFunction(eval.energyGradient, concat({visible_, latent_, theta_}),
+                      {visible_, latent_}, false);
+    ret(GradOp::create(builder_, loc_, TypeRange{visible_, latent_},
+                       energySum.getSymName(), gradient.getArguments(),
+                       ArrayRef<int64_t>{0, 1})
+            .getResults());
+  }
+  return success();
+}
+
 } // namespace
 
 LogicalResult buildTrainStep(ModuleOp module, const ModelInfo &info,
                              const BuildTrainStepOptions &options) {
   return StepBuilder(module, info, options).build();
+}
+
+EvaluationNames evaluationNames(const BuildTrainStepOptions &options) {
+  const std::string &p = options.publicPrefix;
+  return {p + "eval_score", p + "eval_ssm", p + "eval_posterior_fisher",
+          p + "eval_energy_gradient"};
+}
+
+bool hasScoreEvaluation(const ModelInfo &info) {
+  return bool(info.freeEnergy);
+}
+
+bool hasLatentEvaluation(const ModelInfo &info) {
+  return info.energy && info.posterior &&
+         info.posteriorKind == PosteriorKind::Gaussian &&
+         (info.spec.method == Method::BiSM || info.spec.method == Method::VaGES);
+}
+
+LogicalResult buildEvaluationFunctions(ModuleOp module, const ModelInfo &info,
+                                       const BuildTrainStepOptions &options) {
+  // The helpers get their own names (the step's are "<model>__*") and the
+  // objective is SSM whatever the model trains with.
+  ModelInfo evalInfo = info;
+  evalInfo.name = info.name + "__eval";
+  evalInfo.spec.objective = Objective::SSM;
+  return StepBuilder(module, evalInfo, options)
+      .buildEvaluation(evaluationNames(options));
 }
 
 } // namespace bism::train
@@ -1506,6 +1611,10 @@ struct BuildTrainStepPass
 
   void runOnOperation() override {
     ModuleOp module = getOperation();
+    // Functions the model file names by ONNX file are imported first, so
+    // that `bism-opt model.mlir --bism-build-train-step` takes any model file.
+    if (failed(bism::train::resolveONNXReferences(module)))
+      return signalPassFailure();
     SmallVector<bism::ModelOp> models(module.getOps<bism::ModelOp>());
     if (models.empty()) {
       module.emitError("--bism-build-train-step: the module holds no "
@@ -1525,6 +1634,9 @@ struct BuildTrainStepPass
       if (infos.size() > 1)
         options.publicPrefix = info.name + "__";
       if (failed(bism::train::buildTrainStep(module, info, options)))
+        return signalPassFailure();
+      if (evaluation &&
+          failed(bism::train::buildEvaluationFunctions(module, info, options)))
         return signalPassFailure();
     }
     if (!keepModel)

@@ -102,6 +102,21 @@ public:
     return success();
   }
 
+  /// A list of strings.
+  LogicalResult strings(StringRef field, std::vector<std::string> &out) {
+    used_.push_back(field);
+    Attribute attr = spec_.get(field);
+    if (!attr)
+      return success();
+    auto list = dyn_cast<ArrayAttr>(attr);
+    if (!list || !llvm::all_of(list, llvm::IsaPred<StringAttr>))
+      return error(field) << "must be a list of strings, got " << attr;
+    out.clear();
+    for (Attribute entry : list)
+      out.push_back(cast<StringAttr>(entry).getValue().str());
+    return success();
+  }
+
   LogicalResult betas(StringRef field, OptimizerSpec &theta,
                       OptimizerSpec &phi) {
     used_.push_back(field);
@@ -216,8 +231,16 @@ LogicalResult readSpec(ModelOp model, ModelInfo &info) {
       failed(reader.choice<VagesSampling>(
           "vages_sampling", spec.vagesSampling,
           {{"hard", VagesSampling::Hard},
-           {"relaxed", VagesSampling::Relaxed}})))
+           {"relaxed", VagesSampling::Relaxed}})) ||
+      failed(reader.strings("ais_anneal", spec.aisAnneal)))
     return failure();
+  for (const std::string &name : spec.aisAnneal)
+    if (!llvm::any_of(info.params, [&](const ParamInfo &p) {
+          return p.group == ParamGroup::Theta && p.name == name;
+        }))
+      return reader.error("ais_anneal")
+             << "names '" << name << "', which is not a theta parameter of "
+             << "the model";
   spec.seed = uint64_t(seed);
   if (batchSize != info.batchSize())
     return reader.error("batch_size")
@@ -262,6 +285,7 @@ ParamInfo describeParam(ParamOp param, ParamGroup group) {
   info.init = llvm::StringSwitch<Initializer>(param.getInit())
                   .Case("zeros", Initializer::Zeros)
                   .Case("constant", Initializer::Constant)
+                  .Case("value", Initializer::Value)
                   .Case("normal", Initializer::Normal)
                   .Case("uniform", Initializer::Uniform)
                   .Default(Initializer::KaimingUniform);
@@ -269,7 +293,13 @@ ParamInfo describeParam(ParamOp param, ParamGroup group) {
   case Initializer::Zeros:
     break;
   case Initializer::Constant:
-    info.a = *asDouble(param.getValue());
+    info.a = cast<FloatAttr>(*param.getValue()).getValueAsDouble();
+    break;
+  case Initializer::Value:
+    // The verifier checked that the tensor has the parameter's type.
+    for (const APFloat &value :
+         cast<DenseFPElementsAttr>(*param.getValue()).getValues<APFloat>())
+      info.values.push_back(value.convertToDouble());
     break;
   case Initializer::Normal:
     info.a = asDouble(param.getMean()).value_or(0.0);
@@ -452,6 +482,44 @@ static LogicalResult readContrastive(ModelOp model, ModelInfo &info,
 /// -> [C], C a power of two no larger than 2^H (the runtime enumerates the
 /// 2^H configurations in chunks of C), H the latent width where the model
 /// has one.
+/// Methods "bism" and "vages" do not train with a `free_energy` clause, but
+/// evaluation (SSM score, Langevin sampling) uses it: F(v [B,D], θ_F...) ->
+/// [B] with θ_F listed θ parameters of the model.
+static LogicalResult readOptionalFreeEnergy(ModelOp model, ModelInfo &info) {
+  if (info.freeEnergy || !model.getFreeEnergy())
+    return success();
+  auto func = lookupFunction(model, model.getFreeEnergyAttr(), "free energy");
+  if (failed(func))
+    return failure();
+  FunctionType type = func->getFunctionType();
+  ArrayAttr names = *model.getFreeEnergyParams();
+  auto perSample = RankedTensorType::get({info.batchSize()},
+                                         info.visibleType.getElementType());
+  bool signatureMatches = type.getNumInputs() == names.size() + 1 &&
+                          type.getInput(0) == info.visibleType &&
+                          type.getNumResults() == 1 &&
+                          type.getResult(0) == perSample;
+  for (auto [index, entry] : llvm::enumerate(names)) {
+    auto ref = cast<FlatSymbolRefAttr>(entry);
+    auto param = llvm::find_if(info.params, [&](const ParamInfo &p) {
+      return p.name == ref.getValue();
+    });
+    if (param == info.params.end() || param->group != ParamGroup::Theta)
+      return model.emitOpError() << "the free energy lists " << ref
+                                 << ", which is not a theta parameter of the "
+                                 << "energy";
+    if (signatureMatches && type.getInput(1 + index) != param->type)
+      signatureMatches = false;
+  }
+  if (!signatureMatches)
+    return model.emitOpError()
+           << "the free energy @" << func->getSymName() << " must be (v: "
+           << info.visibleType << ", the " << names.size()
+           << " listed parameters) -> " << perSample << ", got " << type;
+  info.freeEnergy = *func;
+  return success();
+}
+
 static LogicalResult readComponentLogMass(ModelOp model, ModelInfo &info) {
   if (!model.getComponentLogMass())
     return success();
@@ -633,7 +701,8 @@ FailureOr<ModelInfo> readModel(ModelOp model) {
   else
     status = readBilevel(model, info,
                          method == Method::VaGES ? "vages" : "bism");
-  if (failed(status) || failed(readComponentLogMass(model, info)))
+  if (failed(status) || failed(readOptionalFreeEnergy(model, info)) ||
+      failed(readComponentLogMass(model, info)))
     return failure();
   return info;
 }

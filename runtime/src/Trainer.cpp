@@ -123,6 +123,7 @@ bool Trainer::saveCheckpoints(std::string &error) {
                                 "step-" + std::to_string(step_) + ".ckpt"),
                        current, error))
     return false;
+  savedStep_ = step_;
   return true;
 }
 
@@ -158,6 +159,9 @@ bool Trainer::run(std::string &error) {
   std::vector<double> sums(program_.metrics.size(), 0.0);
   int64_t summed = 0;
   ProgressLine progress(step_, options_.iterations, options_.progress);
+  // The starting state is checkpointed once its first step succeeds, so a
+  // run that diverges early still leaves a good last.ckpt.
+  bool checkpointDue = true;
   while (step_ < options_.iterations) {
     int64_t epoch = step_ / batchesPerEpoch;
     if (epoch != orderEpoch_) {
@@ -184,10 +188,21 @@ bool Trainer::run(std::string &error) {
                 std::to_string(step_ + 1) + "; stopped. The last good "
                 "checkpoint is " +
                 quotedPath(joinPath(options_.outDir, "last.ckpt")) +
-                " (a smaller learning rate may help)";
+                " (step " + std::to_string(savedStep_) +
+                "; a smaller learning rate may help)";
         return false;
       }
       sums[i] += value;
+    }
+    // state_ has just given finite metrics, so it is a good state: a due
+    // checkpoint is written now, one step late, so that last.ckpt never
+    // holds the state that diverged.
+    if (checkpointDue) {
+      if (!saveCheckpoints(error)) {
+        progress.finish();
+        return false;
+      }
+      checkpointDue = false;
     }
     // Swapping buffers (not vectors) keeps the pointers above valid.
     for (size_t i = 0; i < state_.size(); ++i)
@@ -206,7 +221,7 @@ bool Trainer::run(std::string &error) {
       if (program_.evaluate &&
           (last || (options_.evalEvery > 0 && step_ % options_.evalEvery == 0))) {
         MetricValues evaluation;
-        if (!program_.evaluate(state_, evaluation, why)) {
+        if (!program_.evaluate(state_, last, evaluation, why)) {
           progress.finish();
           error = "evaluation at step " + std::to_string(step_) + ": " + why;
           return false;
@@ -219,11 +234,13 @@ bool Trainer::run(std::string &error) {
       std::fill(sums.begin(), sums.end(), 0.0);
       summed = 0;
     }
-    if (step_ % options_.checkpointEvery == 0 || last) {
+    if (last) {
       if (!saveCheckpoints(error)) {
         progress.finish();
         return false;
       }
+    } else if (step_ % options_.checkpointEvery == 0) {
+      checkpointDue = true;
     }
   }
   rate_ = progress.rate(step_);

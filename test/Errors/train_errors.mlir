@@ -27,9 +27,11 @@
 // Divergence: stop at the first non-finite metric, keep the last good
 // checkpoint.
 // RUN: not bism-run %S/../../examples/grbm/checkerboard.mlir --set lr_theta=1e30 --set K=0 --set N=0 --iters 300 --checkpoint-every 1 --out %t/nan --no-png 2>&1 | FileCheck %s --check-prefix=NAN
-// NAN: bism-run: error: training diverged: {{.*}} is {{NaN|infinite}} at step {{[0-9]+}}; stopped. The last good checkpoint is '{{.*}}nan/last.ckpt'
+// The checkpoint kept is the last state whose step gave finite metrics: its
+// evaluation is finite.
+// NAN: bism-run: error: training diverged: {{.*}} is {{NaN|infinite}} at step [[STEP:[0-9]+]]; stopped. The last good checkpoint is '{{.*}}nan/last.ckpt' (step {{[0-9]+}}; a smaller learning rate may help)
 // RUN: bism-run eval %t/nan/last.ckpt | FileCheck %s --check-prefix=GOOD
-// GOOD: {"step": {{[0-9]+}}, "test_ll":
+// GOOD: {"step": {{[0-9]+}}, "ll_method": "exact", "test_ll": {{-?[0-9]+\.[0-9]+}}, "test_ssm": {{-?[0-9]+\.[0-9]+}}}
 
 // Resuming without a checkpoint, or with different options.
 // RUN: not bism-run %S/../../examples/grbm/checkerboard.mlir --resume --out %t/empty 2>&1 | FileCheck %s --check-prefix=NORESUME

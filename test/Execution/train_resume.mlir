@@ -28,7 +28,7 @@
 // METRICS: {"step": 400, {{.*}}"test_ll": {{.*}}}
 // METRICS-NOT: "step"
 
-// EVAL: {"step": 400, "test_ll": {{-?[0-9]+\.[0-9]+}}}
+// EVAL: {"step": 400, "ll_method": "exact", "test_ll": {{-?[0-9]+\.[0-9]+}}, "test_ssm": {{-?[0-9]+\.[0-9]+}}}
 
 // CONFIG: "method": "bism",
 // CONFIG: "dataset": "checkerboard",

@@ -31,7 +31,7 @@ func.func private @q(%v: tensor<2x2xf32>, %a: tensor<2x3xf32>) -> tensor<2x3xf32
   return %l : tensor<2x3xf32>
 }
 bism.model @m energy @e [@W] posterior "bernoulli" @q [@A] spec {} {
-  // expected-error @+1 {{'bism.param' op unknown init "xavier"; expected zeros, constant, normal, uniform or kaiming_uniform}}
+  // expected-error @+1 {{'bism.param' op unknown init "xavier"; expected zeros, constant, value, normal, uniform or kaiming_uniform}}
   bism.param @W : tensor<2x3xf32> {group = "theta", init = "xavier"}
   bism.param @A : tensor<2x3xf32> {group = "phi", init = "zeros"}
 }

@@ -12,6 +12,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "GrbmReference.h"
+#include "TempFiles.h"
 
 #include "bism/Dialect/Bism.h"
 #include "bism/Execution/JitModule.h"
@@ -37,20 +38,8 @@ namespace {
 
 constexpr int64_t D = 2, H = 4, C = 16;
 
-std::string readExample(const std::string &relative) {
-  std::ifstream file(std::string(BISM_EXAMPLES_DIR) + "/" + relative);
-  std::stringstream text;
-  text << file.rdbuf();
-  return text.str();
-}
-
-std::string replaceAll(std::string text, const std::string &from,
-                       const std::string &to) {
-  for (size_t at = text.find(from); at != std::string::npos;
-       at = text.find(from, at + to.size()))
-    text.replace(at, from.size(), to);
-  return text;
-}
+using bism::test::readExample;
+using bism::test::replaceAll;
 
 /// log ∫ exp(f(v)) dv over [−R, R]², trapezoid rule with step h (the
 /// integrands are Gaussians or mixtures of them with σ ≥ e^{−1/2}: the rule

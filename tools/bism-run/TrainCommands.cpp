@@ -2,8 +2,9 @@
 //
 //   bism-run [train] MODEL.mlir [--set key=value]... [--iters N] [--seed S]
 //                               [--out DIR] [--resume]
-//   bism-run eval DIR/last.ckpt [--ll exact] [--split test]
+//   bism-run eval DIR/last.ckpt [--ll auto|exact|ais|none] [--split test]
 //   bism-run sample DIR/last.ckpt [--png FILE] [--count N] [--sweeps S]
+//                                 [--sampler auto|gibbs|langevin]
 //
 // train compiles the model's step (CompiledModel) and hands it to the
 // runtime's host loop (runtime::Trainer); a checkpoint records the model file
@@ -41,16 +42,21 @@ cl::SubCommand trainCommand(
              "set with progress, metrics (DIR/metrics.jsonl), checkpoints "
              "(DIR/last.ckpt) and the final test log-likelihood");
 cl::SubCommand evalCommand(
-    "eval", "evaluate a checkpoint: exact log-likelihood (GRBMs with <= 20 "
-            "latents, summing the 2^H Gaussian components)");
+    "eval", "evaluate a checkpoint on a data split, printing one JSON "
+            "object: the log-likelihood (exact for GRBMs with <= 20 latents, "
+            "summing the 2^H Gaussian components; else AIS), the SSM score "
+            "(models with a free energy) and the posterior Fisher divergence "
+            "(continuous latents)");
 cl::SubCommand sampleCommand(
     "sample", "draw samples from a checkpoint's model (Gibbs sweeps of its "
-              "gibbs function) into .npy and a PNG");
+              "gibbs function, or annealed Langevin dynamics) into .npy and "
+              "a PNG");
 
 namespace {
 
 cl::OptionCategory trainCategory("train options");
 cl::OptionCategory commonCategory("compilation options");
+cl::OptionCategory evalCategory("evaluation options");
 
 cl::opt<std::string> modelPath(cl::Positional, cl::desc("<model.mlir>"),
                                cl::sub(trainCommand), cl::Required);
@@ -140,12 +146,42 @@ cl::opt<unsigned> optLevel("opt-level",
                            cl::sub(evalCommand), cl::sub(sampleCommand),
                            cl::cat(commonCategory));
 
-cl::opt<std::string> llMethod("ll",
-                              cl::desc("log-likelihood estimator: exact"),
-                              cl::init("exact"), cl::sub(evalCommand));
+cl::opt<std::string> llMethod(
+    "ll",
+    cl::desc("log-likelihood estimator: auto (exact when the model has <= 20 "
+             "latents and a component_log_mass function, else AIS when the "
+             "spec names ais_anneal), exact, ais or none"),
+    cl::init("auto"), cl::sub(evalCommand), cl::cat(evalCategory));
+cl::opt<int64_t> aisChains("ais-chains",
+                           cl::desc("AIS: chains (a multiple of the batch "
+                                    "size)"),
+                           cl::init(2000), cl::sub(trainCommand),
+                           cl::sub(evalCommand), cl::cat(evalCategory));
+cl::opt<int64_t> aisSteps("ais-steps",
+                          cl::desc("AIS: intermediate distributions, linear "
+                                   "in beta from 0 to 1 (the BiSM paper's "
+                                   "2000); train runs AIS at the end only"),
+                          cl::init(2000), cl::sub(trainCommand),
+                          cl::sub(evalCommand), cl::cat(evalCategory));
+cl::opt<int64_t> ssmProjections("ssm-projections",
+                                cl::desc("SSM score: projections per test "
+                                         "point (0: skip)"),
+                                cl::init(1), cl::sub(evalCommand),
+                                cl::cat(evalCategory));
+cl::opt<int64_t> fisherDraws("fisher-draws",
+                             cl::desc("posterior Fisher divergence: latent "
+                                      "draws per test point (0: skip)"),
+                             cl::init(1), cl::sub(evalCommand),
+                             cl::cat(evalCategory));
+cl::opt<uint64_t> evalSeed("eval-seed",
+                           cl::desc("seed of AIS, SSM projections and "
+                                    "latent draws"),
+                           cl::init(0), cl::sub(evalCommand),
+                           cl::cat(evalCategory));
 cl::opt<std::string> split("split",
                            cl::desc("data split: test, validation or train"),
-                           cl::init("test"), cl::sub(evalCommand));
+                           cl::init("test"), cl::sub(evalCommand),
+                           cl::cat(evalCategory));
 
 cl::opt<std::string> pngPath("png", cl::desc("write the samples as a PNG"),
                              cl::value_desc("file"), cl::sub(sampleCommand));
@@ -155,8 +191,24 @@ cl::opt<int64_t> sampleCount("count",
                              cl::desc("number of samples (a multiple of the "
                                       "batch size is fastest)"),
                              cl::init(1000), cl::sub(sampleCommand));
-cl::opt<int64_t> sweeps("sweeps", cl::desc("Gibbs sweeps per chain"),
+cl::opt<int64_t> sweeps("sweeps",
+                        cl::desc("Gibbs sweeps or Langevin steps per chain"),
                         cl::init(1000), cl::sub(sampleCommand));
+cl::opt<std::string> sampler(
+    "sampler",
+    cl::desc("auto (gibbs when the model has a gibbs function, else "
+             "langevin), gibbs, or langevin: annealed Langevin dynamics on "
+             "the free energy, or on (v, h) for continuous latents"),
+    cl::init("auto"), cl::sub(sampleCommand));
+cl::opt<double> stepSize("step-size",
+                         cl::desc("Langevin step size eta in x += -eta "
+                                  "grad U / T + sqrt(2 eta) z"),
+                         cl::init(1e-4), cl::sub(sampleCommand));
+cl::opt<double> startTemperature(
+    "start-temperature",
+    cl::desc("Langevin: the temperature T falls geometrically from this to "
+             "1 over the first 90% of the steps"),
+    cl::init(10.0), cl::sub(sampleCommand));
 
 void say(const std::string &message) { llvm::outs() << message << "\n"; llvm::outs().flush(); }
 
@@ -197,28 +249,101 @@ bool loadData(const CompiledModel &model, runtime::Dataset &data) {
   return true;
 }
 
-/// The held-out evaluation of a run: exact test log-likelihood if the model
-/// defines it.
-bool evaluate(CompiledModel &model, const runtime::Dataset &data,
-              const std::vector<HostTensor> &state, runtime::MetricValues &out,
-              std::string &error) {
-  if (!model.hasExactLogPartition() || !model.hasFreeEnergy() ||
-      data.test.numElements() == 0)
+AisOptions aisOptions(uint64_t seed) {
+  AisOptions options;
+  options.chains = aisChains;
+  options.steps = aisSteps;
+  options.seed = seed;
+  options.progress = [](int64_t done, int64_t total) {
+    llvm::errs() << llvm::formatv("AIS: {0}/{1} transitions\n", done, total);
+  };
+  return options;
+}
+
+/// The test log-likelihood by `method` (exact or ais) into `out`: "test_ll"
+/// (or "<split>_ll") and, for AIS, the log Z estimate's standard error and
+/// effective sample size.
+bool logLikelihood(CompiledModel &model, const std::vector<HostTensor> &state,
+                   const HostTensor &rows, llvm::StringRef method,
+                   const std::string &prefix, uint64_t seed,
+                   runtime::MetricValues &out, std::string &error) {
+  if (method == "exact") {
+    auto ll = model.exactLogLikelihood(state, rows);
+    if (!ll) {
+      error = llvm::toString(ll.takeError());
+      return false;
+    }
+    out.emplace_back(prefix + "_ll", *ll);
     return true;
-  auto ll = model.exactLogLikelihood(state, data.test);
-  if (!ll) {
-    error = llvm::toString(ll.takeError());
+  }
+  auto ais = model.aisLogPartition(state, aisOptions(seed));
+  if (!ais) {
+    error = llvm::toString(ais.takeError());
     return false;
   }
-  out.emplace_back("test_ll", *ll);
+  auto energies = model.freeEnergies(state, rows);
+  if (!energies) {
+    error = llvm::toString(energies.takeError());
+    return false;
+  }
+  double sum = 0;
+  for (double f : *energies)
+    sum += f;
+  out.emplace_back(prefix + "_ll", -sum / double(energies->size()) - ais->logZ);
+  out.emplace_back("ais_log_z", ais->logZ);
+  out.emplace_back("ais_log_z_se", ais->standardError);
+  out.emplace_back("ais_ess", ais->effectiveSampleSize);
   return true;
 }
 
-/// `count` samples: Gibbs chains of `sweeps` sweeps started at training
-/// points (so short chains show the model's modes rather than burn-in).
+/// The held-out evaluation of a run: the exact test log-likelihood when the
+/// model defines it (AIS instead at the end of the run), the SSM score and
+/// the posterior Fisher divergence where defined.
+bool evaluate(CompiledModel &model, const runtime::Dataset &data,
+              const std::vector<HostTensor> &state, bool final,
+              runtime::MetricValues &out, std::string &error) {
+  if (data.test.numElements() == 0)
+    return true;
+  if (model.hasExactLogPartition() && model.hasFreeEnergy()) {
+    if (!logLikelihood(model, state, data.test, "exact", "test", 0, out, error))
+      return false;
+  } else if (final && model.hasAis() && aisSteps > 0) {
+    if (!logLikelihood(model, state, data.test, "ais", "test", 0, out, error))
+      return false;
+  }
+  if (model.hasSsmScore()) {
+    auto ssm = model.ssmScore(state, data.test, 1, 0);
+    if (!ssm) {
+      error = llvm::toString(ssm.takeError());
+      return false;
+    }
+    out.emplace_back("test_ssm", *ssm);
+  }
+  if (model.hasPosteriorFisher()) {
+    auto fisher = model.posteriorFisher(state, data.test, 1, 0);
+    if (!fisher) {
+      error = llvm::toString(fisher.takeError());
+      return false;
+    }
+    out.emplace_back("test_posterior_fisher", *fisher);
+  }
+  return true;
+}
+
+/// gibbs or langevin, from --sampler.
+std::string chooseSampler(const CompiledModel &model) {
+  if (sampler != "auto")
+    return sampler;
+  return model.hasGibbs() ? "gibbs" : "langevin";
+}
+
+/// `count` samples: Gibbs chains of `sweeps` sweeps or annealed Langevin
+/// chains of `sweeps` steps, started at training points (so short chains
+/// show the model's modes rather than burn-in).
 llvm::Expected<HostTensor> drawSamples(CompiledModel &model,
                                        const runtime::Dataset &data,
                                        const std::vector<HostTensor> &state,
+                                       const std::string &method,
                                        int64_t count, int64_t sweeps,
                                        uint64_t seed) {
   int64_t batch = model.batchSize(), dims = model.visibleDims();
@@ -233,8 +358,15 @@ llvm::Expected<HostTensor> drawSamples(CompiledModel &model,
       rows[size_t(i)] =
           order[size_t((chain * batch + i) % int64_t(order.size()))];
     runtime::gatherRows(data.train, rows.data(), batch, start);
-    auto result = model.gibbsChain(state, start, sweeps,
-                                   seed * 1000003 + uint64_t(chain));
+    uint64_t chainSeed = seed * 1000003 + uint64_t(chain);
+    LangevinOptions langevin;
+    langevin.steps = sweeps;
+    langevin.stepSize = stepSize;
+    langevin.startTemperature = startTemperature;
+    langevin.seed = chainSeed;
+    auto result = method == "gibbs"
+                      ? model.gibbsChain(state, start, sweeps, chainSeed)
+                      : model.langevinChain(state, start, langevin);
     if (!result)
       return result.takeError();
     for (int64_t i = 0; i < batch && chain * batch + i < count; ++i)
@@ -281,7 +413,7 @@ bool writePictures(CompiledModel &model, const runtime::Dataset &data,
   }
   if (model.hasGibbs() && (model.visibleDims() == 2 || data.imageShape.size() == 2)) {
     int64_t count = model.visibleDims() == 2 ? 2000 : 100;
-    auto samples = drawSamples(model, data, state, count, 100, 0);
+    auto samples = drawSamples(model, data, state, "gibbs", count, 100, 0);
     if (!samples) {
       error = llvm::toString(samples.takeError());
       return false;
@@ -440,9 +572,9 @@ int runTrain() {
     return fail(error);
 
   runtime::TrainProgram program = model.trainProgram();
-  program.evaluate = [&](const std::vector<HostTensor> &state,
+  program.evaluate = [&](const std::vector<HostTensor> &state, bool final,
                          runtime::MetricValues &out, std::string &why) {
-    return evaluate(model, data, state, out, why);
+    return evaluate(model, data, state, final, out, why);
   };
   runtime::TrainOptions trainOptions;
   trainOptions.iterations = spec.iterations;
@@ -500,15 +632,36 @@ int runEval() {
                 "'");
   if (rows->numElements() == 0)
     return fail("the data set has no " + split + " split");
-  if (llMethod != "exact")
-    return fail("--ll " + llMethod + " is not available; --ll exact sums the "
-                "2^H components (models with a component_log_mass function)");
-  auto ll = model.exactLogLikelihood(state, *rows);
-  if (!ll)
-    return fail(llvm::toString(ll.takeError()));
+  std::string method = llMethod;
+  if (method == "auto")
+    method = model.hasExactLogPartition() ? "exact"
+             : model.hasAis()             ? "ais"
+                                          : "none";
+  if (method != "exact" && method != "ais" && method != "none")
+    return fail("--ll must be auto, exact, ais or none, got '" + method + "'");
+  runtime::MetricValues values;
+  std::string error;
+  if (method != "none" && !logLikelihood(model, state, *rows, method, split,
+                                         evalSeed, values, error))
+    return fail(error);
+  if (ssmProjections > 0 && model.hasSsmScore()) {
+    auto ssm = model.ssmScore(state, *rows, ssmProjections, evalSeed);
+    if (!ssm)
+      return fail(llvm::toString(ssm.takeError()));
+    values.emplace_back(split + "_ssm", *ssm);
+  }
+  if (fisherDraws > 0 && model.hasPosteriorFisher()) {
+    auto fisher = model.posteriorFisher(state, *rows, fisherDraws, evalSeed);
+    if (!fisher)
+      return fail(llvm::toString(fisher.takeError()));
+    values.emplace_back(split + "_posterior_fisher", *fisher);
+  }
   const std::string *step = run.checkpoint.findMeta("step");
-  llvm::outs() << llvm::formatv("{{\"step\": {0}, \"{1}_ll\": {2:F6}}\n",
-                                step ? *step : std::string("?"), split.getValue(), *ll);
+  std::string line = "{\"step\": " + (step ? *step : std::string("null")) +
+                     ", \"ll_method\": \"" + method + "\"";
+  for (const auto &[name, value] : values)
+    line += llvm::formatv(", \"{0}\": {1:F6}", name, value).str();
+  llvm::outs() << line << "}\n";
   return 0;
 }
 
@@ -521,12 +674,19 @@ int runSample() {
   CompiledModel &model = *run.model;
   const std::vector<HostTensor> &state = run.state;
   const runtime::Dataset &data = run.data;
-  if (!model.hasGibbs())
-    return fail("the model has no gibbs function to sample with");
+  std::string method = chooseSampler(model);
+  if (method == "gibbs" && !model.hasGibbs())
+    return fail("--sampler gibbs: the model has no gibbs function");
+  if (method == "langevin" && !model.hasLangevin())
+    return fail("--sampler langevin: the model has neither a free_energy "
+                "function nor continuous latents");
+  if (method != "gibbs" && method != "langevin")
+    return fail("--sampler must be auto, gibbs or langevin, got '" + method +
+                "'");
   if (sampleCount < 1 || sweeps < 0)
     return fail("--count must be >= 1 and --sweeps >= 0");
   std::string error;
-  auto samples = drawSamples(model, data, state, sampleCount, sweeps,
+  auto samples = drawSamples(model, data, state, method, sampleCount, sweeps,
                              seedOption >= 0 ? uint64_t(seedOption) : 0);
   if (!samples)
     return fail(llvm::toString(samples.takeError()));
@@ -534,7 +694,9 @@ int runSample() {
     return fail(error);
   if (!pngPath.empty() && !writeSamplesPng(pngPath, *samples, data, error))
     return fail(error);
-  say(llvm::formatv("{0} samples after {1} Gibbs sweeps", int64_t(sampleCount), int64_t(sweeps))
+  say(llvm::formatv("{0} samples after {1} {2}", int64_t(sampleCount),
+                    int64_t(sweeps),
+                    method == "gibbs" ? "Gibbs sweeps" : "Langevin steps")
           .str());
   return 0;
 }

@@ -17,6 +17,7 @@
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/IR/OwningOpRef.h"
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -34,6 +35,43 @@ struct ModelLoadOptions {
   JitOptions jit;
   /// Compile the training step (false: only the evaluation functions).
   bool withTrainStep = true;
+};
+
+/// Annealed importance sampling of log Z (CompiledModel::aisLogPartition).
+struct AisOptions {
+  /// Chains (rounded up to a multiple of the batch size) and intermediate
+  /// distributions β = 0, 1/(steps−1), ..., 1: the BiSM paper's code uses
+  /// 2000 of each.
+  int64_t chains = 2000, steps = 2000;
+  uint64_t seed = 0;
+  /// Called every `steps / 10` transitions with (done, steps).
+  std::function<void(int64_t, int64_t)> progress;
+};
+
+struct AisEstimate {
+  double logZ = 0;
+  /// log Z of the base model (β = 0).
+  double logZBase = 0;
+  /// Standard error of log Z from the spread of the importance weights
+  /// (delta method: sd(w) / (mean(w) √n)); it understates the error when the
+  /// weights are dominated by a few chains, which the ESS shows.
+  double standardError = 0;
+  /// Effective sample size (Σw)² / Σw² of the n chains.
+  double effectiveSampleSize = 0;
+  int64_t chains = 0, steps = 0;
+};
+
+/// Annealed Langevin dynamics x ← x − η ∇U(x) / T_t + √(2η) z, U = F(v)
+/// (models with a free energy) or E(v, h) on (v, h) jointly (continuous
+/// latents, h starting at 0); T_t falls geometrically from
+/// `startTemperature` to 1 over the first `annealFraction` of the steps and
+/// stays 1 after.
+struct LangevinOptions {
+  int64_t steps = 1000;
+  double stepSize = 1e-4;
+  double startTemperature = 10.0;
+  double annealFraction = 0.9;
+  uint64_t seed = 0;
 };
 
 class CompiledModel {
@@ -79,6 +117,40 @@ public:
   gibbsChain(const std::vector<runtime::HostTensor> &state,
              const runtime::HostTensor &start, int64_t sweeps, uint64_t seed);
 
+  /// AIS from the base model (the spec's `ais_anneal` parameters zero) to
+  /// the model, with Gibbs transitions at each β (the model's `gibbs`
+  /// function on the scaled parameters) and the base's log Z from
+  /// `component_log_mass` (checked to be the same for every configuration).
+  bool hasAis() const;
+  llvm::Expected<AisEstimate>
+  aisLogPartition(const std::vector<runtime::HostTensor> &state,
+                  const AisOptions &options);
+
+  /// Mean over the rows of `points` of the SSM objective with the exact
+  /// marginal score, ½‖∇F‖² − uᵀ∇²F u, with `projections` draws of u (the
+  /// spec's projection distribution) per row, keyed by `seed`: the test
+  /// "SSM score" (lower is better). Models with a free energy.
+  bool hasSsmScore() const { return !evalSsm_.name.empty(); }
+  llvm::Expected<double> ssmScore(const std::vector<runtime::HostTensor> &state,
+                                  const runtime::HostTensor &points,
+                                  int64_t projections, uint64_t seed);
+  /// Mean over the rows of `points` and `draws` latent draws h ~ q(h|v) of
+  /// ½‖∇_h log q(h|v) − ∇_h log p(h|v)‖² (continuous latents).
+  bool hasPosteriorFisher() const { return !evalPosteriorFisher_.name.empty(); }
+  llvm::Expected<double>
+  posteriorFisher(const std::vector<runtime::HostTensor> &state,
+                  const runtime::HostTensor &points, int64_t draws,
+                  uint64_t seed);
+
+  /// Annealed Langevin chains from `start` ([B, D]); returns the v part.
+  bool hasLangevin() const {
+    return !evalScore_.name.empty() || !evalEnergyGradient_.name.empty();
+  }
+  llvm::Expected<runtime::HostTensor>
+  langevinChain(const std::vector<runtime::HostTensor> &state,
+                const runtime::HostTensor &start,
+                const LangevinOptions &options);
+
 private:
   CompiledModel();
   /// A model function compiled for calls: its θ arguments, by state index.
@@ -101,7 +173,26 @@ private:
   runtime::TensorSpec batch_;
   std::vector<std::string> metrics_;
   std::string trainStepName_;
+  /// Calls `callable` on the rows of `points` in batches (the last padded
+  /// with its first row) with `noise` tensors after the batch, refilled per
+  /// batch by `fill(batchIndex)`; returns the per-row results.
+  llvm::Expected<std::vector<double>>
+  perRow(const Callable &callable, const std::vector<runtime::HostTensor> &state,
+         const runtime::HostTensor &points,
+         std::vector<runtime::HostTensor> &noise,
+         const std::function<void(int64_t)> &fill);
+
+  /// The mean over the rows of `points` and `draws` noise draws of
+  /// `callable(x, noise [B, noiseWidth], params...)`; `draw` is the noise
+  /// distribution (CompiledModel.cpp's Draw).
+  llvm::Expected<double> meanOverDraws(const Callable &callable,
+                                       const std::vector<runtime::HostTensor> &state,
+                                       const runtime::HostTensor &points,
+                                       int64_t noiseWidth, int draw,
+                                       int64_t draws, uint64_t seed);
+
   Callable freeEnergy_, componentLogMass_, gibbs_;
+  Callable evalScore_, evalSsm_, evalPosteriorFisher_, evalEnergyGradient_;
   int64_t latentDims_ = 0;
   std::unique_ptr<JitModule> jit_;
 };

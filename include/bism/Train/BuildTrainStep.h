@@ -149,6 +149,32 @@ std::vector<double> mdsmSigmas(const TrainSpec &spec, int64_t batchSize);
 llvm::LogicalResult buildTrainStep(mlir::ModuleOp module, const ModelInfo &info,
                                    const BuildTrainStepOptions &options = {});
 
+/// The evaluation functions bism-run calls (eval, sample), public:
+///   @eval_score(x [B,D], θ_F...) -> [B,D]            s = −∇_x F(x)
+///   @eval_ssm(x [B,D], u [B,D], θ_F...) -> [B]       per sample
+///       ½‖s‖² − uᵀ(∇²_x F)u: the SSM objective with the exact marginal
+///       score (the test "SSM score"; E_u of it is the Fisher divergence
+///       to the data up to a data-only constant)
+///   @eval_posterior_fisher(x, ξ [B,H], θ..., φ...) -> [B]   per sample
+///       ½‖∇_h (E(x,h;θ) + log q(h|x;φ))‖² at h = μ + e^{logσ} ξ: the
+///       Fisher divergence of q(h|x) from p(h|x) (a gaussian posterior)
+///   @eval_energy_gradient(x, h, θ...) -> (∇_x ΣE, ∇_h ΣE)  (gaussian
+///       posterior: continuous latents, for joint Langevin sampling)
+/// θ_F are the free energy's parameters in its clause's order, θ and φ the
+/// energy's and the posterior's. The first two exist when the model has a
+/// free energy, the last two for methods bism and vages with a gaussian
+/// posterior. Private helpers are named "<model>__eval__<what>".
+struct EvaluationNames {
+  std::string score, ssm, posteriorFisher, energyGradient;
+};
+EvaluationNames evaluationNames(const BuildTrainStepOptions &options = {});
+/// Which of the functions above `info` gets.
+bool hasScoreEvaluation(const ModelInfo &info);
+bool hasLatentEvaluation(const ModelInfo &info);
+llvm::LogicalResult
+buildEvaluationFunctions(mlir::ModuleOp module, const ModelInfo &info,
+                         const BuildTrainStepOptions &options = {});
+
 } // namespace bism::train
 
 #endif // BISM_TRAIN_BUILDTRAINSTEP_H

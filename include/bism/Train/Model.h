@@ -26,7 +26,7 @@ namespace bism::train {
 /// θ: energy parameters; φ: posterior parameters.
 enum class ParamGroup { Theta, Phi };
 
-enum class Initializer { Zeros, Constant, Normal, Uniform, KaimingUniform };
+enum class Initializer { Zeros, Constant, Value, Normal, Uniform, KaimingUniform };
 
 struct ParamInfo {
   std::string name;
@@ -37,6 +37,9 @@ struct ParamInfo {
   /// KaimingUniform: bound = gain * sqrt(3 / fan_in) with fan_in = dim 0 (a
   /// = gain, default 1).
   double a = 0.0, b = 0.0;
+  /// Value: the initial tensor, row-major (ONNX initializers, hand-written
+  /// `init = "value"`).
+  std::vector<double> values;
 };
 
 enum class PosteriorKind {
@@ -104,6 +107,10 @@ struct TrainSpec {
   int64_t iterations = 20000;
   uint64_t seed = 0;
   std::string dataset;
+  /// AIS (bism-run eval --ll ais): the θ parameters scaled by β ∈ [0, 1]
+  /// between the base model (all of them zero; its latents must then be
+  /// independent of v, as a GRBM's are with W = 0 and c = 0) and the model.
+  std::vector<std::string> aisAnneal;
 };
 
 /// Everything the step builder needs, verified.
@@ -114,6 +121,8 @@ struct ModelInfo {
   /// energy's argument order (φ parameters, if declared, are unused).
   std::vector<ParamInfo> params;
   /// Marginal, CD, PCD: F(v [B,D], θ...) -> per-sample free energies [B].
+  /// BiSM, VaGES: the optional free_energy clause (θ listed in its own
+  /// order), used only by the evaluation functions.
   mlir::func::FuncOp freeEnergy;
   /// CD, PCD: one Gibbs sweep G(v [B,D], θ_G..., u_h [B,H], z_v [B,D]) ->
   /// v' [B,D]; θ_G are the θ parameters at positions `gibbsParams` of

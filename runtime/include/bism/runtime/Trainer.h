@@ -48,9 +48,11 @@ struct TrainProgram {
   std::vector<std::string> metrics;
   std::string lossMetric;
   CompiledCall step;
-  /// Optional held-out evaluation of a state (e.g. "test_ll").
-  std::function<bool(const std::vector<HostTensor> &state, MetricValues &out,
-                     std::string &error)>
+  /// Optional held-out evaluation of a state (e.g. "test_ll"); `final` is
+  /// true for the evaluation at the end of the run (expensive estimates such
+  /// as AIS may run only then).
+  std::function<bool(const std::vector<HostTensor> &state, bool final,
+                     MetricValues &out, std::string &error)>
       evaluate;
 };
 
@@ -61,7 +63,9 @@ struct TrainOptions {
   int64_t logEvery = 100;
   /// Held-out evaluation every this many steps (0: only at the end).
   int64_t evalEvery = 0;
-  /// last.ckpt every this many steps and at the end; step-<s>.ckpt kept
+  /// last.ckpt every this many steps and at the end (the state of step s is
+  /// written once step s+1 has given finite metrics from it, so a
+  /// divergence never reaches the file); step-<s>.ckpt kept
   /// every `keepEvery` (0: none).
   int64_t checkpointEvery = 1000;
   int64_t keepEvery = 0;
@@ -111,6 +115,8 @@ private:
   std::vector<int64_t> order_;
   int64_t orderEpoch_ = -1;
   int64_t step_ = 0;
+  /// The step of the last checkpoint written (−1: none yet).
+  int64_t savedStep_ = -1;
   MetricValues lastEvaluation_;
   double rate_ = 0;
 };

@@ -1,0 +1,133 @@
+// The checkerboard GRBM of examples/grbm/checkerboard.mlir with its networks
+// exported from PyTorch (examples/onnx/export.py): the energy E(v, h) from
+// grbm_energy.onnx and the posterior's logits from mlp_posterior.onnx (a
+// 2-16-4 tanh MLP instead of the linear logits), trained with BiDSM (K = 5
+// plain and N = 5 unrolled posterior steps per minibatch).
+//
+// Each network is a function declaration naming its ONNX file (relative to
+// this file); bism-run imports it when compiling, and the declared types fix
+// the files' symbolic batch dimension:
+//   - the energy lists its parameters: the initializers W, b, c, logsigma of
+//     grbm_energy.onnx stand, in order, for the parameters declared below,
+//     which the free energy, the Gibbs sweep and component_log_mass (written
+//     here, as in examples/grbm/checkerboard.mlir) share; their initialisers
+//     are the ones below;
+//   - the posterior lists none ([]): its parameters are declared from the
+//     file's initializers (fc1.weight -> @fc1_weight, ...), starting at
+//     PyTorch's initial values.
+//
+//   build/bin/bism-run examples/onnx/checkerboard.mlir --out runs/onnx-example
+//   build/bin/bism-opt examples/onnx/checkerboard.mlir --bism-resolve-onnx   # the imported form
+
+func.func private @energy(tensor<100x2xf32>, tensor<100x4xf32>) -> tensor<100xf32>
+    attributes {bism.onnx_file = "grbm_energy.onnx"}
+
+func.func private @posterior_logits(tensor<100x2xf32>) -> tensor<100x4xf32>
+    attributes {bism.onnx_file = "mlp_posterior.onnx"}
+
+// Free energy F(v) = 1/2 sum_i (v_i - b_i)^2 exp(-2 logsigma_i)
+//                   - sum_j softplus(c_j + (v W)_j), [100]: the exact
+// marginal, used by spec method = "marginal" (exact-marginal DSM/SSM).
+func.func private @free_energy(%v: tensor<100x2xf32>, %w: tensor<2x4xf32>,
+                               %b: tensor<2xf32>, %c: tensor<4xf32>,
+                               %logsigma: tensor<2xf32>) -> tensor<100xf32> {
+  %half = bism.constant dense<0.5> : tensor<100xf32>
+  %minus_two = bism.constant dense<-2.0> : tensor<2xf32>
+  %b_batch = bism.broadcast %b : tensor<2xf32> to tensor<100x2xf32>
+  %centred = bism.sub %v, %b_batch : tensor<100x2xf32>
+  %sq = bism.square %centred : tensor<100x2xf32>
+  %scaled = bism.mul %logsigma, %minus_two : tensor<2xf32>
+  %precision = bism.exp %scaled : tensor<2xf32>
+  %precision_batch = bism.broadcast %precision : tensor<2xf32> to tensor<100x2xf32>
+  %weighted = bism.mul %sq, %precision_batch : tensor<100x2xf32>
+  %quadratic_sum = bism.reduce_sum %weighted axes [1] : tensor<100x2xf32> -> tensor<100xf32>
+  %quadratic = bism.mul %quadratic_sum, %half : tensor<100xf32>
+  %vw = bism.matmul %v, %w : tensor<100x2xf32>, tensor<2x4xf32> -> tensor<100x4xf32>
+  %c_batch = bism.broadcast %c : tensor<4xf32> to tensor<100x4xf32>
+  %field = bism.add %vw, %c_batch : tensor<100x4xf32>
+  %sp = bism.softplus %field : tensor<100x4xf32>
+  %latent = bism.reduce_sum %sp axes [1] : tensor<100x4xf32> -> tensor<100xf32>
+  %f = bism.sub %quadratic, %latent : tensor<100xf32>
+  return %f : tensor<100xf32>
+}
+
+// One Gibbs sweep v -> h -> v' with the GRBM's conditionals, used by spec
+// methods "cd" and "pcd" (u_h uniform [100, 4], z_v standard normal [100, 2]):
+//   p(h_j = 1 | v) = sigmoid(c_j + (v W)_j),  h = (u_h < p) as 0/1,
+//   v' = b + sigma^2 (W h) + sigma z_v,  sigma = exp(logsigma).
+func.func private @gibbs(%v: tensor<100x2xf32>, %w: tensor<2x4xf32>,
+                         %b: tensor<2xf32>, %c: tensor<4xf32>,
+                         %logsigma: tensor<2xf32>, %u_h: tensor<100x4xf32>,
+                         %z_v: tensor<100x2xf32>) -> tensor<100x2xf32> {
+  %vw = bism.matmul %v, %w : tensor<100x2xf32>, tensor<2x4xf32> -> tensor<100x4xf32>
+  %c_batch = bism.broadcast %c : tensor<4xf32> to tensor<100x4xf32>
+  %field = bism.add %vw, %c_batch : tensor<100x4xf32>
+  %p = bism.sigmoid %field : tensor<100x4xf32>
+  %on = bism.compare lt, %u_h, %p : tensor<100x4xf32>
+  %one = bism.constant dense<1.0> : tensor<100x4xf32>
+  %zero = bism.constant dense<0.0> : tensor<100x4xf32>
+  %h = bism.select %on, %one, %zero : tensor<100x4xf32>
+  %wh = bism.matmul %h, %w {transpose_rhs} : tensor<100x4xf32>, tensor<2x4xf32> -> tensor<100x2xf32>
+  %sigma = bism.exp %logsigma : tensor<2xf32>
+  %variance = bism.square %sigma : tensor<2xf32>
+  %variance_batch = bism.broadcast %variance : tensor<2xf32> to tensor<100x2xf32>
+  %sigma_batch = bism.broadcast %sigma : tensor<2xf32> to tensor<100x2xf32>
+  %b_batch = bism.broadcast %b : tensor<2xf32> to tensor<100x2xf32>
+  %shift = bism.mul %wh, %variance_batch : tensor<100x2xf32>
+  %mean = bism.add %b_batch, %shift : tensor<100x2xf32>
+  %spread = bism.mul %z_v, %sigma_batch : tensor<100x2xf32>
+  %next = bism.add %mean, %spread : tensor<100x2xf32>
+  return %next : tensor<100x2xf32>
+}
+
+// log ∫ exp(−E(v, h)) dv for each of C = 16 binary latent configurations h
+// (rows of hs), used for the exact log Z = logsumexp over all 2^4 of them:
+// with s = exp(logsigma) and a = W h, E is a Gaussian in v of mean
+// m = b + s^2 a, so the integral is
+//   c.h + sum_i [ (m_i^2 - b_i^2) / (2 s_i^2) + 1/2 log(2 pi s_i^2) ]
+//     = c.h + sum_i [ b_i a_i + 1/2 s_i^2 a_i^2 + logsigma_i + 1/2 log 2 pi ].
+func.func private @component_log_mass(%hs: tensor<16x4xf32>, %w: tensor<2x4xf32>,
+                                      %b: tensor<2xf32>, %c: tensor<4xf32>,
+                                      %logsigma: tensor<2xf32>) -> tensor<16xf32> {
+  %half = bism.constant dense<0.5> : tensor<16x2xf32>
+  %half_log_2pi = bism.constant dense<0.91893853320467274> : tensor<16x2xf32>
+  %two = bism.constant dense<2.0> : tensor<2xf32>
+  %a = bism.matmul %hs, %w {transpose_rhs} : tensor<16x4xf32>, tensor<2x4xf32> -> tensor<16x2xf32>
+  %b_batch = bism.broadcast %b : tensor<2xf32> to tensor<16x2xf32>
+  %linear = bism.mul %a, %b_batch : tensor<16x2xf32>
+  %two_logsigma = bism.mul %logsigma, %two : tensor<2xf32>
+  %variance = bism.exp %two_logsigma : tensor<2xf32>
+  %variance_batch = bism.broadcast %variance : tensor<2xf32> to tensor<16x2xf32>
+  %a_sq = bism.square %a : tensor<16x2xf32>
+  %quad_full = bism.mul %a_sq, %variance_batch : tensor<16x2xf32>
+  %quad = bism.mul %quad_full, %half : tensor<16x2xf32>
+  %logsigma_batch = bism.broadcast %logsigma : tensor<2xf32> to tensor<16x2xf32>
+  %norm = bism.add %logsigma_batch, %half_log_2pi : tensor<16x2xf32>
+  %t0 = bism.add %linear, %quad : tensor<16x2xf32>
+  %t1 = bism.add %t0, %norm : tensor<16x2xf32>
+  %visible = bism.reduce_sum %t1 axes [1] : tensor<16x2xf32> -> tensor<16xf32>
+  %c_batch = bism.broadcast %c : tensor<4xf32> to tensor<16x4xf32>
+  %ch_terms = bism.mul %hs, %c_batch : tensor<16x4xf32>
+  %ch = bism.reduce_sum %ch_terms axes [1] : tensor<16x4xf32> -> tensor<16xf32>
+  %log_mass = bism.add %ch, %visible : tensor<16xf32>
+  return %log_mass : tensor<16xf32>
+}
+
+bism.model @grbm energy @energy [@W, @b, @c, @logsigma]
+    free_energy @free_energy [@W, @b, @c, @logsigma]
+    gibbs @gibbs [@W, @b, @c, @logsigma]
+    component_log_mass @component_log_mass [@W, @b, @c, @logsigma]
+    posterior "bernoulli" @posterior_logits [] temperature 0.1
+    spec {method = "bism", objective = "dsm", noise_std = 0.1,
+          divergence = "kl", inner_steps = 5, unroll_steps = 5,
+          optimizer_theta = "adam", lr_theta = 1.0e-3,
+          optimizer_phi = "adam", lr_phi = 1.0e-2, betas = [0.9, 0.95],
+          batch_size = 100, iterations = 20000, seed = 0,
+          dataset = "checkerboard"} {
+  // As examples/grbm/checkerboard.mlir: component means are b + sigma^2 W h,
+  // so W starts at magnitudes of several units.
+  bism.param @W : tensor<2x4xf32> {group = "theta", init = "normal", std = 3.0}
+  bism.param @b : tensor<2xf32> {group = "theta", init = "constant", value = 0.5}
+  bism.param @c : tensor<4xf32> {group = "theta", init = "zeros"}
+  bism.param @logsigma : tensor<2xf32> {group = "theta", init = "constant", value = -1.0}
+}

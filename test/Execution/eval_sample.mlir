@@ -1,0 +1,30 @@
+// bism-run eval's estimators and sample's samplers on a short checkerboard
+// run: the exact and the AIS test log-likelihood agree, the SSM score is
+// printed, Langevin and Gibbs samples come out with the asked-for shape.
+// The estimators' values are checked by test/unit/EvaluationTest.cpp. The
+// input file only carries this test.
+// RUN: rm -rf %t && mkdir -p %t
+// RUN: bism-run %S/../../examples/grbm/checkerboard.mlir --set K=1 --set N=1 --iters 300 --eval-every 0 --out %t/run --no-png > %t/train.log
+// RUN: bism-run eval %t/run/last.ckpt | FileCheck %s --check-prefix=EXACT
+// RUN: bism-run eval %t/run/last.ckpt --ll ais --ais-chains 500 --ais-steps 500 --ssm-projections 0 2> %t/ais.log | FileCheck %s --check-prefix=AISLL
+// RUN: FileCheck %s --input-file=%t/ais.log --check-prefix=AISLOG
+// RUN: bism-run eval %t/run/last.ckpt --ll none --split train --ssm-projections 3 | FileCheck %s --check-prefix=TRAIN
+// RUN: bism-run sample %t/run/last.ckpt --sampler langevin --count 150 --sweeps 200 --npy %t/langevin.npy --png %t/langevin.png | FileCheck %s --check-prefix=LANGEVIN
+// RUN: bism-run sample %t/run/last.ckpt --count 150 --sweeps 20 --npy %t/gibbs.npy | FileCheck %s --check-prefix=GIBBS
+// RUN: head -c 128 %t/langevin.npy | tail -c +11 | FileCheck %s --check-prefix=NPY
+// RUN: not bism-run eval %t/run/last.ckpt --ll bogus 2>&1 | FileCheck %s --check-prefix=BADLL
+// RUN: not bism-run sample %t/run/last.ckpt --sampler hmc --npy %t/x.npy 2>&1 | FileCheck %s --check-prefix=BADSAMPLER
+
+// EXACT: {"step": 300, "ll_method": "exact", "test_ll": {{-?[0-9]+\.[0-9]+}}, "test_ssm": {{-?[0-9]+\.[0-9]+}}}
+// AISLL: {"step": 300, "ll_method": "ais", "test_ll": {{-?[0-9]+\.[0-9]+}}, "ais_log_z": {{[-0-9.]+}}, "ais_log_z_se": {{[0-9.]+}}, "ais_ess": {{[0-9.]+}}}
+// AISLOG: AIS: 499/499 transitions
+// TRAIN: {"step": 300, "ll_method": "none", "train_ssm": {{-?[0-9]+\.[0-9]+}}}
+// LANGEVIN: 150 samples after 200 Langevin steps
+// GIBBS: 150 samples after 20 Gibbs sweeps
+// NPY: {'descr': '<f8', 'fortran_order': False, 'shape': (150, 2)
+// BADLL: bism-run: error: --ll must be auto, exact, ais or none, got 'bogus'
+// BADSAMPLER: bism-run: error: --sampler must be auto, gibbs or langevin, got 'hmc'
+
+func.func @unused() {
+  return
+}
