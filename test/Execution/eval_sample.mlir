@@ -12,6 +12,13 @@
 // RUN: bism-run sample %t/run/last.ckpt --sampler langevin --count 150 --sweeps 200 --npy %t/langevin.npy --png %t/langevin.png | FileCheck %s --check-prefix=LANGEVIN
 // RUN: bism-run sample %t/run/last.ckpt --count 150 --sweeps 20 --npy %t/gibbs.npy | FileCheck %s --check-prefix=GIBBS
 // RUN: head -c 128 %t/langevin.npy | tail -c +11 | FileCheck %s --check-prefix=NPY
+// A model with continuous latents and no free energy (the linear-Gaussian
+// model of test/Train/build_evaluation.mlir): the posterior Fisher divergence
+// during training and in eval, joint Langevin samples.
+// RUN: bism-run %S/../Train/build_evaluation.mlir --set dataset=checkerboard --iters 50 --log-every 50 --eval-every 0 --out %t/lg --no-png | FileCheck %s --check-prefix=LGTRAIN
+// RUN: bism-run eval %t/lg/last.ckpt | FileCheck %s --check-prefix=LGEVAL
+// RUN: bism-run sample %t/lg/last.ckpt --count 100 --sweeps 50 --step-size 1e-2 --npy %t/lg.npy | FileCheck %s --check-prefix=LGSAMPLE
+// RUN: not bism-run sample %t/lg/last.ckpt --sampler gibbs --npy %t/lg.npy 2>&1 | FileCheck %s --check-prefix=NOGIBBS
 // RUN: not bism-run eval %t/run/last.ckpt --ll bogus 2>&1 | FileCheck %s --check-prefix=BADLL
 // RUN: not bism-run sample %t/run/last.ckpt --sampler hmc --npy %t/x.npy 2>&1 | FileCheck %s --check-prefix=BADSAMPLER
 
@@ -22,6 +29,10 @@
 // LANGEVIN: 150 samples after 200 Langevin steps
 // GIBBS: 150 samples after 20 Gibbs sweeps
 // NPY: {'descr': '<f8', 'fortran_order': False, 'shape': (150, 2)
+// LGTRAIN: done: 50 steps, {{.*}} test_posterior_fisher {{[0-9]+\.[0-9]+}}
+// LGEVAL: {"step": 50, "ll_method": "none", "test_posterior_fisher": {{[0-9]+\.[0-9]+}}}
+// LGSAMPLE: 100 samples after 50 Langevin steps
+// NOGIBBS: bism-run: error: --sampler gibbs: the model has no gibbs function
 // BADLL: bism-run: error: --ll must be auto, exact, ais or none, got 'bogus'
 // BADSAMPLER: bism-run: error: --sampler must be auto, gibbs or langevin, got 'hmc'
 
