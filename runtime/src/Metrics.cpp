@@ -88,6 +88,11 @@ double ProgressLine::rate(int64_t step) const {
   return seconds > 0 ? double(step - firstStep_) / seconds : 0.0;
 }
 
+void ProgressLine::exclude(double seconds) {
+  start_ += std::chrono::duration_cast<Clock::duration>(
+      std::chrono::duration<double>(seconds));
+}
+
 void ProgressLine::update(int64_t step, double loss) {
   if (!enabled_)
     return;

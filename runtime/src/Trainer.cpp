@@ -3,6 +3,7 @@
 #include "bism/runtime/Dataset.h"
 #include "bism/runtime/FileIO.h"
 
+#include <chrono>
 #include <cmath>
 #include <cstring>
 #include <utility>
@@ -221,7 +222,13 @@ bool Trainer::run(std::string &error) {
       if (program_.evaluate &&
           (last || (options_.evalEvery > 0 && step_ % options_.evalEvery == 0))) {
         MetricValues evaluation;
-        if (!program_.evaluate(state_, last, evaluation, why)) {
+        auto started = std::chrono::steady_clock::now();
+        bool evaluated = program_.evaluate(state_, last, evaluation, why);
+        // The reported it/s is the training steps' alone.
+        progress.exclude(std::chrono::duration<double>(
+                             std::chrono::steady_clock::now() - started)
+                             .count());
+        if (!evaluated) {
           progress.finish();
           error = "evaluation at step " + std::to_string(step_) + ": " + why;
           return false;

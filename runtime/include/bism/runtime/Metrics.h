@@ -46,8 +46,10 @@ public:
   void update(int64_t step, double loss);
   /// Ends the line (if one was drawn).
   void finish();
-  /// Iterations per second since construction.
+  /// Iterations per second since construction, less the excluded time.
   double rate(int64_t step) const;
+  /// Leaves `seconds` (e.g. a held-out evaluation) out of rate and ETA.
+  void exclude(double seconds);
 
 private:
   using Clock = std::chrono::steady_clock;
