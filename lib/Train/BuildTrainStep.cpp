@@ -230,6 +230,19 @@ private:
 
   DerivativeBuilder db() { return DerivativeBuilder(builder_, loc_); }
 
+  /// Fails, naming `what` is being built, if one of `names` is already a
+  /// symbol of the module.
+  LogicalResult requireUnusedNames(ArrayRef<std::string> names,
+                                   StringRef what) {
+    SymbolTable symbols(module_);
+    for (const std::string &name : names)
+      if (symbols.lookup(name))
+        return emitError(loc_)
+               << "cannot build " << what << " of model '" << info_.name
+               << "': @" << name << " is already defined";
+    return success();
+  }
+
   /// A new function at the end of the module; the builder is left at the
   /// start of its body.
   func::FuncOp startFunction(StringRef name, TypeRange arguments,
@@ -1103,15 +1116,12 @@ LogicalResult StepBuilder::buildMarginal() {
                            << "product per visible dimension; D = "
                            << visible_.getDimSize(1) << " exceeds "
                            << kMaxExactTraceDims;
-  SymbolTable symbols(module_);
-  for (const std::string &name :
-       {names_.trainStep, names_.trainStepWithNoise, names_.drawNoise,
-        names_.thetaGradientWithNoise, names_.freeEnergySum, names_.score,
-        names_.upper})
-    if (symbols.lookup(name))
-      return emitError(loc_) << "cannot build the training step of model '"
-                             << info_.name << "': @" << name
-                             << " is already defined";
+  if (failed(
+          requireUnusedNames({names_.trainStep, names_.trainStepWithNoise,
+                              names_.drawNoise, names_.thetaGradientWithNoise,
+                              names_.freeEnergySum, names_.score, names_.upper},
+                             "the training step")))
+    return failure();
   func::FuncOp freeEnergySum = buildFreeEnergySum();
   func::FuncOp score = buildMarginalScore(freeEnergySum);
   func::FuncOp upper = buildMarginalUpper(freeEnergySum, score);
@@ -1235,15 +1245,12 @@ LogicalResult StepBuilder::buildContrastive() {
     return emitError(loc_) << "model '" << info_.name
                            << "': methods cd and pcd need a gibbs function "
                            << "and gibbs_steps >= 1";
-  SymbolTable symbols(module_);
-  for (const std::string &name :
-       {names_.trainStep, names_.trainStepWithNoise, names_.drawNoise,
-        names_.thetaGradientWithNoise, names_.freeEnergySum,
-        names_.gibbsChain, names_.cdObjective})
-    if (symbols.lookup(name))
-      return emitError(loc_) << "cannot build the training step of model '"
-                             << info_.name << "': @" << name
-                             << " is already defined";
+  if (failed(requireUnusedNames(
+          {names_.trainStep, names_.trainStepWithNoise, names_.drawNoise,
+           names_.thetaGradientWithNoise, names_.freeEnergySum,
+           names_.gibbsChain, names_.cdObjective},
+          "the training step")))
+    return failure();
   func::FuncOp freeEnergySum = buildFreeEnergySum();
   func::FuncOp gibbsChain = buildGibbsChain();
   func::FuncOp cdObjective = buildCdObjective(freeEnergySum);
@@ -1422,16 +1429,13 @@ LogicalResult StepBuilder::buildVages() {
     return emitError(loc_) << "model '" << info_.name
                            << "': the Fisher divergence needs a continuous "
                            << "(gaussian) posterior";
-  SymbolTable symbols(module_);
-  for (const std::string &name :
-       {names_.trainStep, names_.trainStepWithNoise, names_.drawNoise,
-        names_.thetaGradientWithNoise, names_.samplePosterior, names_.logQ,
-        names_.energySum, names_.negLogJoint, names_.lower, names_.phiStep,
-        names_.sampleHard, names_.vagesSurrogate, names_.vagesGradient})
-    if (symbols.lookup(name))
-      return emitError(loc_) << "cannot build the training step of model '"
-                             << info_.name << "': @" << name
-                             << " is already defined";
+  if (failed(requireUnusedNames(
+          {names_.trainStep, names_.trainStepWithNoise, names_.drawNoise,
+           names_.thetaGradientWithNoise, names_.samplePosterior, names_.logQ,
+           names_.energySum, names_.negLogJoint, names_.lower, names_.phiStep,
+           names_.sampleHard, names_.vagesSurrogate, names_.vagesGradient},
+          "the training step")))
+    return failure();
   func::FuncOp sample = buildSamplePosterior();
   func::FuncOp logQ = buildLogQ();
   func::FuncOp energySum = buildEnergySum();
@@ -1470,17 +1474,13 @@ LogicalResult StepBuilder::build() {
   if (spec_.innerSteps < 0 || spec_.unrollSteps < 0)
     return emitError(loc_) << "model '" << info_.name
                            << "': inner_steps and unroll_steps must be >= 0";
-  SymbolTable symbols(module_);
-  for (const std::string &name :
-       {names_.trainStep, names_.trainStepWithNoise, names_.drawNoise,
-        names_.thetaGradientWithNoise,
-        names_.samplePosterior, names_.logQ, names_.energySum,
-        names_.negLogJoint, names_.score, names_.upper, names_.lower,
-        names_.phiStep, names_.jBi})
-    if (symbols.lookup(name))
-      return emitError(loc_) << "cannot build the training step of model '"
-                             << info_.name << "': @" << name
-                             << " is already defined";
+  if (failed(requireUnusedNames(
+          {names_.trainStep, names_.trainStepWithNoise, names_.drawNoise,
+           names_.thetaGradientWithNoise, names_.samplePosterior, names_.logQ,
+           names_.energySum, names_.negLogJoint, names_.score, names_.upper,
+           names_.lower, names_.phiStep, names_.jBi},
+          "the training step")))
+    return failure();
 
   func::FuncOp sample = buildSamplePosterior();
   func::FuncOp logQ = buildLogQ();
@@ -1500,7 +1500,6 @@ LogicalResult StepBuilder::build() {
 
 LogicalResult StepBuilder::buildEvaluation(const EvaluationNames &eval) {
   bool scores = hasScoreEvaluation(info_), latents = hasLatentEvaluation(info_);
-  SymbolTable symbols(module_);
   SmallVector<std::string> taken;
   if (scores)
     taken.append({eval.score, eval.ssm, names_.freeEnergySum, names_.score});
@@ -1508,11 +1507,8 @@ LogicalResult StepBuilder::buildEvaluation(const EvaluationNames &eval) {
     taken.append({eval.posteriorFisher, eval.energyGradient,
                   names_.samplePosterior, names_.logQ, names_.energySum,
                   names_.negLogJoint});
-  for (const std::string &name : taken)
-    if (symbols.lookup(name))
-      return emitError(loc_) << "cannot build the evaluation functions of "
-                             << "model '" << info_.name << "': @" << name
-                             << " is already defined";
+  if (failed(requireUnusedNames(taken, "the evaluation functions")))
+    return failure();
   if (scores) {
     func::FuncOp freeEnergySum = buildFreeEnergySum();
     func::FuncOp score = buildMarginalScore(freeEnergySum);

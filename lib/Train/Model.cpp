@@ -297,9 +297,9 @@ ParamInfo describeParam(ParamOp param, ParamGroup group) {
     break;
   case Initializer::Value:
     // The verifier checked that the tensor has the parameter's type.
-    for (const APFloat &value :
-         cast<DenseFPElementsAttr>(*param.getValue()).getValues<APFloat>())
-      info.values.push_back(value.convertToDouble());
+    for (FloatAttr value :
+         cast<DenseFPElementsAttr>(*param.getValue()).getValues<FloatAttr>())
+      info.values.push_back(value.getValueAsDouble());
     break;
   case Initializer::Normal:
     info.a = asDouble(param.getMean()).value_or(0.0);
@@ -370,6 +370,38 @@ static FailureOr<func::FuncOp> lookupFunction(ModelOp model,
     return failure();
   }
   return func;
+}
+
+/// Checks the parameters `names` listed for `func` (the `role` of a clause
+/// whose function takes them from argument `firstParam` on) against the
+/// argument types and against `info.params`, and appends their positions in
+/// `info.params` to `positions`.
+static LogicalResult listedParamPositions(ModelOp model, func::FuncOp func,
+                                          StringRef role, ArrayAttr names,
+                                          unsigned firstParam,
+                                          const ModelInfo &info,
+                                          std::vector<size_t> &positions) {
+  FunctionType type = func.getFunctionType();
+  for (auto [index, entry] : llvm::enumerate(names)) {
+    auto ref = cast<FlatSymbolRefAttr>(entry);
+    auto param = cast<ParamOp>(
+        mlir::SymbolTable::lookupSymbolIn(model, ref.getAttr()));
+    Type argument = type.getInput(firstParam + index);
+    if (argument != param.getType())
+      return model.emitOpError()
+             << "parameter " << ref << " has type " << param.getType()
+             << " but argument " << firstParam + index << " of the " << role
+             << " @" << func.getSymName() << " has type " << argument;
+    auto position = llvm::find_if(info.params, [&](const ParamInfo &p) {
+      return p.name == ref.getValue();
+    });
+    if (position == info.params.end() || position->group != ParamGroup::Theta)
+      return model.emitOpError()
+             << "the " << role << " @" << func.getSymName() << " lists " << ref
+             << ", which is not a theta parameter the model's method trains";
+    positions.push_back(size_t(position - info.params.begin()));
+  }
+  return success();
 }
 
 /// Methods "marginal", "cd", "pcd": F(v [B,D], θ...) -> [B]; every θ
@@ -460,22 +492,8 @@ static LogicalResult readContrastive(ModelOp model, ModelInfo &info,
       latent.getElementType() != visible.getElementType())
     return signatureError();
   info.latentType = latent;
-  for (auto [index, entry] : llvm::enumerate(names)) {
-    auto ref = cast<FlatSymbolRefAttr>(entry);
-    auto param = cast<ParamOp>(
-        mlir::SymbolTable::lookupSymbolIn(model, ref.getAttr()));
-    Type argument = type.getInput(1 + index);
-    if (argument != param.getType())
-      return model.emitOpError()
-             << "parameter " << ref << " has type " << param.getType()
-             << " but argument " << 1 + index << " of the gibbs sweep @"
-             << info.gibbs.getSymName() << " has type " << argument;
-    auto position = llvm::find_if(info.params, [&](const ParamInfo &p) {
-      return p.name == ref.getValue();
-    });
-    info.gibbsParams.push_back(size_t(position - info.params.begin()));
-  }
-  return success();
+  return listedParamPositions(model, info.gibbs, "gibbs sweep", names, 1, info,
+                              info.gibbsParams);
 }
 
 /// The optional `component_log_mass @C [θ...]` clause: C(hs [C,H], θ_C...)
@@ -495,27 +513,17 @@ static LogicalResult readOptionalFreeEnergy(ModelOp model, ModelInfo &info) {
   ArrayAttr names = *model.getFreeEnergyParams();
   auto perSample = RankedTensorType::get({info.batchSize()},
                                          info.visibleType.getElementType());
-  bool signatureMatches = type.getNumInputs() == names.size() + 1 &&
-                          type.getInput(0) == info.visibleType &&
-                          type.getNumResults() == 1 &&
-                          type.getResult(0) == perSample;
-  for (auto [index, entry] : llvm::enumerate(names)) {
-    auto ref = cast<FlatSymbolRefAttr>(entry);
-    auto param = llvm::find_if(info.params, [&](const ParamInfo &p) {
-      return p.name == ref.getValue();
-    });
-    if (param == info.params.end() || param->group != ParamGroup::Theta)
-      return model.emitOpError() << "the free energy lists " << ref
-                                 << ", which is not a theta parameter of the "
-                                 << "energy";
-    if (signatureMatches && type.getInput(1 + index) != param->type)
-      signatureMatches = false;
-  }
-  if (!signatureMatches)
+  if (type.getNumInputs() != names.size() + 1 ||
+      type.getInput(0) != info.visibleType || type.getNumResults() != 1 ||
+      type.getResult(0) != perSample)
     return model.emitOpError()
            << "the free energy @" << func->getSymName() << " must be (v: "
            << info.visibleType << ", the " << names.size()
            << " listed parameters) -> " << perSample << ", got " << type;
+  std::vector<size_t> positions;
+  if (failed(listedParamPositions(model, *func, "free energy", names, 1, info,
+                                  positions)))
+    return failure();
   info.freeEnergy = *func;
   return success();
 }
@@ -573,26 +581,9 @@ static LogicalResult readComponentLogMass(ModelOp model, ModelInfo &info) {
   if (type.getNumResults() != 1 || type.getResult(0) != perConfig)
     return error() << "must return the per-configuration log masses "
                    << perConfig << ", got " << type.getResults();
-  for (auto [index, entry] : llvm::enumerate(names)) {
-    auto ref = cast<FlatSymbolRefAttr>(entry);
-    auto param = cast<ParamOp>(
-        mlir::SymbolTable::lookupSymbolIn(model, ref.getAttr()));
-    Type argument = type.getInput(1 + index);
-    if (argument != param.getType())
-      return model.emitOpError()
-             << "parameter " << ref << " has type " << param.getType()
-             << " but argument " << 1 + index
-             << " of the component_log_mass function @"
-             << info.componentLogMass.getSymName() << " has type " << argument;
-    auto position = llvm::find_if(info.params, [&](const ParamInfo &p) {
-      return p.name == ref.getValue();
-    });
-    if (position == info.params.end())
-      return error() << "lists " << ref
-                     << ", which the model's method does not train";
-    info.componentLogMassParams.push_back(size_t(position - info.params.begin()));
-  }
-  return success();
+  return listedParamPositions(model, info.componentLogMass,
+                              "component_log_mass function", names, 1, info,
+                              info.componentLogMassParams);
 }
 
 /// Methods "bism" and "vages": the energy E(v, h, θ...) and the posterior
