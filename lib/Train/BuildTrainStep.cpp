@@ -381,6 +381,17 @@ private:
   func::FuncOp buildContrastiveThetaGradientWithNoise(func::FuncOp gibbsChain,
                                                       func::FuncOp cdObjective);
 
+  // --- methods bism and vages: the lower level and the public functions ---
+  /// The posterior, energy and lower-level helpers both methods share.
+  struct LowerLevel {
+    func::FuncOp sample, logQ, energySum, negLogJoint, lower, phiStep;
+  };
+  /// Checks the divergence and the names, then emits the helpers.
+  FailureOr<LowerLevel> buildLowerLevel();
+  /// @draw_noise, @train_step_with_noise, @train_step and
+  /// @theta_gradient_with_noise around `upper` (j_bi or vages_gradient).
+  void buildStepFunctions(const LowerLevel &level, func::FuncOp upper);
+
   // --- method vages (K plain φ steps, then L particles; no unrolling) -----
   LogicalResult buildVages();
   func::FuncOp buildSampleHard();
@@ -1424,31 +1435,19 @@ LogicalResult StepBuilder::buildVages() {
     return emitError(loc_) << "model '" << info_.name
                            << "': method vages needs particles >= 2, "
                            << "inner_steps >= 0 and unroll_steps = 0";
-  if (spec_.divergence == Divergence::Fisher &&
-      info_.posteriorKind == PosteriorKind::Bernoulli)
-    return emitError(loc_) << "model '" << info_.name
-                           << "': the Fisher divergence needs a continuous "
-                           << "(gaussian) posterior";
-  if (failed(requireUnusedNames(
-          {names_.trainStep, names_.trainStepWithNoise, names_.drawNoise,
-           names_.thetaGradientWithNoise, names_.samplePosterior, names_.logQ,
-           names_.energySum, names_.negLogJoint, names_.lower, names_.phiStep,
-           names_.sampleHard, names_.vagesSurrogate, names_.vagesGradient},
-          "the training step")))
+  if (failed(requireUnusedNames({names_.sampleHard, names_.vagesSurrogate,
+                                  names_.vagesGradient},
+                                 "the training step")))
     return failure();
-  func::FuncOp sample = buildSamplePosterior();
-  func::FuncOp logQ = buildLogQ();
-  func::FuncOp energySum = buildEnergySum();
-  func::FuncOp negLogJoint = buildNegLogJoint(energySum, logQ);
-  func::FuncOp lower = buildLower(sample, logQ, energySum, negLogJoint);
-  func::FuncOp phiStep = buildPhiStep(lower);
-  func::FuncOp sampler = hardParticles(info_) ? buildSampleHard() : sample;
-  func::FuncOp surrogate = buildVagesSurrogate(energySum);
-  func::FuncOp gradient = buildVagesGradient(sampler, energySum, surrogate);
-  func::FuncOp drawNoise = buildDrawNoise();
-  func::FuncOp withNoise = buildTrainStepWithNoise(lower, phiStep, gradient);
-  buildTrainStep(drawNoise, withNoise);
-  buildThetaGradientWithNoise(lower, phiStep, gradient);
+  FailureOr<LowerLevel> level = buildLowerLevel();
+  if (failed(level))
+    return failure();
+  func::FuncOp sampler =
+      hardParticles(info_) ? buildSampleHard() : level->sample;
+  func::FuncOp surrogate = buildVagesSurrogate(level->energySum);
+  func::FuncOp gradient =
+      buildVagesGradient(sampler, level->energySum, surrogate);
+  buildStepFunctions(*level, gradient);
   return success();
 }
 
@@ -1466,36 +1465,52 @@ LogicalResult StepBuilder::build() {
                            << "': objective \"sm\" takes one Hessian-vector "
                            << "product per visible dimension; D = "
                            << visible_.getDimSize(1) << " exceeds " << kMaxExactTraceDims;
+  if (spec_.innerSteps < 0 || spec_.unrollSteps < 0)
+    return emitError(loc_) << "model '" << info_.name
+                           << "': inner_steps and unroll_steps must be >= 0";
+  if (failed(requireUnusedNames({names_.score, names_.upper, names_.jBi},
+                                 "the training step")))
+    return failure();
+  FailureOr<LowerLevel> level = buildLowerLevel();
+  if (failed(level))
+    return failure();
+  func::FuncOp score = buildScore(level->negLogJoint);
+  func::FuncOp upper = buildUpper(level->sample, level->negLogJoint, score);
+  func::FuncOp jBi = buildJBi(level->phiStep, upper);
+  buildStepFunctions(*level, jBi);
+  return success();
+}
+
+FailureOr<StepBuilder::LowerLevel> StepBuilder::buildLowerLevel() {
   if (spec_.divergence == Divergence::Fisher &&
       info_.posteriorKind == PosteriorKind::Bernoulli)
     return emitError(loc_) << "model '" << info_.name
                            << "': the Fisher divergence needs a continuous "
                            << "(gaussian) posterior";
-  if (spec_.innerSteps < 0 || spec_.unrollSteps < 0)
-    return emitError(loc_) << "model '" << info_.name
-                           << "': inner_steps and unroll_steps must be >= 0";
   if (failed(requireUnusedNames(
           {names_.trainStep, names_.trainStepWithNoise, names_.drawNoise,
            names_.thetaGradientWithNoise, names_.samplePosterior, names_.logQ,
-           names_.energySum, names_.negLogJoint, names_.score, names_.upper,
-           names_.lower, names_.phiStep, names_.jBi},
+           names_.energySum, names_.negLogJoint, names_.lower, names_.phiStep},
           "the training step")))
     return failure();
+  LowerLevel level;
+  level.sample = buildSamplePosterior();
+  level.logQ = buildLogQ();
+  level.energySum = buildEnergySum();
+  level.negLogJoint = buildNegLogJoint(level.energySum, level.logQ);
+  level.lower =
+      buildLower(level.sample, level.logQ, level.energySum, level.negLogJoint);
+  level.phiStep = buildPhiStep(level.lower);
+  return level;
+}
 
-  func::FuncOp sample = buildSamplePosterior();
-  func::FuncOp logQ = buildLogQ();
-  func::FuncOp energySum = buildEnergySum();
-  func::FuncOp negLogJoint = buildNegLogJoint(energySum, logQ);
-  func::FuncOp score = buildScore(negLogJoint);
-  func::FuncOp lower = buildLower(sample, logQ, energySum, negLogJoint);
-  func::FuncOp upper = buildUpper(sample, negLogJoint, score);
-  func::FuncOp phiStep = buildPhiStep(lower);
-  func::FuncOp jBi = buildJBi(phiStep, upper);
+void StepBuilder::buildStepFunctions(const LowerLevel &level,
+                                     func::FuncOp upper) {
   func::FuncOp drawNoise = buildDrawNoise();
-  func::FuncOp withNoise = buildTrainStepWithNoise(lower, phiStep, jBi);
+  func::FuncOp withNoise =
+      buildTrainStepWithNoise(level.lower, level.phiStep, upper);
   buildTrainStep(drawNoise, withNoise);
-  buildThetaGradientWithNoise(lower, phiStep, jBi);
-  return success();
+  buildThetaGradientWithNoise(level.lower, level.phiStep, upper);
 }
 
 LogicalResult StepBuilder::buildEvaluation(const EvaluationNames &eval) {

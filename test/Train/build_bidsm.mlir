@@ -70,7 +70,7 @@ bism.model @grbm energy @energy [@W, @b, @c, @logsigma]
 // CHECK-NOT: bism.model
 // KEEP: bism.model @grbm
 
-// Posterior sample, log q, Σ_b [E + log q] and the score -∇_x of it.
+// Posterior sample, log q and Σ_b [E + log q] (the lower level first).
 // CHECK-LABEL: func.func private @grbm__sample_posterior(
 // CHECK:         call @logits(
 // CHECK:         bism.sub %arg3, %arg4 : tensor<4x4xf32>
@@ -82,9 +82,6 @@ bism.model @grbm energy @energy [@W, @b, @c, @logsigma]
 // CHECK-LABEL: func.func private @grbm__neg_log_joint(
 // CHECK:         call @grbm__energy_sum(
 // CHECK:         call @grbm__log_q(
-// CHECK-LABEL: func.func private @grbm__score(
-// CHECK:         %[[G:.*]] = bism.grad @grbm__neg_log_joint({{.*}}) wrt [0]
-// CHECK:         bism.neg %[[G]] : tensor<4x2xf32>
 
 // G (KL): mean_b [log q + E] at a reparameterised h.
 // CHECK-LABEL: func.func private @grbm__lower(
@@ -93,6 +90,18 @@ bism.model @grbm energy @energy [@W, @b, @c, @logsigma]
 // CHECK:         call @energy({{.*}}, %[[H]],
 // CHECK:         bism.reduce_mean
 
+// One optimiser step of phi on G: the gradient w.r.t. phi (args 4, 5), Adam.
+// CHECK-LABEL: func.func private @grbm__phi_step(
+// CHECK:         bism.grad @grbm__lower({{.*}}) wrt [4, 5]
+// CHECK:         bism.pow
+// CHECK:         bism.sqrt
+// CHECK:         return
+
+// The score -∇_x Σ_b [E + log q] (h held fixed).
+// CHECK-LABEL: func.func private @grbm__score(
+// CHECK:         %[[G:.*]] = bism.grad @grbm__neg_log_joint({{.*}}) wrt [0]
+// CHECK:         bism.neg %[[G]] : tensor<4x2xf32>
+
 // J (DSM): h drawn at a stopped copy of x, 1/2 ||s + eps/sigma||^2.
 // CHECK-LABEL: func.func private @grbm__upper(
 // CHECK:         %[[SX:.*]] = bism.stop_gradient %arg6
@@ -100,13 +109,6 @@ bism.model @grbm energy @energy [@W, @b, @c, @logsigma]
 // CHECK:         call @grbm__score(%arg6, %[[HU]],
 // CHECK:         bism.constant dense<3.33333325> : tensor<4x2xf32>
 // CHECK:         bism.reduce_mean
-
-// One optimiser step of phi on G: the gradient w.r.t. phi (args 4, 5), Adam.
-// CHECK-LABEL: func.func private @grbm__phi_step(
-// CHECK:         bism.grad @grbm__lower({{.*}}) wrt [4, 5]
-// CHECK:         bism.pow
-// CHECK:         bism.sqrt
-// CHECK:         return
 
 // J_Bi: N = 2 unrolled, differentiable phi steps carrying the Adam state,
 // then J at phi^2.
