@@ -19,3 +19,7 @@ llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)
 
 tool_dirs = [config.bism_tools_dir, config.llvm_tools_dir]
 llvm_config.add_tool_substitutions(["bism-opt", "bism-run", "bism-translate"], tool_dirs)
+
+# Compiled objects are cached per test run inside the build tree, never in
+# the user's ~/.cache.
+config.environment["BISM_CACHE_DIR"] = os.path.join(config.test_exec_root, "jit-cache")

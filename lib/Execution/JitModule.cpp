@@ -1,4 +1,14 @@
 //===- JitModule.cpp - compile a bism module and call its functions -------===//
+//
+// compile(): the CPU pipeline lowers a copy of the module to the LLVM
+// dialect, which is translated to LLVM IR, given packed entry points
+// (`_mlir__mlir_ciface_<f>`), optimised and compiled to a relocatable object
+// for the host CPU; the object is linked into an ORC LLJIT with the runtime
+// symbols (runtimeSymbols) and the process's. The object is what the on-disk
+// cache stores ("The object cache" below): a hit links the stored object and
+// skips the pipeline and LLVM entirely.
+//
+//===----------------------------------------------------------------------===//
 #include "bism/Execution/JitModule.h"
 
 #include "bism/Dialect/Bism.h"
@@ -6,7 +16,6 @@
 #include "bism/runtime/Blas.h"
 
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
-#include "mlir/ExecutionEngine/ExecutionEngine.h"
 #include "mlir/ExecutionEngine/OptUtils.h"
 #include "mlir/IR/Diagnostics.h"
 #include "mlir/IR/MLIRContext.h"
@@ -17,12 +26,38 @@
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Target/LLVMIR/Dialect/Builtin/BuiltinToLLVMIRTranslation.h"
 #include "mlir/Target/LLVMIR/Dialect/LLVMIR/LLVMToLLVMIRTranslation.h"
+#include "mlir/Target/LLVMIR/Export.h"
+#include "llvm/ADT/StringExtras.h"
+#include "llvm/Config/llvm-config.h"
+#include "llvm/ExecutionEngine/Orc/Core.h"
+#include "llvm/ExecutionEngine/Orc/JITTargetMachineBuilder.h"
+#include "llvm/ExecutionEngine/Orc/LLJIT.h"
 #include "llvm/ExecutionEngine/Orc/Mangling.h"
+#include "llvm/IR/IRBuilder.h"
+#include "llvm/IR/LLVMContext.h"
+#include "llvm/IR/LegacyPassManager.h"
+#include "llvm/IR/Module.h"
+#include "llvm/Support/BLAKE3.h"
+#include "llvm/Support/Endian.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/MemoryBuffer.h"
+#include "llvm/Support/Path.h"
 #include "llvm/Support/SourceMgr.h"
 #include "llvm/Support/TargetSelect.h"
 #include "llvm/Support/raw_ostream.h"
+#include "llvm/Target/TargetMachine.h"
 
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdlib>
+#include <cstring>
+#include <fcntl.h>
+#include <limits>
+#include <link.h>
 #include <mutex>
+#include <optional>
+#include <sys/stat.h>
 
 using namespace mlir;
 using bism::runtime::ElementType;
@@ -214,41 +249,81 @@ struct Descriptor {
   }
 };
 
-} // namespace
+//===----------------------------------------------------------------------===//
+// Compilation to a native object
+//===----------------------------------------------------------------------===//
 
-std::string TensorSignature::str() const {
-  return shapeString(shape, elementType);
+/// The host the objects are compiled for, detected once per process.
+struct HostTarget {
+  std::optional<llvm::orc::JITTargetMachineBuilder> builder;
+  std::optional<llvm::DataLayout> dataLayout;
+  /// Triple, CPU name and CPU features, one per line: part of the cache key.
+  std::string description;
+  /// Why the host could not be set up (empty on success).
+  std::string error;
+};
+
+const HostTarget &hostTarget() {
+  static const HostTarget *host = [] {
+    initializeNativeTargetOnce();
+    auto *result = new HostTarget();
+    auto builder = llvm::orc::JITTargetMachineBuilder::detectHost();
+    if (!builder) {
+      result->error = llvm::toString(builder.takeError());
+      return result;
+    }
+    // What LLJIT's JITLink object layer expects of x86-64/AArch64 ELF
+    // objects (it sets the same when it compiles IR itself).
+    builder->setRelocationModel(llvm::Reloc::PIC_);
+    builder->setCodeModel(llvm::CodeModel::Small);
+    auto machine = builder->createTargetMachine();
+    if (!machine) {
+      result->error = llvm::toString(machine.takeError());
+      return result;
+    }
+    result->dataLayout = (*machine)->createDataLayout();
+    result->description = builder->getTargetTriple().str() + "\n" +
+                          builder->getCPU() + "\n" +
+                          builder->getFeatures().getString();
+    result->builder = std::move(*builder);
+    return result;
+  }();
+  return *host;
 }
 
-void registerExecutionDialects(DialectRegistry &registry) {
-  registerAllDialects(registry);
-  registerAllExtensions(registry);
-  registry.insert<BismDialect>();
-  registerDerivativeRules(registry);
-  registerBuiltinDialectTranslation(registry);
-  registerLLVMDialectTranslation(registry);
+/// Defines `_mlir_<f>(void **args)` calling `f(*args[0], *args[1], ...)` for
+/// a function `f` returning void: the packed interface JitModule::invoke
+/// calls (the one mlir::ExecutionEngine generates).
+void addPackedWrapper(llvm::Module &module, llvm::Function &function) {
+  llvm::LLVMContext &context = module.getContext();
+  llvm::IRBuilder<> builder(context);
+  auto *type = llvm::FunctionType::get(builder.getVoidTy(), builder.getPtrTy(),
+                                       /*isVarArg=*/false);
+  auto *wrapper =
+      llvm::Function::Create(type, llvm::GlobalValue::ExternalLinkage,
+                             "_mlir_" + function.getName(), module);
+  builder.SetInsertPoint(llvm::BasicBlock::Create(context, "entry", wrapper));
+  llvm::Value *list = wrapper->getArg(0);
+  llvm::SmallVector<llvm::Value *, 8> args;
+  for (llvm::Argument &arg : function.args()) {
+    llvm::Value *slot =
+        builder.CreateConstGEP1_64(builder.getPtrTy(), list, arg.getArgNo());
+    llvm::Value *pointer = builder.CreateLoad(builder.getPtrTy(), slot);
+    args.push_back(builder.CreateLoad(arg.getType(), pointer));
+  }
+  builder.CreateCall(&function, args);
+  builder.CreateRetVoid();
 }
 
-JitModule::JitModule() = default;
-JitModule::~JitModule() = default;
-
-llvm::Expected<std::unique_ptr<JitModule>>
-JitModule::compile(ModuleOp module, const JitOptions &options) {
-  initializeNativeTargetOnce();
+/// Lowers a copy of `module` with the CPU pipeline, translates it to LLVM IR,
+/// adds the packed wrappers, optimises at `options.optLevel` and emits a
+/// relocatable object for the host.
+llvm::Expected<llvm::SmallVector<char, 0>>
+compileToObject(ModuleOp module, const JitOptions &options,
+                const std::vector<FunctionSignature> &signatures,
+                const HostTarget &host, DiagnosticCollector &diagnostics) {
   MLIRContext *context = module.getContext();
-  // The pipeline needs the bufferisation and LLVM-conversion interfaces of
-  // every dialect involved, whatever the caller registered.
-  context->appendDialectRegistry(executionRegistry());
-
-  auto signatures = collectSignatures(module);
-  if (!signatures)
-    return signatures.takeError();
-
   OwningOpRef<ModuleOp> lowered(module.clone());
-  DiagnosticCollector diagnostics(context);
-  if (failed(verify(*lowered)))
-    return makeError("invalid module:\n" + diagnostics.take());
-
   PassManager pm = PassManager::on<ModuleOp>(context);
   CpuPipelineOptions pipelineOptions;
   pipelineOptions.blasMinFlops = options.blasMinFlops;
@@ -261,7 +336,7 @@ JitModule::compile(ModuleOp module, const JitOptions &options) {
 
   // invoke() passes one descriptor pointer per input and per output and
   // expects nothing back: check that the lowering produced exactly that.
-  for (const FunctionSignature &signature : *signatures) {
+  for (const FunctionSignature &signature : signatures) {
     auto wrapper = lowered->lookupSymbol<LLVM::LLVMFuncOp>(
         "_mlir_ciface_" + signature.name);
     if (!wrapper)
@@ -280,35 +355,530 @@ JitModule::compile(ModuleOp module, const JitOptions &options) {
           "value; got " + typeToString(type) + ")");
   }
 
-  unsigned optLevel = std::min(options.optLevel, 3u);
-  auto transformer = makeOptimizingTransformer(optLevel, /*sizeLevel=*/0,
-                                               /*targetMachine=*/nullptr);
-  ExecutionEngineOptions engineOptions;
-  engineOptions.transformer = transformer;
-  static const llvm::CodeGenOptLevel codeGenLevels[] = {
-      llvm::CodeGenOptLevel::None, llvm::CodeGenOptLevel::Less,
-      llvm::CodeGenOptLevel::Default, llvm::CodeGenOptLevel::Aggressive};
-  engineOptions.jitCodeGenOptLevel = codeGenLevels[optLevel];
-  auto engine = ExecutionEngine::create(*lowered, engineOptions);
-  if (!engine) {
-    std::string message = llvm::toString(engine.takeError());
+  auto jitError = [&](const llvm::Twine &message) {
     std::string diags = diagnostics.take();
     return makeError("JIT compilation failed: " + message +
                      (diags.empty() ? std::string() : "\n" + diags));
-  }
-  (*engine)->registerSymbols(runtimeSymbols);
-  (*engine)->initialize();
+  };
+  llvm::LLVMContext llvmContext;
+  std::unique_ptr<llvm::Module> llvmModule =
+      translateModuleToLLVMIR(*lowered, llvmContext);
+  if (!llvmModule)
+    return jitError("could not convert to LLVM IR");
+  // The object loader runs no initialisers; the lowering emits none.
+  if (llvmModule->getNamedGlobal("llvm.global_ctors") ||
+      llvmModule->getNamedGlobal("llvm.global_dtors"))
+    return jitError("the module has global constructors or destructors, "
+                    "which the JIT does not run");
 
-  std::unique_ptr<JitModule> result(new JitModule());
-  result->functions_ = std::move(*signatures);
-  for (const FunctionSignature &signature : result->functions_) {
-    auto entry = (*engine)->lookupPacked("_mlir_ciface_" + signature.name);
+  unsigned optLevel = std::min(options.optLevel, 3u);
+  static const llvm::CodeGenOptLevel codeGenLevels[] = {
+      llvm::CodeGenOptLevel::None, llvm::CodeGenOptLevel::Less,
+      llvm::CodeGenOptLevel::Default, llvm::CodeGenOptLevel::Aggressive};
+  llvm::orc::JITTargetMachineBuilder builder = *host.builder;
+  builder.setCodeGenOptLevel(codeGenLevels[optLevel]);
+  auto machine = builder.createTargetMachine();
+  if (!machine)
+    return jitError(llvm::toString(machine.takeError()));
+  llvmModule->setDataLayout((*machine)->createDataLayout());
+  llvmModule->setTargetTriple((*machine)->getTargetTriple());
+  for (const FunctionSignature &signature : signatures) {
+    llvm::Function *function =
+        llvmModule->getFunction("_mlir_ciface_" + signature.name);
+    if (!function || function->isDeclaration())
+      return jitError("no definition of _mlir_ciface_" + signature.name +
+                      " in LLVM IR");
+    addPackedWrapper(*llvmModule, *function);
+  }
+
+  // The IR passes of -O<optLevel> for the host: with the target machine the
+  // loop and SLP vectorisers see its vector registers (AVX2/AVX-512); the
+  // kernels are written for them (bism-outline-kernels, noalias buffers,
+  // polynomial math).
+  auto transformer = makeOptimizingTransformer(optLevel, /*sizeLevel=*/0,
+                                               machine->get());
+  if (llvm::Error error = transformer(llvmModule.get()))
+    return jitError(llvm::toString(std::move(error)));
+
+  llvm::SmallVector<char, 0> object;
+  llvm::raw_svector_ostream os(object);
+  llvm::legacy::PassManager codegen;
+  if ((*machine)->addPassesToEmitFile(codegen, os, nullptr,
+                                      llvm::CodeGenFileType::ObjectFile))
+    return jitError("the target cannot emit object files");
+  codegen.run(*llvmModule);
+  return object;
+}
+
+//===----------------------------------------------------------------------===//
+// The object cache
+//===----------------------------------------------------------------------===//
+//
+// An entry is the object compileToObject emits, in a file named after its key
+// (<hex>.bismobj in the cache directory):
+//
+//   offset  size  field
+//        0     8  kEntryMagic
+//        8     4  kCacheFormatVersion (little-endian)
+//       12     4  zero
+//       16    32  the key (BLAKE3)
+//       48     8  payload size in bytes (little-endian)
+//       56    32  BLAKE3 of the payload
+//       88     n  payload: the relocatable object
+//
+// The key hashes everything the object depends on: the module as printed
+// (generic form, without locations, which only reach diagnostics), the
+// JitOptions that change code, the host (triple, CPU, features), the LLVM
+// version, the GNU build IDs of the binaries doing the compiling (this code
+// and the lowering passes, libMLIR, libLLVM) and kCacheFormatVersion. An
+// entry that is unreadable, truncated, corrupt (checksum) or for another key
+// is ignored with a one-line note, and rewritten after compiling. Entries
+// are written to a temporary file in the same directory and renamed, so
+// readers see whole entries or none; concurrent writers of one key write
+// the same bytes. After each write, entries unused for kCacheMaxAge and the
+// least recently used ones beyond kCacheMaxBytes are deleted (a hit
+// refreshes its entry's time).
+
+/// Bump when the entry layout, the compilation (pipeline, passes, code
+/// generation options, packed wrappers) or the key changes in a way the
+/// build IDs would not catch, e.g. a build without build IDs.
+constexpr uint32_t kCacheFormatVersion = 1;
+constexpr char kEntryMagic[8] = {'B', 'I', 'S', 'M', 'O', 'B', 'J', '\n'};
+constexpr size_t kEntryHeaderSize = 88;
+constexpr const char *kEntrySuffix = ".bismobj";
+constexpr uint64_t kCacheMaxBytes = uint64_t(1) << 30;
+constexpr std::chrono::hours kCacheMaxAge(24 * 30);
+
+using CacheKey = llvm::BLAKE3Result<32>;
+
+/// A raw_ostream that feeds a BLAKE3 hasher (hashing a printed module
+/// without holding its text).
+class HashingStream : public llvm::raw_ostream {
+public:
+  explicit HashingStream(llvm::BLAKE3 &hasher) : hasher(hasher) {}
+  ~HashingStream() override { flush(); }
+
+private:
+  llvm::BLAKE3 &hasher;
+  uint64_t position = 0;
+  void write_impl(const char *data, size_t size) override {
+    hasher.update(llvm::StringRef(data, size));
+    position += size;
+  }
+  uint64_t current_pos() const override { return position; }
+};
+
+/// Feeds a length-prefixed field, so that fields cannot run into each other.
+void hashField(llvm::BLAKE3 &hasher, llvm::StringRef field) {
+  uint8_t size[8];
+  llvm::support::endian::write64le(size, field.size());
+  hasher.update(llvm::ArrayRef<uint8_t>(size));
+  hasher.update(field);
+}
+
+/// The GNU build ID (hex) of the loaded ELF object, or its path, size and
+/// modification time when it has none.
+std::string objectIdentity(const dl_phdr_info &object) {
+  for (int i = 0; i < object.dlpi_phnum; ++i) {
+    const ElfW(Phdr) &header = object.dlpi_phdr[i];
+    if (header.p_type != PT_NOTE)
+      continue;
+    size_t align = header.p_align == 8 ? 8 : 4;
+    const char *at =
+        reinterpret_cast<const char *>(object.dlpi_addr + header.p_vaddr);
+    const char *end = at + header.p_memsz;
+    while (at + sizeof(ElfW(Nhdr)) <= end) {
+      const auto *note = reinterpret_cast<const ElfW(Nhdr) *>(at);
+      const char *name = at + sizeof(ElfW(Nhdr));
+      const char *desc = name + llvm::alignTo(note->n_namesz, align);
+      const char *next = desc + llvm::alignTo(note->n_descsz, align);
+      if (next > end)
+        break;
+      if (note->n_type == NT_GNU_BUILD_ID && note->n_namesz == 4 &&
+          std::memcmp(name, "GNU", 4) == 0)
+        return "build-id " +
+               llvm::toHex(llvm::StringRef(desc, note->n_descsz), true);
+      at = next;
+    }
+  }
+  std::string path = object.dlpi_name && *object.dlpi_name
+                         ? object.dlpi_name
+                         : "/proc/self/exe";
+  llvm::sys::fs::file_status status;
+  if (llvm::sys::fs::status(path, status))
+    return "file " + path;
+  return "file " + path + " " + std::to_string(status.getSize()) + " " +
+         std::to_string(status.getLastModificationTime()
+                            .time_since_epoch()
+                            .count());
+}
+
+/// The identities of the binaries that compile: the one holding this code
+/// (and, linked statically into it, the lowering), libMLIR and libLLVM.
+const std::string &compilerIdentity() {
+  static const std::string *identity = [] {
+    struct Search {
+      uintptr_t self;
+      std::string text;
+    } search{reinterpret_cast<uintptr_t>(&objectIdentity), {}};
+    dl_iterate_phdr(
+        [](dl_phdr_info *object, size_t, void *data) -> int {
+          auto &search = *static_cast<Search *>(data);
+          bool self = false;
+          for (int i = 0; i < object->dlpi_phnum; ++i) {
+            const ElfW(Phdr) &header = object->dlpi_phdr[i];
+            uintptr_t start = object->dlpi_addr + header.p_vaddr;
+            if (header.p_type == PT_LOAD && search.self >= start &&
+                search.self < start + header.p_memsz)
+              self = true;
+          }
+          llvm::StringRef file =
+              llvm::sys::path::filename(object->dlpi_name ? object->dlpi_name : "");
+          if (self || file.starts_with("libMLIR") || file.starts_with("libLLVM"))
+            search.text += (self ? std::string("self") : file.str()) + ": " +
+                           objectIdentity(*object) + "\n";
+          return 0;
+        },
+        &search);
+    return new std::string(std::move(search.text));
+  }();
+  return *identity;
+}
+
+CacheKey cacheKey(ModuleOp module, const JitOptions &options,
+                  const HostTarget &host) {
+  llvm::BLAKE3 hasher;
+  hashField(hasher, "bism object cache " + std::to_string(kCacheFormatVersion));
+  hashField(hasher, LLVM_VERSION_STRING);
+  hashField(hasher, compilerIdentity());
+  hashField(hasher, host.description);
+  hashField(hasher, "blasMinFlops " + std::to_string(options.blasMinFlops));
+  hashField(hasher,
+            "optLevel " + std::to_string(std::min(options.optLevel, 3u)));
+  // Every flag set, so that command-line printing options (elision of large
+  // constants, debug info) cannot change what is hashed.
+  OpPrintingFlags flags;
+  flags.printGenericOpForm()
+      .assumeVerified()
+      .enableDebugInfo(false)
+      .elideLargeElementsAttrs(std::numeric_limits<int64_t>::max())
+      .elideLargeResourceString(std::numeric_limits<int64_t>::max())
+      .printLargeElementsAttrWithHex(100)
+      .useLocalScope(false)
+      .printValueUsers(false)
+      .printUniqueSSAIDs(false)
+      .printNameLocAsPrefix(false)
+      .skipRegions(false);
+  {
+    HashingStream os(hasher);
+    module->print(os, flags);
+  }
+  return hasher.final<32>();
+}
+
+/// Notes on the cache go to stderr, one line each; a note about writing
+/// only once per process.
+void printCacheNote(const std::string &note) {
+  llvm::errs() << "bism: JIT cache: " << note << "\n";
+}
+
+/// Reads the entry at `path`; returns its payload, or nothing with `note`
+/// saying why (empty when there is simply no entry).
+std::optional<std::string> readCacheEntry(const std::string &path,
+                                          const CacheKey &key,
+                                          std::string &note) {
+  auto file = llvm::MemoryBuffer::getFile(path, /*IsText=*/false,
+                                          /*RequiresNullTerminator=*/false,
+                                          /*IsVolatile=*/true);
+  if (!file) {
+    if (file.getError() != std::errc::no_such_file_or_directory &&
+        file.getError() != std::errc::not_a_directory)
+      note = "unreadable (" + file.getError().message() + ")";
+    return std::nullopt;
+  }
+  llvm::StringRef data = (*file)->getBuffer();
+  if (data.size() < kEntryHeaderSize) {
+    note = "truncated (" + std::to_string(data.size()) + " bytes)";
+    return std::nullopt;
+  }
+  const uint8_t *bytes = reinterpret_cast<const uint8_t *>(data.data());
+  if (std::memcmp(bytes, kEntryMagic, sizeof(kEntryMagic)) != 0) {
+    note = "not a bism cache entry (bad magic)";
+    return std::nullopt;
+  }
+  uint32_t version = llvm::support::endian::read32le(bytes + 8);
+  if (version != kCacheFormatVersion) {
+    note = "format version " + std::to_string(version) + ", expected " +
+           std::to_string(kCacheFormatVersion);
+    return std::nullopt;
+  }
+  if (std::memcmp(bytes + 16, key.data(), key.size()) != 0) {
+    note = "written for another key";
+    return std::nullopt;
+  }
+  uint64_t size = llvm::support::endian::read64le(bytes + 48);
+  if (data.size() - kEntryHeaderSize != size) {
+    note = "truncated or padded (" +
+           std::to_string(data.size() - kEntryHeaderSize) +
+           " payload bytes, the header says " + std::to_string(size) + ")";
+    return std::nullopt;
+  }
+  llvm::StringRef payload = data.drop_front(kEntryHeaderSize);
+  CacheKey checksum = llvm::BLAKE3::hash<32>(llvm::arrayRefFromStringRef(payload));
+  if (std::memcmp(bytes + 56, checksum.data(), checksum.size()) != 0) {
+    note = "checksum mismatch (corrupted)";
+    return std::nullopt;
+  }
+  return payload.str();
+}
+
+/// Deletes the entries unused for kCacheMaxAge, then the least recently used
+/// ones while the directory holds more than kCacheMaxBytes of them (never
+/// `keep`), and temporary files older than a day (left by killed writers).
+void pruneCache(const std::string &dir, const std::string &keep) {
+  struct Entry {
+    std::string path;
+    uint64_t size;
+    llvm::sys::TimePoint<> time;
+  };
+  std::vector<Entry> entries;
+  uint64_t total = 0;
+  auto now = std::chrono::system_clock::now();
+  std::error_code ec;
+  for (llvm::sys::fs::directory_iterator it(dir, ec), end; it != end && !ec;
+       it.increment(ec)) {
+    llvm::StringRef name = llvm::sys::path::filename(it->path());
+    llvm::sys::fs::file_status status;
+    if (llvm::sys::fs::status(it->path(), status) ||
+        status.type() != llvm::sys::fs::file_type::regular_file)
+      continue;
+    if (name.contains(".tmp-")) {
+      if (now - status.getLastModificationTime() > std::chrono::hours(24))
+        llvm::sys::fs::remove(it->path());
+      continue;
+    }
+    if (!name.ends_with(kEntrySuffix))
+      continue;
+    if (now - status.getLastModificationTime() > kCacheMaxAge &&
+        it->path() != keep) {
+      llvm::sys::fs::remove(it->path());
+      continue;
+    }
+    entries.push_back({it->path(), status.getSize(),
+                       status.getLastModificationTime()});
+    total += status.getSize();
+  }
+  if (total <= kCacheMaxBytes)
+    return;
+  std::sort(entries.begin(), entries.end(),
+            [](const Entry &a, const Entry &b) { return a.time < b.time; });
+  for (const Entry &entry : entries) {
+    if (total <= kCacheMaxBytes)
+      break;
+    if (entry.path == keep)
+      continue;
+    if (!llvm::sys::fs::remove(entry.path))
+      total -= entry.size;
+  }
+}
+
+/// Writes the entry atomically (temporary file, then rename); returns why it
+/// failed, or "".
+std::string writeCacheEntry(const std::string &dir, const std::string &path,
+                            const CacheKey &key, llvm::StringRef object) {
+  if (std::error_code ec = llvm::sys::fs::create_directories(dir))
+    return "cannot create '" + dir + "': " + ec.message();
+  uint8_t header[kEntryHeaderSize] = {};
+  std::memcpy(header, kEntryMagic, sizeof(kEntryMagic));
+  llvm::support::endian::write32le(header + 8, kCacheFormatVersion);
+  std::memcpy(header + 16, key.data(), key.size());
+  llvm::support::endian::write64le(header + 48, object.size());
+  CacheKey checksum = llvm::BLAKE3::hash<32>(llvm::arrayRefFromStringRef(object));
+  std::memcpy(header + 56, checksum.data(), checksum.size());
+
+  int fd;
+  llvm::SmallString<256> temporary;
+  if (std::error_code ec =
+          llvm::sys::fs::createUniqueFile(path + ".tmp-%%%%%%%%", fd, temporary))
+    return "cannot create a file in '" + dir + "': " + ec.message();
+  {
+    llvm::raw_fd_ostream os(fd, /*shouldClose=*/true);
+    os.write(reinterpret_cast<const char *>(header), sizeof(header));
+    os << object;
+    os.close();
+    if (os.has_error()) {
+      std::string message = os.error().message();
+      os.clear_error();
+      llvm::sys::fs::remove(temporary);
+      return "cannot write '" + temporary.str().str() + "': " + message;
+    }
+  }
+  if (std::error_code ec = llvm::sys::fs::rename(temporary, path)) {
+    llvm::sys::fs::remove(temporary);
+    return "cannot rename to '" + path + "': " + ec.message();
+  }
+  pruneCache(dir, path);
+  return "";
+}
+
+} // namespace
+
+std::string TensorSignature::str() const {
+  return shapeString(shape, elementType);
+}
+
+void registerExecutionDialects(DialectRegistry &registry) {
+  registerAllDialects(registry);
+  registerAllExtensions(registry);
+  registry.insert<BismDialect>();
+  registerDerivativeRules(registry);
+  registerBuiltinDialectTranslation(registry);
+  registerLLVMDialectTranslation(registry);
+}
+
+std::string defaultCacheDirectory() {
+  auto env = [](const char *name) -> std::string {
+    const char *value = std::getenv(name);
+    return value ? value : "";
+  };
+  std::string disabled = env("BISM_NO_CACHE");
+  if (!disabled.empty() && disabled != "0")
+    return "";
+  if (std::string dir = env("BISM_CACHE_DIR"); !dir.empty())
+    return dir;
+  // The XDG base directory specification ignores relative paths.
+  if (std::string dir = env("XDG_CACHE_HOME");
+      !dir.empty() && llvm::sys::path::is_absolute(dir))
+    return dir + "/bism";
+  if (std::string home = env("HOME"); !home.empty())
+    return home + "/.cache/bism";
+  return "";
+}
+
+const char *cacheOutcomeName(CacheOutcome outcome) {
+  switch (outcome) {
+  case CacheOutcome::Disabled:
+    return "no cache";
+  case CacheOutcome::Miss:
+    return "cache miss";
+  case CacheOutcome::Hit:
+    return "cache hit";
+  case CacheOutcome::Rejected:
+    return "cache entry rejected";
+  }
+  return "?";
+}
+
+JitModule::JitModule() = default;
+JitModule::~JitModule() = default;
+
+llvm::Error JitModule::load(llvm::StringRef object) {
+  const HostTarget &host = hostTarget();
+  entryPoints_.clear();
+  jit_.reset();
+  auto jit = llvm::orc::LLJITBuilder()
+                 .setJITTargetMachineBuilder(*host.builder)
+                 .setDataLayout(*host.dataLayout)
+                 // No initialisers to run (compileToObject checks), so no
+                 // platform support; process symbols (libm, libc) resolve.
+                 .setPlatformSetUp(llvm::orc::setUpInactivePlatform)
+                 .create();
+  if (!jit)
+    return jit.takeError();
+  // Link errors are returned by lookup(); keep them off stderr.
+  (*jit)->getExecutionSession().setErrorReporter(
+      [](llvm::Error error) { llvm::consumeError(std::move(error)); });
+  llvm::orc::JITDylib &main = (*jit)->getMainJITDylib();
+  if (llvm::Error error = main.define(llvm::orc::absoluteSymbols(
+          runtimeSymbols(llvm::orc::MangleAndInterner(
+              (*jit)->getExecutionSession(), (*jit)->getDataLayout())))))
+    return error;
+  if (llvm::Error error = (*jit)->addObjectFile(
+          llvm::MemoryBuffer::getMemBufferCopy(object, "bism-jit-object")))
+    return error;
+  for (const FunctionSignature &signature : functions_) {
+    auto entry = (*jit)->lookup("_mlir__mlir_ciface_" + signature.name);
     if (!entry)
       return makeError("JIT: no entry point for '" + signature.name +
                        "': " + llvm::toString(entry.takeError()));
-    result->entryPoints_.push_back(*entry);
+    entryPoints_.push_back(entry->toPtr<void (*)(void **)>());
   }
-  result->engine_ = std::move(*engine);
+  jit_ = std::move(*jit);
+  return llvm::Error::success();
+}
+
+llvm::Expected<std::unique_ptr<JitModule>>
+JitModule::compile(ModuleOp module, const JitOptions &options) {
+  initializeNativeTargetOnce();
+  MLIRContext *context = module.getContext();
+  // The pipeline needs the bufferisation and LLVM-conversion interfaces of
+  // every dialect involved, whatever the caller registered.
+  context->appendDialectRegistry(executionRegistry());
+
+  auto signatures = collectSignatures(module);
+  if (!signatures)
+    return signatures.takeError();
+
+  DiagnosticCollector diagnostics(context);
+  if (failed(verify(module)))
+    return makeError("invalid module:\n" + diagnostics.take());
+  const HostTarget &host = hostTarget();
+  if (!host.error.empty())
+    return makeError("JIT compilation failed: " + host.error);
+
+  std::unique_ptr<JitModule> result(new JitModule());
+  result->functions_ = std::move(*signatures);
+
+  std::optional<CacheKey> key;
+  if (!options.cacheDir.empty()) {
+    key = cacheKey(module, options, host);
+    llvm::SmallString<256> path(options.cacheDir);
+    llvm::sys::path::append(path, llvm::toHex(*key, /*LowerCase=*/true) +
+                                      kEntrySuffix);
+    result->cacheEntryPath_ = path.str().str();
+    result->cacheOutcome_ = CacheOutcome::Miss;
+    std::string note;
+    if (std::optional<std::string> object =
+            readCacheEntry(result->cacheEntryPath_, *key, note)) {
+      if (llvm::Error error = result->load(*object)) {
+        note = "cannot be linked (" + llvm::toString(std::move(error)) + ")";
+      } else {
+        result->cacheOutcome_ = CacheOutcome::Hit;
+        // Refresh its time for pruneCache's least-recently-used order.
+        ::utimensat(AT_FDCWD, result->cacheEntryPath_.c_str(), nullptr, 0);
+        return result;
+      }
+    }
+    if (!note.empty()) {
+      result->cacheOutcome_ = CacheOutcome::Rejected;
+      result->cacheNote_ = "ignoring " + result->cacheEntryPath_ + ": " + note;
+      printCacheNote(result->cacheNote_ + "; recompiling");
+    }
+  }
+
+  auto object = compileToObject(module, options, result->functions_, host,
+                                diagnostics);
+  if (!object)
+    return object.takeError();
+  llvm::StringRef bytes(object->data(), object->size());
+  if (llvm::Error error = result->load(bytes)) {
+    std::string message = llvm::toString(std::move(error));
+    if (llvm::StringRef(message).starts_with("JIT: "))
+      return makeError(message);
+    return makeError("JIT compilation failed: " + message);
+  }
+  // Only an object that linked is saved.
+  if (key) {
+    std::string failure =
+        writeCacheEntry(options.cacheDir, result->cacheEntryPath_, *key, bytes);
+    if (!failure.empty()) {
+      result->cacheNote_ +=
+          (result->cacheNote_.empty() ? "" : "; ") + failure;
+      static std::atomic<bool> noted{false};
+      if (!noted.exchange(true))
+        printCacheNote("not saving compiled objects: " + failure);
+    }
+  }
   return result;
 }
 

@@ -27,6 +27,7 @@
 #include "llvm/Support/Path.h"
 #include "llvm/Support/raw_ostream.h"
 
+#include <chrono>
 #include <cinttypes>
 #include <cmath>
 #include <cstdio>
@@ -145,6 +146,13 @@ cl::opt<unsigned> optLevel("opt-level",
                            cl::init(2), cl::sub(trainCommand),
                            cl::sub(evalCommand), cl::sub(sampleCommand),
                            cl::cat(commonCategory));
+cl::opt<bool> noCache("no-cache",
+                      cl::desc("neither use nor write the cache of compiled "
+                               "objects (also BISM_NO_CACHE=1; the cache is "
+                               "in $BISM_CACHE_DIR, else "
+                               "$XDG_CACHE_HOME/bism, else ~/.cache/bism)"),
+                      cl::sub(trainCommand), cl::sub(evalCommand),
+                      cl::sub(sampleCommand), cl::cat(commonCategory));
 
 cl::opt<std::string> llMethod(
     "ll",
@@ -222,6 +230,8 @@ JitOptions jitOptions() {
   JitOptions options;
   options.blasMinFlops = blasMinFlops;
   options.optLevel = optLevel;
+  if (noCache)
+    options.cacheDir.clear();
   return options;
 }
 
@@ -492,12 +502,19 @@ bool openCheckpointRun(const std::string &path, CheckpointRun &run) {
     fail(error);
     return false;
   }
+  auto started = std::chrono::steady_clock::now();
   auto compiled = loadCheckpointModel(run.checkpoint, /*withTrainStep=*/false);
   if (!compiled) {
     fail(llvm::toString(compiled.takeError()));
     return false;
   }
   run.model = std::move(*compiled);
+  // On stderr: eval prints one JSON object on stdout.
+  llvm::errs() << llvm::formatv(
+      "bism-run: compiled in {0:F2} s ({1})\n",
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - started)
+          .count(),
+      cacheOutcomeName(run.model->cacheOutcome()));
   if (!stateFromCheckpoint(*run.model, run.checkpoint, run.state, error)) {
     fail(path + ": " + error);
     return false;
@@ -549,8 +566,8 @@ int runTrain() {
                               std::chrono::steady_clock::now() - started)
                               .count();
   const train::TrainSpec &spec = model.info().spec;
-  say(llvm::formatv("compiled in {0:F1} s; resolved configuration:",
-                    compileSeconds)
+  say(llvm::formatv("compiled in {0:F2} s ({1}); resolved configuration:",
+                    compileSeconds, cacheOutcomeName(model.cacheOutcome()))
           .str());
   llvm::outs() << model.configJson();
 

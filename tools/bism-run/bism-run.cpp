@@ -20,6 +20,7 @@
 #include "llvm/ADT/StringRef.h"
 #include "llvm/Support/CommandLine.h"
 #include "llvm/Support/FileSystem.h"
+#include "llvm/Support/FormatVariadic.h"
 #include "llvm/Support/InitLLVM.h"
 #include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/Path.h"
@@ -27,6 +28,7 @@
 #include "llvm/Support/raw_ostream.h"
 
 #include <cerrno>
+#include <chrono>
 #include <cinttypes>
 #include <cmath>
 #include <cstdio>
@@ -80,6 +82,13 @@ llvm::cl::opt<unsigned> optLevel("opt-level",
                                  llvm::cl::desc("LLVM optimisation level 0-3"),
                                  llvm::cl::init(2),
                                  llvm::cl::cat(runCategory), llvm::cl::sub(runCommand));
+
+llvm::cl::opt<bool> noCache(
+    "no-cache",
+    llvm::cl::desc("neither use nor write the cache of compiled objects "
+                   "(also BISM_NO_CACHE=1; the cache is in $BISM_CACHE_DIR, "
+                   "else $XDG_CACHE_HOME/bism, else ~/.cache/bism)"),
+    llvm::cl::cat(runCategory), llvm::cl::sub(runCommand));
 
 llvm::cl::opt<bool> printResults(
     "print-results", llvm::cl::desc("print the results to stdout"),
@@ -337,9 +346,18 @@ int runEntry() {
   bism::JitOptions options;
   options.blasMinFlops = blasMinFlops;
   options.optLevel = optLevel;
+  if (noCache)
+    options.cacheDir.clear();
+  auto started = std::chrono::steady_clock::now();
   auto jit = bism::JitModule::compile(*module, options);
   if (!jit)
     return fail(llvm::toString(jit.takeError()));
+  // On stderr: stdout holds only the results.
+  llvm::errs() << llvm::formatv(
+      "bism-run: compiled in {0:F2} s ({1})\n",
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - started)
+          .count(),
+      bism::cacheOutcomeName((*jit)->cacheOutcome()));
 
   auto results = (*jit)->call(entryName, inputs);
   if (!results)

@@ -81,6 +81,8 @@ public:
   load(const ModelLoadOptions &options);
 
   const train::ModelInfo &info() const { return info_; }
+  /// Whether compiling hit the object cache (JitModule::cacheOutcome).
+  CacheOutcome cacheOutcome() const { return jit_->cacheOutcome(); }
   /// The resolved spec as a JSON object (defaults + file + overrides).
   const std::string &configJson() const { return configJson_; }
   /// The visible width D and the batch size B the functions were built for.

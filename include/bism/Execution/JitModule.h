@@ -14,8 +14,8 @@
 #include <string>
 #include <vector>
 
-namespace mlir {
-class ExecutionEngine;
+namespace llvm::orc {
+class LLJIT;
 }
 
 namespace bism {
@@ -33,12 +33,38 @@ struct FunctionSignature {
   std::vector<TensorSignature> outputs;
 };
 
+/// The default directory of the on-disk cache of compiled objects:
+/// $BISM_CACHE_DIR, else $XDG_CACHE_HOME/bism, else $HOME/.cache/bism; empty
+/// (no cache) when none of them is set or when BISM_NO_CACHE is set to
+/// anything but "" or "0".
+std::string defaultCacheDirectory();
+
 struct JitOptions {
   /// Smallest M*N*K sent to BLAS (see CpuPipelineOptions); -1 disables BLAS.
   int64_t blasMinFlops = 32768;
   /// LLVM optimisation level 0-3.
   unsigned optLevel = 2;
+  /// Where compiled objects are cached, keyed by a hash of the module, these
+  /// options, the host CPU and the compiler build (JitModule.cpp, "The
+  /// object cache"); empty disables the cache.
+  std::string cacheDir = defaultCacheDirectory();
 };
+
+/// What JitModule::compile did with the object cache.
+enum class CacheOutcome {
+  /// No cache directory.
+  Disabled,
+  /// No entry: compiled, and the entry written.
+  Miss,
+  /// A valid entry: loaded without lowering or code generation.
+  Hit,
+  /// An entry that was unreadable, corrupt or for another key: ignored,
+  /// compiled, and the entry rewritten (cacheNote() says why).
+  Rejected,
+};
+
+/// "no cache", "cache miss", "cache hit" or "cache entry rejected".
+const char *cacheOutcomeName(CacheOutcome outcome);
 
 /// Every dialect a bism module at model, step or lowered level may contain.
 void registerExecutionDialects(mlir::DialectRegistry &registry);
@@ -51,13 +77,25 @@ public:
   ~JitModule();
 
   /// Compiles a copy of `module` (bism or any tensor-level IR): records the
-  /// public function signatures, runs the `bism-lower-cpu` pipeline and JITs.
+  /// public function signatures, runs the `bism-lower-cpu` pipeline, compiles
+  /// the result to a native object for the host CPU and links that into an
+  /// ORC JIT. With `options.cacheDir`, a valid cache entry for the same
+  /// module and options is linked instead (no lowering, no code generation);
+  /// a missing or invalid one is (re)written after compiling.
   static llvm::Expected<std::unique_ptr<JitModule>>
   compile(mlir::ModuleOp module, const JitOptions &options = {});
 
   /// Parses MLIR text (diagnostics go into the returned error) and compiles.
   static llvm::Expected<std::unique_ptr<JitModule>>
   compileSource(llvm::StringRef source, const JitOptions &options = {});
+
+  /// Whether the object came from the cache, and the entry's path (empty
+  /// when the cache is disabled); cacheNote() is why an entry was rejected
+  /// or could not be written (empty if neither).
+  CacheOutcome cacheOutcome() const { return cacheOutcome_; }
+  bool cacheHit() const { return cacheOutcome_ == CacheOutcome::Hit; }
+  const std::string &cacheEntryPath() const { return cacheEntryPath_; }
+  const std::string &cacheNote() const { return cacheNote_; }
 
   const FunctionSignature *lookup(llvm::StringRef name) const;
   const std::vector<FunctionSignature> &functions() const { return functions_; }
@@ -75,11 +113,17 @@ public:
 
 private:
   JitModule();
+  /// Links `object` (a relocatable object for the host) into a fresh JIT and
+  /// looks up the entry points of `functions_`.
+  llvm::Error load(llvm::StringRef object);
+
   std::vector<FunctionSignature> functions_;
   /// Packed entry point (`_mlir__mlir_ciface_<name>`) of each function, in
   /// the order of `functions_`; looked up once at compile time.
   std::vector<void (*)(void **)> entryPoints_;
-  std::unique_ptr<mlir::ExecutionEngine> engine_;
+  std::unique_ptr<llvm::orc::LLJIT> jit_;
+  CacheOutcome cacheOutcome_ = CacheOutcome::Disabled;
+  std::string cacheEntryPath_, cacheNote_;
 };
 
 } // namespace bism
