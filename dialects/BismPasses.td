@@ -125,4 +125,72 @@ def BismBuildTrainStep : Pass<"bism-build-train-step", "::mlir::ModuleOp"> {
                            "::mlir::tensor::TensorDialect"];
 }
 
+def BismFormKernels : Pass<"bism-form-kernels", "::mlir::ModuleOp"> {
+  let summary = "Group the linalg-on-tensors step into named kernels";
+  let description = [{
+    The kernel stage that both back ends consume (DESIGN.md §3, level 4½).
+    On the output of `--bism-lower-to-linalg`:
+
+    - reductions and transposes become `linalg.generic`, so that the
+      elementwise code around them can join them;
+    - elementwise and broadcasting producers are fused into their
+      consumers (linalg's elementwise fusion). A producer with other users
+      is fused when the consumer iterates over the same space (the fused
+      op then also yields the producer's value: nothing is computed
+      twice); into a broadcasting read only producers without
+      transcendentals are fused (they are recomputed per read);
+    - `add(matmul(a, b), x)` becomes a matmul accumulating into `x` (the
+      bias epilogue: BLAS computes out += a·b);
+    - every remaining linalg op is a kernel and gets a name,
+      `bism.kernel = "<function>.k<n>"`, and a kind,
+      `bism.kernel_kind = "elementwise" | "reduction" | "matmul" |
+      "copy" | "fill"`; a `linalg.fill` that only initialises one kernel's
+      accumulator belongs to that kernel.
+
+    With `stats`, a remark per function gives the count of kernels of each
+    kind and the matmul FLOPs.
+  }];
+  let options = [
+    Option<"stats", "stats", "bool", /*default=*/"false",
+           "emit a remark per function with the kernel counts and matmul FLOPs">
+  ];
+  let dependentDialects = ["::mlir::linalg::LinalgDialect",
+                           "::mlir::arith::ArithDialect",
+                           "::mlir::tensor::TensorDialect"];
+}
+
+def BismApproximateMath : Pass<"bism-approximate-math", "::mlir::ModuleOp"> {
+  let summary = "f32 transcendentals as polynomial code the vectoriser can use";
+  let description = [{
+    Rewrites f32 (scalar or vector) `math.exp`, `log`, `log1p`, `expm1`,
+    `tanh`, `sin`, `cos`, `erf` into arithmetic (MLIR's polynomial
+    approximations, from Cephes/Eigen), so that loops calling them
+    vectorise instead of calling scalar libm; f64 keeps libm, and so do ops
+    marked `bism.exact_math` (the random draws, which must equal the
+    runtime's Philox reference bit for bit). The error of each against libm
+    is measured in test/unit/MathApproximationTest.cpp.
+  }];
+  let dependentDialects = ["::mlir::arith::ArithDialect",
+                           "::mlir::math::MathDialect",
+                           "::mlir::vector::VectorDialect"];
+}
+
+def BismOutlineKernels : Pass<"bism-outline-kernels", "::mlir::ModuleOp"> {
+  let summary = "Move each kernel of a bufferised step into a function of its own";
+  let description = [{
+    After bufferisation (and after `--bism-matmul-to-blas`), the ops of each
+    kernel named by `--bism-form-kernels` (same `bism.kernel` name) move into
+    a private function `@<kernel name>` taking the buffers and scalars they
+    use; the step calls it. Structurally identical kernels (the K plain
+    steps repeat theirs) share one function, so code generation is
+    proportional to the distinct kernels, and every kernel is a unit the
+    back ends compile on its own: the CPU back end threads and vectorises
+    it, the CUDA back end makes it a GPU kernel. Kernel functions carry
+    `bism.kernel_kind` and are kept out of line (`noinline`); a buffer that
+    no other argument of the call shares is marked for `noalias` (the
+    `bism.noalias_args` argument indices).
+  }];
+  let dependentDialects = ["::mlir::func::FuncDialect", "::mlir::memref::MemRefDialect"];
+}
+
 #endif // BISM_PASSES_TD

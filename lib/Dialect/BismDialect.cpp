@@ -3,6 +3,7 @@
 
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/DialectImplementation.h"
+#include "mlir/Transforms/InliningUtils.h"
 #include "llvm/ADT/TypeSwitch.h"
 
 using namespace mlir;
@@ -12,11 +13,27 @@ using namespace bism;
 #include "bism/Dialect/BismInterfaces.cpp.inc"
 #include "bism/Dialect/BismEnums.cpp.inc"
 
+namespace {
+/// bism ops are pure tensor computations (AD ops name their callee by
+/// symbol, which stays valid), so calls between bism functions inline
+/// freely: the CPU pipeline inlines a step into one body before fusing.
+struct BismInlinerInterface : DialectInlinerInterface {
+  using DialectInlinerInterface::DialectInlinerInterface;
+  bool isLegalToInline(Operation *, Region *, bool, IRMapping &) const final {
+    return true;
+  }
+  bool isLegalToInline(Region *, Region *, bool, IRMapping &) const final {
+    return true;
+  }
+};
+} // namespace
+
 void BismDialect::initialize() {
   addOperations<
 #define GET_OP_LIST
 #include "bism/Dialect/BismOps.cpp.inc"
       >();
+  addInterfaces<BismInlinerInterface>();
 }
 
 Operation *BismDialect::materializeConstant(OpBuilder &builder, Attribute value,

@@ -276,7 +276,15 @@ static Value emitUnitFloat(OpBuilder &b, Location loc, FloatType type,
 /// The draw of one element from its Philox words, per op.
 static Value emitDraw(Operation *op, OpBuilder &b, Location loc, FloatType type,
                       const Words &words) {
-  auto log = [&](Value x) -> Value { return math::LogOp::create(b, loc, x); };
+  // The draws must equal runtime/include/bism/runtime/Philox.h bit for bit,
+  // which uses libm: keep these out of the polynomial approximations.
+  auto exact = [&](Operation *op) -> Value {
+    op->setAttr(bism::kExactMathAttr, b.getUnitAttr());
+    return op->getResult(0);
+  };
+  auto log = [&](Value x) -> Value {
+    return exact(math::LogOp::create(b, loc, x));
+  };
   return llvm::TypeSwitch<Operation *, Value>(op)
       .Case<bism::RandomUniformOp>([&](auto) {
         return emitUnitFloat(b, loc, type, words, 0, /*open=*/false);
@@ -293,7 +301,7 @@ static Value emitDraw(Operation *op, OpBuilder &b, Location loc, FloatType type,
             b, loc,
             floatConstant(b, loc, type, 6.283185307179586476925286766559), u2);
         return arith::MulFOp::create(b, loc, radius,
-                                     math::CosOp::create(b, loc, angle));
+                                     exact(math::CosOp::create(b, loc, angle)));
       })
       .Case<bism::RandomGumbelOp>([&](auto) -> Value {
         Value u = emitUnitFloat(b, loc, type, words, 0, /*open=*/true);

@@ -1,6 +1,9 @@
 //===- Pipelines.cpp - the CPU lowering pipeline --------------------------===//
 #include "bism/Lowering/Passes.h"
 
+#include "bism/Kernels/Kernels.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+
 #include "mlir/Conversion/Passes.h"
 #include "mlir/Dialect/Bufferization/Pipelines/Passes.h"
 #include "mlir/Dialect/Bufferization/Transforms/Passes.h"
@@ -21,8 +24,26 @@ namespace {
 struct MarkEntryPoints : impl::BismMarkEntryPointsBase<MarkEntryPoints> {
   void runOnOperation() override {
     getOperation().walk([](func::FuncOp func) {
-      if (func.isPublic() && !func.isExternal())
-        func->setAttr("llvm.emit_c_interface", UnitAttr::get(func.getContext()));
+      if (!func.isPublic() || func.isExternal())
+        return;
+      func->setAttr("llvm.emit_c_interface", UnitAttr::get(func.getContext()));
+      // Each result becomes its own out-parameter: a value returned twice
+      // (CSE merges equal metrics) is copied for the second.
+      func.walk([](func::ReturnOp ret) {
+        llvm::SmallPtrSet<Value, 8> seen;
+        OpBuilder builder(ret);
+        for (OpOperand &operand : ret->getOpOperands()) {
+          auto type = dyn_cast<RankedTensorType>(operand.get().getType());
+          if (!type || seen.insert(operand.get()).second)
+            continue;
+          Value empty = tensor::EmptyOp::create(builder, ret.getLoc(),
+                                                type.getShape(),
+                                                type.getElementType());
+          operand.set(linalg::CopyOp::create(builder, ret.getLoc(),
+                                             operand.get(), empty)
+                          .getResult(0));
+        }
+      });
     });
   }
 };
@@ -55,15 +76,53 @@ struct StridedCopiesToLinalg
     });
   }
 };
+/// `llvm.noalias` on the kernel arguments `--bism-outline-kernels` found
+/// unshared, so that LLVM vectorises kernel loops without runtime alias
+/// checks (which it gives up on past a few pointers); the kernel and
+/// exact-math attributes have done their work by then.
+struct ApplyKernelNoalias
+    : PassWrapper<ApplyKernelNoalias, OperationPass<ModuleOp>> {
+  MLIR_DEFINE_EXPLICIT_INTERNAL_INLINE_TYPE_ID(ApplyKernelNoalias)
+  StringRef getArgument() const override { return "bism-apply-kernel-noalias"; }
+  void runOnOperation() override {
+    getOperation().walk([](Operation *op) { op->removeAttr(kExactMathAttr); });
+    getOperation().walk([](LLVM::LLVMFuncOp func) {
+      func->removeAttr(kKernelKindAttr);
+      auto positions =
+          func->getAttrOfType<DenseI64ArrayAttr>(kNoaliasArgsAttr);
+      if (!positions)
+        return;
+      for (int64_t position : positions.asArrayRef())
+        if (position < int64_t(func.getNumArguments()))
+          func.setArgAttr(unsigned(position),
+                          LLVM::LLVMDialect::getNoAliasAttrName(),
+                          UnitAttr::get(func.getContext()));
+      func->removeAttr(kNoaliasArgsAttr);
+    });
+  }
+};
 } // namespace
 
-void buildLowerToCpuPipeline(OpPassManager &pm,
-                             const CpuPipelineOptions &options) {
+void buildKernelPipeline(OpPassManager &pm, bool formKernels) {
   pm.addPass(createBismAutodiff());
+  // One body per public function: the K plain steps, the unrolled steps and
+  // the objective then share what they compute alike (CSE: the GRBM's
+  // visible field once per step), and kernels fuse across what were calls.
+  pm.addPass(createInlinerPass());
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());
   pm.addPass(createBismLowerToLinalg());
   pm.addPass(createCanonicalizerPass());
+  if (formKernels) {
+    pm.addPass(createBismFormKernels());
+    pm.addPass(createCanonicalizerPass());
+    pm.addPass(createCSEPass());
+  }
+}
+
+void buildLowerToCpuPipeline(OpPassManager &pm,
+                             const CpuPipelineOptions &options) {
+  buildKernelPipeline(pm, options.formKernels);
   pm.addPass(createBismMarkEntryPoints());
 
   bufferization::OneShotBufferizePassOptions bufferize;
@@ -85,6 +144,8 @@ void buildLowerToCpuPipeline(OpPassManager &pm,
     blas.minFlops = options.blasMinFlops;
     pm.addPass(createBismMatmulToBlas(blas));
   }
+  if (options.formKernels)
+    pm.addPass(createBismOutlineKernels());
   bufferization::BufferDeallocationPipelineOptions deallocation;
   bufferization::buildBufferDeallocationPipeline(pm, deallocation);
 
@@ -93,14 +154,27 @@ void buildLowerToCpuPipeline(OpPassManager &pm,
   pm.addPass(memref::createExpandStridedMetadataPass());
   pm.addPass(createLowerAffinePass());
   pm.addPass(createSCFToControlFlowPass());
+  if (options.approximateMath)
+    pm.addPass(createBismApproximateMath());
+  // Intrinsics first (fma, sqrt, floor, fabs vectorise), libm for the rest;
+  // log1p stays exact (the LLVM lowering's log(1 + x) loses small x).
+  ConvertMathToLLVMPassOptions mathToLLVM;
+  mathToLLVM.approximateLog1p = false;
+  pm.addPass(createConvertMathToLLVMPass(mathToLLVM));
   pm.addPass(createConvertMathToLibmPass());
   pm.addPass(createConvertToLLVMPass());
   pm.addPass(createReconcileUnrealizedCastsPass());
+  pm.addPass(std::make_unique<ApplyKernelNoalias>());
   pm.addPass(createCanonicalizerPass());
 }
 
 void registerBismPassesAndPipelines() {
   registerBismPasses();
+  PassPipelineRegistration<>(
+      "bism-to-kernels",
+      "Differentiate, inline, lower to linalg and form the kernels: the "
+      "stage both back ends start from",
+      [](OpPassManager &pm) { buildKernelPipeline(pm, /*formKernels=*/true); });
   PassPipelineRegistration<CpuPipelineOptions>(
       "bism-lower-cpu",
       "Lower bism to the LLVM dialect for CPU execution (BLAS for large "

@@ -70,12 +70,12 @@ func.func @uniform_f64(%k: tensor<2xi32>) -> tensor<5xf64> {
 // CHECK: arith.uitofp
 // CHECK: %[[HALF:.*]] = arith.constant 5.000000e-01 : f32
 // CHECK: arith.addf %{{.*}}, %[[HALF]] : f32
-// CHECK: %[[LOG:.*]] = math.log %{{.*}} : f32
+// CHECK: %[[LOG:.*]] = math.log %{{.*}} {bism.exact_math} : f32
 // CHECK: %[[R2:.*]] = arith.mulf %{{.*}}, %[[LOG]] : f32
 // CHECK: %[[R:.*]] = math.sqrt %[[R2]] : f32
 // CHECK: %[[TWOPI:.*]] = arith.constant 6.28318548 : f32
 // CHECK: %[[ANGLE:.*]] = arith.mulf %[[TWOPI]], %{{.*}} : f32
-// CHECK: %[[COS:.*]] = math.cos %[[ANGLE]] : f32
+// CHECK: %[[COS:.*]] = math.cos %[[ANGLE]] {bism.exact_math} : f32
 // CHECK: %[[N:.*]] = arith.mulf %[[R]], %[[COS]] : f32
 // CHECK: linalg.yield %[[N]] : f32
 func.func @normal_f32(%k: tensor<2xi32>) -> tensor<2x2xf32> {
@@ -88,9 +88,9 @@ func.func @normal_f32(%k: tensor<2xi32>) -> tensor<2x2xf32> {
 // CHECK: linalg.generic
 // CHECK: arith.addf %{{.*}}, %{{.*}} : f64
 // CHECK: %[[U:.*]] = arith.mulf
-// CHECK: %[[L1:.*]] = math.log %[[U]] : f64
+// CHECK: %[[L1:.*]] = math.log %[[U]] {bism.exact_math} : f64
 // CHECK: %[[N1:.*]] = arith.negf %[[L1]] : f64
-// CHECK: %[[L2:.*]] = math.log %[[N1]] : f64
+// CHECK: %[[L2:.*]] = math.log %[[N1]] {bism.exact_math} : f64
 // CHECK: %[[G:.*]] = arith.negf %[[L2]] : f64
 // CHECK: linalg.yield %[[G]] : f64
 func.func @gumbel_f64(%k: tensor<2xi32>) -> tensor<3xf64> {

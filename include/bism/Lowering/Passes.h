@@ -9,10 +9,15 @@
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/Pass/Pass.h"
 #include "mlir/Pass/PassManager.h"
 
 namespace bism {
+
+/// On a math op: computed by libm, never approximated (the random draws,
+/// which must match the runtime's Philox reference bit for bit).
+inline constexpr llvm::StringLiteral kExactMathAttr = "bism.exact_math";
 
 #define GEN_PASS_DECL
 #include "bism/Lowering/Passes.h.inc"
@@ -27,12 +32,25 @@ struct CpuPipelineOptions : mlir::PassPipelineOptions<CpuPipelineOptions> {
       llvm::cl::desc("smallest M*N*K sent to BLAS; 0 sends every matmul, "
                      "-1 none"),
       llvm::cl::init(32768)};
+  Option<bool> formKernels{
+      *this, "form-kernels",
+      llvm::cl::desc("fuse the step into kernels (--bism-form-kernels)"),
+      llvm::cl::init(true)};
+  Option<bool> approximateMath{
+      *this, "approximate-math",
+      llvm::cl::desc("f32 transcendentals as vectorisable polynomials "
+                     "(--bism-approximate-math)"),
+      llvm::cl::init(true)};
 };
 
-/// bism (tensors) -> LLVM dialect, ready for mlir::ExecutionEngine:
-/// bism-autodiff, canonicalize + cse, bism-lower-to-linalg, one-shot
-/// bufferisation with out-parameters for
-/// results, BLAS calls for large matmuls, loops, LLVM.
+/// The shared front of both back ends (`--bism-to-kernels`): bism-autodiff,
+/// inlining, canonicalize + cse, bism-lower-to-linalg and, with
+/// `formKernels`, bism-form-kernels.
+void buildKernelPipeline(mlir::OpPassManager &pm, bool formKernels);
+
+/// bism (tensors) -> LLVM dialect, for JitModule: the kernel pipeline,
+/// one-shot bufferisation with out-parameters for results, BLAS calls for
+/// large matmuls, kernels outlined, f32 math as polynomials, loops, LLVM.
 void buildLowerToCpuPipeline(mlir::OpPassManager &pm,
                              const CpuPipelineOptions &options);
 

@@ -1,0 +1,293 @@
+//===- FormKernels.cpp - group the linalg step into named kernels ---------===//
+//
+// The kernel stage (DESIGN.md §3, level 4½): on linalg-on-tensors IR,
+//   1. named reductions/transposes -> linalg.generic (so they can fuse);
+//   2. add(matmul(a, b), x) -> matmul(a, b) accumulating into x;
+//   3. elementwise fusion of producers into consumers;
+//   4. every remaining linalg op is one kernel: named and given a kind.
+// Both back ends consume the result and do not re-decide the grouping.
+//
+//===----------------------------------------------------------------------===//
+#include "bism/Kernels/Kernels.h"
+#include "bism/Lowering/Passes.h"
+
+#include "mlir/Dialect/Linalg/Transforms/Transforms.h"
+#include "mlir/Dialect/Linalg/Utils/Utils.h"
+#include "mlir/IR/Matchers.h"
+#include "mlir/IR/PatternMatch.h"
+#include "mlir/Transforms/GreedyPatternRewriteDriver.h"
+#include "llvm/ADT/StringMap.h"
+
+using namespace mlir;
+
+namespace bism {
+#define GEN_PASS_DEF_BISMFORMKERNELS
+#include "bism/Lowering/Passes.h.inc"
+} // namespace bism
+
+namespace {
+
+bool isAllParallel(linalg::LinalgOp op) {
+  return op.getNumLoops() == op.getNumParallelLoops();
+}
+
+/// Small bodies without transcendentals or divisions (broadcasts, scalings,
+/// sums): recomputing one per use costs less than storing it and reading it
+/// back.
+bool isCheapToRecompute(linalg::GenericOp op) {
+  int64_t count = 0;
+  for (Operation &inner : op.getBody()->without_terminator()) {
+    if (isa<math::MathDialect>(inner.getDialect()) ||
+        isa<arith::DivFOp, arith::RemFOp>(inner) || ++count > 8)
+      return false;
+  }
+  return true;
+}
+
+/// Whether to fuse the producer of `operand` into its consumer: only a
+/// producer this consumer alone reads (so nothing is computed twice and the
+/// fused op never has to yield the producer's value too, which would let
+/// fused bodies grow along every shared value). Read through a
+/// broadcasting map it is recomputed per element read: only when cheap.
+bool shouldFuse(OpOperand *operand) {
+  auto producer = operand->get().getDefiningOp<linalg::GenericOp>();
+  auto consumer = dyn_cast<linalg::GenericOp>(operand->getOwner());
+  if (!producer || !consumer || !isAllParallel(producer) ||
+      producer->getNumResults() != 1)
+    return false;
+  bool onlyThisConsumer = llvm::all_of(producer->getUsers(), [&](Operation *user) {
+    return user == consumer.getOperation();
+  });
+  if (!onlyThisConsumer)
+    return false;
+  return consumer.getMatchingIndexingMap(operand).isPermutation() ||
+         isCheapToRecompute(producer);
+}
+
+/// A broadcast, transpose or constant fill read by several ops: one copy
+/// per reader, each then fused into it (moving data costs more than
+/// recomputing an index).
+void duplicateDataMovementPerUser(ModuleOp module) {
+  SmallVector<linalg::GenericOp> shared;
+  module.walk([&](linalg::GenericOp op) {
+    if (op->getNumResults() == 1 && !op->getResult(0).hasOneUse() &&
+        isAllParallel(op) && op.getBody()->getOperations().size() == 1 &&
+        llvm::all_of(op.getDpsInits(), [](Value init) {
+          return init.getDefiningOp<tensor::EmptyOp>();
+        }))
+      shared.push_back(op);
+  });
+  for (linalg::GenericOp op : shared) {
+    SmallVector<OpOperand *> uses;
+    for (OpOperand &use : op->getResult(0).getUses())
+      uses.push_back(&use);
+    for (OpOperand *use : llvm::drop_begin(uses)) {
+      OpBuilder builder(use->getOwner());
+      use->set(builder.clone(*op)->getResult(0));
+    }
+  }
+}
+
+/// The value `op` fills its output with, when it is a linalg.fill of a
+/// constant zero.
+bool isZeroFill(Value value) {
+  auto fill = value.getDefiningOp<linalg::FillOp>();
+  if (!fill)
+    return false;
+  return matchPattern(fill.getInputs()[0], m_AnyZeroFloat());
+}
+
+/// add(matmul(a, b) into zeros, x) -> matmul(a, b) into x. BLAS computes
+/// out += a·b, so the addition (a bias, or another product: summed
+/// cotangents) costs nothing.
+struct AccumulateIntoMatmul : OpRewritePattern<linalg::GenericOp> {
+  using OpRewritePattern::OpRewritePattern;
+
+  LogicalResult matchAndRewrite(linalg::GenericOp add,
+                                PatternRewriter &rewriter) const override {
+    if (add.getNumDpsInputs() != 2 || add.getNumDpsInits() != 1 ||
+        !isAllParallel(add) ||
+        !llvm::all_of(add.getIndexingMapsArray(),
+                      [](AffineMap map) { return map.isIdentity(); }))
+      return failure();
+    Block *body = add.getBody();
+    if (body->getOperations().size() != 2)
+      return failure();
+    auto addf = dyn_cast<arith::AddFOp>(body->front());
+    if (!addf)
+      return failure();
+    auto yield = cast<linalg::YieldOp>(body->getTerminator());
+    if (yield.getValues()[0] != addf.getResult())
+      return failure();
+    // addf(in0, in1) in either order.
+    Value lhsArg = addf.getLhs(), rhsArg = addf.getRhs();
+    if (!isa<BlockArgument>(lhsArg) || !isa<BlockArgument>(rhsArg) ||
+        lhsArg == rhsArg)
+      return failure();
+    for (int productIndex = 0; productIndex < 2; ++productIndex) {
+      Value product = add.getDpsInputs()[productIndex];
+      Value other = add.getDpsInputs()[1 - productIndex];
+      auto matmul = product.getDefiningOp<linalg::LinalgOp>();
+      if (!matmul || !isa<linalg::MatmulOp, linalg::BatchMatmulOp>(matmul) ||
+          !product.hasOneUse() || matmul.getNumDpsInits() != 1 ||
+          !isZeroFill(matmul.getDpsInits()[0]) ||
+          other.getType() != product.getType())
+        continue;
+      rewriter.startOpModification(matmul);
+      matmul.getDpsInitsMutable()[0].set(other);
+      rewriter.finalizeOpModification(matmul);
+      // The matmul must come after `other` is defined.
+      if (Operation *definition = other.getDefiningOp())
+        if (definition->getBlock() == matmul->getBlock() &&
+            matmul->isBeforeInBlock(definition))
+          rewriter.moveOpAfter(matmul, definition);
+      rewriter.replaceOp(add, product);
+      return success();
+    }
+    return failure();
+  }
+};
+
+/// linalg.reduce and linalg.transpose as linalg.generic.
+struct GeneralizeForFusion : OpInterfaceRewritePattern<linalg::LinalgOp> {
+  using OpInterfaceRewritePattern::OpInterfaceRewritePattern;
+  LogicalResult matchAndRewrite(linalg::LinalgOp op,
+                                PatternRewriter &rewriter) const override {
+    if (!isa<linalg::ReduceOp, linalg::TransposeOp, linalg::BroadcastOp,
+             linalg::MapOp>(op))
+      return failure();
+    return linalg::generalizeNamedOp(rewriter, op);
+  }
+};
+
+} // namespace
+
+namespace bism {
+
+StringRef kernelKindName(KernelKind kind) {
+  switch (kind) {
+  case KernelKind::Elementwise:
+    return "elementwise";
+  case KernelKind::Reduction:
+    return "reduction";
+  case KernelKind::Matmul:
+    return "matmul";
+  case KernelKind::Copy:
+    return "copy";
+  case KernelKind::Fill:
+    return "fill";
+  }
+  llvm_unreachable("unknown kernel kind");
+}
+
+KernelKind classifyKernel(linalg::LinalgOp op) {
+  if (isa<linalg::MatmulOp, linalg::BatchMatmulOp>(op))
+    return KernelKind::Matmul;
+  if (isa<linalg::FillOp>(op))
+    return KernelKind::Fill;
+  if (!isAllParallel(op))
+    return KernelKind::Reduction;
+  // A body that only yields moves data (a block argument) or fills (a
+  // value from outside).
+  Block *body = op.getBlock();
+  if (body && body->getOperations().size() == 1) {
+    Value yielded = body->getTerminator()->getOperand(0);
+    auto argument = dyn_cast<BlockArgument>(yielded);
+    return argument && argument.getOwner() == body ? KernelKind::Copy
+                                                   : KernelKind::Fill;
+  }
+  return KernelKind::Elementwise;
+}
+
+/// A fill whose only user reads it as the accumulator of another linalg op.
+static bool isAccumulatorInit(linalg::FillOp fill) {
+  Value result = fill.getResult(0);
+  if (!result.hasOneUse())
+    return false;
+  OpOperand &use = *result.getUses().begin();
+  auto user = dyn_cast<linalg::LinalgOp>(use.getOwner());
+  return user && user.isDpsInit(&use);
+}
+
+void formKernels(ModuleOp module) {
+  MLIRContext *ctx = module.getContext();
+  {
+    RewritePatternSet patterns(ctx);
+    patterns.add<GeneralizeForFusion, AccumulateIntoMatmul>(ctx);
+    (void)applyPatternsGreedily(module, std::move(patterns));
+  }
+  duplicateDataMovementPerUser(module);
+  {
+    RewritePatternSet patterns(ctx);
+    linalg::populateElementwiseOpsFusionPatterns(patterns, shouldFuse);
+    linalg::populateEraseUnusedOperandsAndResultsPatterns(patterns);
+    linalg::GenericOp::getCanonicalizationPatterns(patterns, ctx);
+    (void)applyPatternsGreedily(module, std::move(patterns));
+  }
+  module.walk([&](func::FuncOp func) {
+    int64_t index = 0;
+    SmallVector<linalg::FillOp> initFills;
+    func.walk([&](linalg::LinalgOp op) {
+      auto fill = dyn_cast<linalg::FillOp>(op.getOperation());
+      if (fill && isAccumulatorInit(fill)) {
+        initFills.push_back(fill);
+        return;
+      }
+      op->setAttr(kKernelNameAttr,
+                  StringAttr::get(ctx, func.getSymName() + ".k" +
+                                           Twine(index++)));
+      op->setAttr(kKernelKindAttr,
+                  StringAttr::get(ctx, kernelKindName(classifyKernel(op))));
+    });
+    // An accumulator's initialisation is part of the kernel that reads it.
+    for (linalg::FillOp fill : initFills) {
+      Operation *user = *fill.getResult(0).getUsers().begin();
+      if (Attribute name = user->getAttr(kKernelNameAttr))
+        fill->setAttr(kKernelNameAttr, name);
+    }
+  });
+}
+
+KernelStats collectKernelStats(func::FuncOp func) {
+  KernelStats stats;
+  func.walk([&](linalg::LinalgOp op) {
+    // One op per kernel carries the kind (an initialising fill does not).
+    if (!op->hasAttr(kKernelKindAttr))
+      return;
+    KernelKind kind = classifyKernel(op);
+    ++stats.counts[size_t(kind)];
+    if (kind == KernelKind::Matmul) {
+      // 2 * (batch) * M * N * K from the static loop ranges.
+      int64_t flops = 2;
+      for (int64_t range : op.getStaticLoopRanges())
+        flops *= range;
+      stats.matmulFlops += flops;
+    }
+  });
+  return stats;
+}
+
+} // namespace bism
+
+namespace {
+struct FormKernelsPass
+    : bism::impl::BismFormKernelsBase<FormKernelsPass> {
+  using BismFormKernelsBase::BismFormKernelsBase;
+  void runOnOperation() override {
+    bism::formKernels(getOperation());
+    if (!stats)
+      return;
+    getOperation().walk([&](func::FuncOp func) {
+      bism::KernelStats counts = bism::collectKernelStats(func);
+      if (counts.total() == 0)
+        return;
+      InFlightDiagnostic remark = func.emitRemark();
+      remark << "kernels of @" << func.getSymName() << ": " << counts.total();
+      for (size_t kind = 0; kind < bism::kKernelKindCount; ++kind)
+        remark << ", " << bism::kernelKindName(bism::KernelKind(kind)) << " "
+               << counts.counts[kind];
+      remark << "; matmul GFLOP " << double(counts.matmulFlops) * 1e-9;
+    });
+  }
+};
+} // namespace

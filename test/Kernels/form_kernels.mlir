@@ -1,0 +1,111 @@
+// RUN: bism-opt %s --bism-to-kernels | FileCheck %s
+// RUN: bism-opt %s --bism-to-kernels --bism-form-kernels=stats -o /dev/null 2>&1 | FileCheck %s --check-prefix=STATS
+
+// The kernel grouping of a small GRBM (batch 4, 3 visible, 2 latent): its
+// energy, its score, the score with a Hessian-vector product, and one
+// differentiable gradient step of a posterior parameter.
+
+func.func @energy(%v: tensor<4x3xf32>, %h: tensor<4x2xf32>, %w: tensor<3x2xf32>,
+                  %b: tensor<3xf32>, %c: tensor<2xf32>) -> tensor<f32> {
+  %b_batch = bism.broadcast %b : tensor<3xf32> to tensor<4x3xf32>
+  %centred = bism.sub %v, %b_batch : tensor<4x3xf32>
+  %sq = bism.square %centred : tensor<4x3xf32>
+  %quadratic = bism.reduce_sum %sq axes [0, 1] : tensor<4x3xf32> -> tensor<f32>
+  %vw = bism.matmul %v, %w : tensor<4x3xf32>, tensor<3x2xf32> -> tensor<4x2xf32>
+  %c_batch = bism.broadcast %c : tensor<2xf32> to tensor<4x2xf32>
+  %field = bism.add %vw, %c_batch : tensor<4x2xf32>
+  %coupling = bism.mul %field, %h : tensor<4x2xf32>
+  %interaction = bism.reduce_sum %coupling axes [0, 1] : tensor<4x2xf32> -> tensor<f32>
+  %e = bism.sub %quadratic, %interaction : tensor<f32>
+  return %e : tensor<f32>
+}
+
+// The energy: the bias broadcast is the matmul's accumulator (BLAS adds
+// v·W to it); the centring, squaring and summing is one reduction kernel
+// (with the fill of its f64 accumulator), the coupling and its sum another,
+// the difference an elementwise kernel.
+// CHECK-LABEL: func.func @energy(
+// CHECK: linalg.fill {bism.kernel = "energy.k0"}
+// CHECK: %[[QUAD:.*]] = linalg.generic {{.*}} iterator_types = ["reduction", "reduction"]} ins(%arg0, %arg3 : {{.*}}) {{.*}} {bism.kernel = "energy.k0", bism.kernel_kind = "reduction"}
+// CHECK: arith.subf
+// CHECK: arith.mulf
+// CHECK: %[[BIAS:.*]] = linalg.generic {{.*}} ins(%arg4 : tensor<2xf32>) {{.*}} {bism.kernel = "energy.k1", bism.kernel_kind = "copy"}
+// CHECK: %[[VW:.*]] = linalg.matmul {bism.kernel = "energy.k2", bism.kernel_kind = "matmul"} ins(%arg0, %arg2 : {{.*}}) outs(%[[BIAS]] : tensor<4x2xf32>)
+// CHECK: linalg.fill {bism.kernel = "energy.k3"}
+// CHECK: %[[INTER:.*]] = linalg.generic {{.*}} ins(%[[VW]], %arg1 : {{.*}}) {{.*}} {bism.kernel = "energy.k3", bism.kernel_kind = "reduction"}
+// CHECK: linalg.generic {{.*}} ins(%[[QUAD]], %[[INTER]] : {{.*}}) {{.*}} {bism.kernel = "energy.k4", bism.kernel_kind = "elementwise"}
+// CHECK-NOT: bism.kernel =
+// CHECK: return
+
+func.func @score(%v: tensor<4x3xf32>, %h: tensor<4x2xf32>, %w: tensor<3x2xf32>,
+                 %b: tensor<3xf32>, %c: tensor<2xf32>) -> tensor<4x3xf32> {
+  %s = bism.grad @energy(%v, %h, %w, %b, %c) wrt [0]
+      : (tensor<4x3xf32>, tensor<4x2xf32>, tensor<3x2xf32>, tensor<3xf32>, tensor<2xf32>) -> tensor<4x3xf32>
+  return %s : tensor<4x3xf32>
+}
+
+// The score 2(v - b) - h·Wᵀ: the seed of the reverse sweep (a fill), the
+// cotangent of v·W (the seed broadcast times h), 2(v - b) as the
+// accumulator of the matmul that adds the cotangent times Wᵀ (transposed
+// operand as an indexing map).
+// CHECK-LABEL: func.func @score(
+// CHECK: linalg.generic {{.*}} {bism.kernel = "score.k0", bism.kernel_kind = "fill"}
+// CHECK: %[[COT:.*]] = linalg.generic {{.*}} ins(%{{.*}}, %arg1 : tensor<1x1xf32>, tensor<4x2xf32>) {{.*}} {bism.kernel = "score.k1", bism.kernel_kind = "elementwise"}
+// CHECK: %[[CENTRED:.*]] = linalg.generic {{.*}} ins(%arg0, %arg3 : {{.*}}) {{.*}} {bism.kernel = "score.k2", bism.kernel_kind = "elementwise"}
+// CHECK: linalg.matmul {{.*}} {bism.kernel = "score.k3", bism.kernel_kind = "matmul"} ins(%[[COT]], %arg2 : {{.*}}) outs(%[[CENTRED]] :
+// CHECK-NOT: bism.kernel =
+// CHECK: return
+
+func.func @score_and_hvp(%v: tensor<4x3xf32>, %h: tensor<4x2xf32>, %w: tensor<3x2xf32>,
+                         %b: tensor<3xf32>, %c: tensor<2xf32>, %u: tensor<4x3xf32>)
+    -> (tensor<4x3xf32>, tensor<4x3xf32>) {
+  %s = bism.grad @energy(%v, %h, %w, %b, %c) wrt [0]
+      : (tensor<4x3xf32>, tensor<4x2xf32>, tensor<3x2xf32>, tensor<3xf32>, tensor<2xf32>) -> tensor<4x3xf32>
+  %hv = bism.hvp @energy(%v, %h, %w, %b, %c, %u) wrt [0]
+      : (tensor<4x3xf32>, tensor<4x2xf32>, tensor<3x2xf32>, tensor<3xf32>, tensor<2xf32>, tensor<4x3xf32>) -> tensor<4x3xf32>
+  return %s, %hv : tensor<4x3xf32>, tensor<4x3xf32>
+}
+
+// Score and HVP together: the score's kernels as above, and the HVP of the
+// energy (quadratic in v) is 2u: one more elementwise kernel, on u alone.
+// CHECK-LABEL: func.func @score_and_hvp(
+// CHECK: bism.kernel = "score_and_hvp.k3", bism.kernel_kind = "matmul"
+// CHECK: %[[HV:.*]] = linalg.generic {{.*}} ins(%arg5 : tensor<4x3xf32>) {{.*}} {bism.kernel = "score_and_hvp.k4", bism.kernel_kind = "elementwise"}
+// CHECK-NOT: bism.kernel =
+// CHECK: return %{{.*}}, %[[HV]]
+
+func.func private @lower_loss(%a: tensor<3x2xf32>, %v: tensor<4x3xf32>, %field: tensor<4x2xf32>) -> tensor<f32> {
+  %logits = bism.matmul %v, %a : tensor<4x3xf32>, tensor<3x2xf32> -> tensor<4x2xf32>
+  %q = bism.sigmoid %logits : tensor<4x2xf32>
+  %weighted = bism.mul %q, %field : tensor<4x2xf32>
+  %sp = bism.softplus %logits : tensor<4x2xf32>
+  %terms = bism.sub %sp, %weighted : tensor<4x2xf32>
+  %loss = bism.reduce_sum %terms axes [0, 1] : tensor<4x2xf32> -> tensor<f32>
+  return %loss : tensor<f32>
+}
+
+func.func @phi_step(%a: tensor<3x2xf32>, %v: tensor<4x3xf32>, %field: tensor<4x2xf32>) -> tensor<3x2xf32> {
+  %g = bism.grad @lower_loss(%a, %v, %field) wrt [0]
+      : (tensor<3x2xf32>, tensor<4x3xf32>, tensor<4x2xf32>) -> tensor<3x2xf32>
+  %lr = bism.constant dense<0.1> : tensor<3x2xf32>
+  %step = bism.mul %g, %lr : tensor<3x2xf32>
+  %next = bism.sub %a, %step : tensor<3x2xf32>
+  return %next : tensor<3x2xf32>
+}
+
+// One gradient step of the posterior parameter A: the logits matmul, one
+// elementwise kernel for the cotangent of the logits (sigmoid' and
+// softplus' of the same logits, fused), the matmul vᵀ·(cotangent), and
+// the update A - 0.1 g.
+// CHECK-LABEL: func.func @phi_step(
+// CHECK: linalg.fill {bism.kernel = "phi_step.k0"}
+// CHECK: %[[LOGITS:.*]] = linalg.matmul {bism.kernel = "phi_step.k0", bism.kernel_kind = "matmul"} ins(%arg1, %arg0 :
+// CHECK: %[[COT:.*]] = linalg.generic {{.*}} ins(%[[LOGITS]], %arg2 : {{.*}}) {{.*}} {bism.kernel = "phi_step.k1", bism.kernel_kind = "elementwise"}
+// CHECK: math.exp
+// CHECK: %[[G:.*]] = linalg.matmul {{.*}} {bism.kernel = "phi_step.k2", bism.kernel_kind = "matmul"} ins(%arg1, %[[COT]] :
+// CHECK: linalg.generic {{.*}} ins(%arg0, %[[G]] : {{.*}}) {{.*}} {bism.kernel = "phi_step.k3", bism.kernel_kind = "elementwise"}
+// CHECK-NOT: bism.kernel =
+// CHECK: return
+
+// STATS: remark: kernels of @energy: 5, elementwise 1, reduction 2, matmul 1, copy 1, fill 0; matmul GFLOP 4.8{{0*}}e-08
+// STATS: remark: kernels of @phi_step: 4, elementwise 2, reduction 0, matmul 2, copy 0, fill 0; matmul GFLOP 9.6{{0*}}e-08
