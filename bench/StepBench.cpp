@@ -10,6 +10,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "bism/Execution/CompiledModel.h"
+#include "bism/runtime/Allocator.h"
 
 #include "llvm/Support/raw_ostream.h"
 
@@ -36,6 +37,7 @@ static double median(std::vector<double> values) {
 }
 
 int main(int argc, char **argv) {
+  bism::runtime::keepFreedBuffersForReuse(); // as bism-run does
   bism::ModelLoadOptions options;
   int64_t iterations = 20;
   for (int i = 1; i < argc; ++i) {

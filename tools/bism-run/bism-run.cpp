@@ -11,6 +11,7 @@
 #include "Commands.h"
 
 #include "bism/Execution/JitModule.h"
+#include "bism/runtime/Allocator.h"
 #include "bism/runtime/HostTensor.h"
 #include "bism/runtime/Npy.h"
 
@@ -393,6 +394,7 @@ int bism::tools::fail(const llvm::Twine &message) {
 
 int main(int argc, char **argv) {
   llvm::InitLLVM init(argc, argv);
+  bism::runtime::keepFreedBuffersForReuse();
   // The subcommand may be left out: a call that names a function (--entry,
   // --input, ...) runs it, anything else trains a model file.
   std::vector<char *> args(argv, argv + argc);
