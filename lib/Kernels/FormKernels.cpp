@@ -148,6 +148,55 @@ struct AccumulateIntoMatmul : OpRewritePattern<linalg::GenericOp> {
   }
 };
 
+/// a·x accumulated into (a·y accumulated into z) -> a·(x + y) into z, and
+/// likewise for a shared right operand: the reverse sweep sums the
+/// cotangents of a value read in several places (the GRBM's weight
+/// gradient vᵀ·g over the K and N steps), and one matmul of the summed
+/// cotangents does the work of all.
+struct MergeMatmulsSharingAnOperand : OpRewritePattern<linalg::MatmulOp> {
+  using OpRewritePattern::OpRewritePattern;
+
+  LogicalResult matchAndRewrite(linalg::MatmulOp outer,
+                                PatternRewriter &rewriter) const override {
+    auto inner = outer.getDpsInits()[0].getDefiningOp<linalg::MatmulOp>();
+    if (!inner || !inner->getResult(0).hasOneUse() ||
+        inner.getIndexingMapsAttr() != outer.getIndexingMapsAttr())
+      return failure();
+    Value innerLhs = inner.getDpsInputs()[0], innerRhs = inner.getDpsInputs()[1];
+    Value outerLhs = outer.getDpsInputs()[0], outerRhs = outer.getDpsInputs()[1];
+    bool sharedLhs = innerLhs == outerLhs && innerRhs.getType() == outerRhs.getType();
+    bool sharedRhs = innerRhs == outerRhs && innerLhs.getType() == outerLhs.getType();
+    if (!sharedLhs && !sharedRhs)
+      return failure();
+    Value first = sharedLhs ? innerRhs : innerLhs;
+    Value second = sharedLhs ? outerRhs : outerLhs;
+    auto type = cast<RankedTensorType>(first.getType());
+    Location loc = outer.getLoc();
+    AffineMap identity = rewriter.getMultiDimIdentityMap(unsigned(type.getRank()));
+    Value empty = tensor::EmptyOp::create(rewriter, loc, type.getShape(),
+                                          type.getElementType());
+    Value sum =
+        linalg::GenericOp::create(
+            rewriter, loc, TypeRange{type}, ValueRange{first, second},
+            ValueRange{empty}, ArrayRef<AffineMap>{identity, identity, identity},
+            SmallVector<utils::IteratorType>(type.getRank(),
+                                             utils::IteratorType::parallel),
+            [](OpBuilder &b, Location l, ValueRange args) {
+              linalg::YieldOp::create(
+                  b, l, Value(arith::AddFOp::create(b, l, args[0], args[1])));
+            })
+            .getResult(0);
+    Value lhs = sharedLhs ? outerLhs : sum, rhs = sharedLhs ? sum : outerRhs;
+    auto merged = linalg::MatmulOp::create(rewriter, loc, outer->getResultTypes(),
+                                           ValueRange{lhs, rhs},
+                                           ValueRange{inner.getDpsInits()[0]});
+    merged.setIndexingMapsAttr(outer.getIndexingMapsAttr());
+    rewriter.replaceOp(outer, merged->getResults());
+    rewriter.eraseOp(inner);
+    return success();
+  }
+};
+
 /// linalg.reduce and linalg.transpose as linalg.generic.
 struct GeneralizeForFusion : OpInterfaceRewritePattern<linalg::LinalgOp> {
   using OpInterfaceRewritePattern::OpInterfaceRewritePattern;
@@ -213,7 +262,8 @@ void formKernels(ModuleOp module) {
   MLIRContext *ctx = module.getContext();
   {
     RewritePatternSet patterns(ctx);
-    patterns.add<GeneralizeForFusion, AccumulateIntoMatmul>(ctx);
+    patterns.add<GeneralizeForFusion, AccumulateIntoMatmul,
+                 MergeMatmulsSharingAnOperand>(ctx);
     (void)applyPatternsGreedily(module, std::move(patterns));
   }
   duplicateDataMovementPerUser(module);

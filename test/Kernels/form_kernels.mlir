@@ -109,3 +109,20 @@ func.func @phi_step(%a: tensor<3x2xf32>, %v: tensor<4x3xf32>, %field: tensor<4x2
 
 // STATS: remark: kernels of @energy: 5, elementwise 1, reduction 2, matmul 1, copy 1, fill 0; matmul GFLOP 4.8{{0*}}e-08
 // STATS: remark: kernels of @phi_step: 4, elementwise 2, reduction 0, matmul 2, copy 0, fill 0; matmul GFLOP 9.6{{0*}}e-08
+
+// Two weight gradients vᵀ·g1 + vᵀ·g2 (the cotangents of one visible field
+// read in two steps): one matmul of the summed cotangents.
+func.func @weight_gradient(%v: tensor<4x3xf32>, %g1: tensor<4x2xf32>, %g2: tensor<4x2xf32>) -> tensor<3x2xf32> {
+  %a = bism.matmul %v, %g1 {transpose_lhs} : tensor<4x3xf32>, tensor<4x2xf32> -> tensor<3x2xf32>
+  %b = bism.matmul %v, %g2 {transpose_lhs} : tensor<4x3xf32>, tensor<4x2xf32> -> tensor<3x2xf32>
+  %s = bism.add %a, %b : tensor<3x2xf32>
+  return %s : tensor<3x2xf32>
+}
+
+// CHECK-LABEL: func.func @weight_gradient(
+// CHECK-DAG: %[[ZERO:.*]] = linalg.fill {bism.kernel = "weight_gradient.k1"}
+// CHECK-DAG: %[[SUM:.*]] = linalg.generic {{.*}} ins(%arg2, %arg1 : tensor<4x2xf32>, tensor<4x2xf32>) {{.*}} {bism.kernel = "weight_gradient.k0", bism.kernel_kind = "elementwise"}
+// CHECK: arith.addf
+// CHECK: %[[G:.*]] = linalg.matmul {{.*}} {bism.kernel = "weight_gradient.k1", bism.kernel_kind = "matmul"} ins(%arg0, %[[SUM]] : {{.*}}) outs(%[[ZERO]] :
+// CHECK-NOT: linalg.matmul
+// CHECK: return %[[G]]
