@@ -98,14 +98,14 @@ def prune_module(text, entry):
     AD ops' callees): bism-run --entry compiles every function of a module."""
     parts = split_functions(text)
     funcs = {name: lines for name, lines in parts if name}
-    keep, todo = set(), [entry]
-    while todo:
-        name = todo.pop()
+    keep, pending = set(), [entry]
+    while pending:
+        name = pending.pop()
         if name in keep or name not in funcs:
             continue
         keep.add(name)
         for line in funcs[name]:
-            todo.extend(SYMBOL.findall(line))
+            pending.extend(SYMBOL.findall(line))
     out = []
     for name, lines in parts:
         if name is None or name in keep:
