@@ -11,6 +11,7 @@
 //===----------------------------------------------------------------------===//
 #include "bism/Execution/CompiledModel.h"
 #include "bism/runtime/Allocator.h"
+#include "bism/runtime/Threads.h"
 
 #include "llvm/Support/raw_ostream.h"
 
@@ -40,12 +41,15 @@ int main(int argc, char **argv) {
   bism::runtime::keepFreedBuffersForReuse(); // as bism-run does
   bism::ModelLoadOptions options;
   int64_t iterations = 20;
+  int threads = -1; // OMP_NUM_THREADS, else all cores
   for (int i = 1; i < argc; ++i) {
     std::string arg = argv[i];
     if (arg == "--set" && i + 1 < argc)
       options.overrides.push_back(argv[++i]);
     else if (arg == "--iters" && i + 1 < argc)
       iterations = std::atoll(argv[++i]);
+    else if (arg == "--threads" && i + 1 < argc)
+      threads = std::atoi(argv[++i]);
     else if (arg.rfind("--", 0) == 0) {
       std::fprintf(stderr, "unknown option %s\n", argv[i]);
       return 2;
@@ -54,9 +58,11 @@ int main(int argc, char **argv) {
   }
   if (options.path.empty() || iterations < 1) {
     std::fprintf(stderr, "usage: bism-step-bench MODEL.mlir [--set k=v]... "
-                         "[--iters N]\n");
+                         "[--iters N] [--threads T]\n");
     return 2;
   }
+  if (threads >= 0 || !std::getenv("OMP_NUM_THREADS"))
+    bism::runtime::setThreadCount(std::max(threads, 0));
   auto started = std::chrono::steady_clock::now();
   auto model = bism::CompiledModel::load(options);
   if (!model) {
@@ -113,8 +119,8 @@ int main(int argc, char **argv) {
     }
   }
   std::printf("%s: compile %.2f s, step median %.3f ms wall, %.3f ms cpu "
-              "(%lld steps), loss %g\n",
+              "(%lld steps, %d threads), loss %g\n",
               options.path.c_str(), compileSeconds, median(wall), median(cpu),
-              (long long)iterations, metrics.front().elementAsDouble(0));
+              (long long)iterations, bism::runtime::threadCount(), metrics.front().elementAsDouble(0));
   return 0;
 }

@@ -193,4 +193,24 @@ def BismOutlineKernels : Pass<"bism-outline-kernels", "::mlir::ModuleOp"> {
   let dependentDialects = ["::mlir::func::FuncDialect", "::mlir::memref::MemRefDialect"];
 }
 
+def BismParallelizeKernels : Pass<"bism-parallelize-kernels", "::mlir::ModuleOp"> {
+  let summary = "Spread the outermost parallel loop of each large kernel over threads";
+  let description = [{
+    After `--bism-outline-kernels`, each linalg op of a kernel function
+    (`bism.kernel_kind`) whose first loop is parallel and whose iteration
+    space has at least `min-points` points is tiled by one along that loop
+    into an `scf.parallel`, which `convert-scf-to-openmp` gives to the
+    OpenMP pool the runtime's BLAS calls share. Each iteration computes
+    whole rows, reductions included, so the results do not depend on the
+    thread count. Ops whose first loop is a reduction, and small ops (where
+    waking the pool costs more than it saves), stay serial.
+  }];
+  let options = [
+    Option<"minPoints", "min-points", "int64_t", /*default=*/"16384",
+           "smallest iteration space (product of loop sizes) made parallel">
+  ];
+  let dependentDialects = ["::mlir::scf::SCFDialect", "::mlir::memref::MemRefDialect",
+                           "::mlir::linalg::LinalgDialect"];
+}
+
 #endif // BISM_PASSES_TD

@@ -63,8 +63,8 @@ if ! "$python" -c 'import numpy, torch, jax' 2>/dev/null; then
 fi
 
 # The sgemm rate program, against the OpenBLAS that bism links.
-blas_inc=/usr/include/x86_64-linux-gnu/openblas-openmp
-blas_lib=/usr/lib/x86_64-linux-gnu/openblas-openmp
+blas_inc=/usr/include/x86_64-linux-gnu/openblas-pthread
+blas_lib=/usr/lib/x86_64-linux-gnu/openblas-pthread
 sgemm=$venv/sgemm_rate
 if [ ! -x "$sgemm" ] || [ "$here/sgemm_rate.cpp" -nt "$sgemm" ]; then
   mkdir -p "$(dirname "$sgemm")"

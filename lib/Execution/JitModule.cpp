@@ -26,6 +26,7 @@
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Target/LLVMIR/Dialect/Builtin/BuiltinToLLVMIRTranslation.h"
 #include "mlir/Target/LLVMIR/Dialect/LLVMIR/LLVMToLLVMIRTranslation.h"
+#include "mlir/Target/LLVMIR/Dialect/OpenMP/OpenMPToLLVMIRTranslation.h"
 #include "mlir/Target/LLVMIR/Export.h"
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/Config/llvm-config.h"
@@ -327,6 +328,7 @@ compileToObject(ModuleOp module, const JitOptions &options,
   PassManager pm = PassManager::on<ModuleOp>(context);
   CpuPipelineOptions pipelineOptions;
   pipelineOptions.blasMinFlops = options.blasMinFlops;
+  pipelineOptions.parallelMinPoints = options.parallelMinPoints;
   buildLowerToCpuPipeline(pm, pipelineOptions);
   if (failed(pm.run(*lowered))) {
     std::string message = diagnostics.take();
@@ -553,6 +555,8 @@ CacheKey cacheKey(ModuleOp module, const JitOptions &options,
   hashField(hasher, compilerIdentity());
   hashField(hasher, host.description);
   hashField(hasher, "blasMinFlops " + std::to_string(options.blasMinFlops));
+  hashField(hasher, "parallelMinPoints " +
+                        std::to_string(options.parallelMinPoints));
   hashField(hasher,
             "optLevel " + std::to_string(std::min(options.optLevel, 3u)));
   // Every flag set, so that command-line printing options (elision of large
@@ -734,6 +738,9 @@ void registerExecutionDialects(DialectRegistry &registry) {
   registerDerivativeRules(registry);
   registerBuiltinDialectTranslation(registry);
   registerLLVMDialectTranslation(registry);
+  // Parallel kernels become OpenMP runtime calls (libomp, the pool the
+  // runtime's BLAS calls use too).
+  registerOpenMPDialectTranslation(registry);
 }
 
 std::string defaultCacheDirectory() {

@@ -149,8 +149,23 @@ void buildLowerToCpuPipeline(OpPassManager &pm,
   bufferization::BufferDeallocationPipelineOptions deallocation;
   bufferization::buildBufferDeallocationPipeline(pm, deallocation);
 
+  bool parallel = options.formKernels && options.parallelMinPoints >= 0;
+  if (parallel) {
+    BismParallelizeKernelsOptions parallelize;
+    parallelize.minPoints = options.parallelMinPoints;
+    pm.addPass(createBismParallelizeKernels(parallelize));
+  }
+
   pm.addNestedPass<func::FuncOp>(std::make_unique<StridedCopiesToLinalg>());
   pm.addNestedPass<func::FuncOp>(createConvertLinalgToLoopsPass());
+  if (parallel) {
+    // One pool for kernels and BLAS: OpenMP's, which runtime/src/Blas.cpp
+    // also uses. The canonicalisation drops the alloca scopes the
+    // conversion wraps loop bodies in (they hold no allocas), which the
+    // lowering to control flow could not handle.
+    pm.addPass(createConvertSCFToOpenMPPass());
+    pm.addPass(createCanonicalizerPass());
+  }
   pm.addPass(memref::createExpandStridedMetadataPass());
   pm.addPass(createLowerAffinePass());
   pm.addPass(createSCFToControlFlowPass());

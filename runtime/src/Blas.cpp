@@ -2,12 +2,16 @@
 //
 // out += op(lhs) * op(rhs) through OpenBLAS. A matrix view whose inner (or,
 // transposed, outer) stride is 1 is handed to BLAS with its leading dimension;
-// anything else is packed into a contiguous temporary first.
+// anything else is packed into a contiguous temporary first. A large product
+// is split into blocks of rows (or columns) of `out`, one per thread of the
+// OpenMP pool the compiled kernels use; OpenBLAS itself runs single-threaded
+// on each.
 //
 //===----------------------------------------------------------------------===//
 #include "bism/runtime/Blas.h"
 
 #include <cblas.h>
+#include <omp.h>
 
 #include <algorithm>
 #include <atomic>
@@ -31,6 +35,16 @@ blasint toBlasInt(int64_t v) {
   if (v < 0 || v > INT_MAX)
     fatal("dimension does not fit OpenBLAS's 32-bit integers");
   return blasint(v);
+}
+
+/// OpenBLAS's own threads stay idle: the split below uses the pool the
+/// kernels run on (OPENBLAS_NUM_THREADS would otherwise start a second one).
+void useOneOpenBlasThread() {
+  static const bool done = [] {
+    openblas_set_num_threads(1);
+    return true;
+  }();
+  (void)done;
 }
 
 inline void gemm(CBLAS_TRANSPOSE ta, CBLAS_TRANSPOSE tb, blasint m, blasint n,
@@ -81,6 +95,59 @@ Operand<T> prepareInput(const View<T> &v, bool transposed,
   return {scratch.data(), std::max<int64_t>(1, v.cols), transposed};
 }
 
+/// The fewest multiply-adds a thread is given: waking the pool for less
+/// costs more than it saves. It also keeps every block above the sizes for
+/// which OpenBLAS switches to its small-matrix kernels (at most 100^3
+/// multiply-adds), which sum in another order: a block is computed exactly
+/// as the whole product would be, so results do not depend on the thread
+/// count.
+constexpr int64_t kMinMultiplyAddsPerThread = int64_t(1) << 21;
+/// Blocks are multiples of this many rows or columns, so that each block is
+/// made of OpenBLAS's full register tiles wherever the whole matrix is.
+constexpr int64_t kBlockAlignment = 16;
+
+/// out[m x n] += a * b, split over the threads along the longer side of out.
+template <typename T>
+void gemmSplit(const Operand<T> &a, const Operand<T> &b, T *c, int64_t ldc,
+               int64_t m, int64_t n, int64_t k) {
+  useOneOpenBlasThread();
+  CBLAS_TRANSPOSE ta = a.transposed ? CblasTrans : CblasNoTrans;
+  CBLAS_TRANSPOSE tb = b.transposed ? CblasTrans : CblasNoTrans;
+  bool splitRows = m >= n;
+  int64_t side = splitRows ? m : n;
+  int64_t blocks = std::min<int64_t>(
+      {omp_in_parallel() ? 1 : omp_get_max_threads(),
+       side / kBlockAlignment, m * n * k / kMinMultiplyAddsPerThread});
+  // Aligned blocks of at least side / blocks; the last one takes the rest.
+  int64_t per = (side + std::max<int64_t>(blocks, 1) - 1) /
+                std::max<int64_t>(blocks, 1);
+  per = (per + kBlockAlignment - 1) / kBlockAlignment * kBlockAlignment;
+  blocks = side / per;
+  if (blocks <= 1) {
+    gemm(ta, tb, toBlasInt(m), toBlasInt(n), toBlasInt(k), a.data,
+         toBlasInt(a.ld), b.data, toBlasInt(b.ld), c, toBlasInt(ldc));
+    return;
+  }
+#pragma omp parallel for num_threads(int(blocks)) schedule(static, 1)
+  for (int64_t block = 0; block < blocks; ++block) {
+    int64_t begin = block * per;
+    int64_t end = block == blocks - 1 ? side : begin + per;
+    if (splitRows) {
+      // Rows of op(a): a row offset of a, or a column offset of its
+      // transposed storage.
+      const T *rowsOfA = a.data + (a.transposed ? begin : begin * a.ld);
+      gemm(ta, tb, toBlasInt(end - begin), toBlasInt(n), toBlasInt(k),
+           rowsOfA, toBlasInt(a.ld), b.data, toBlasInt(b.ld), c + begin * ldc,
+           toBlasInt(ldc));
+    } else {
+      const T *columnsOfB = b.data + (b.transposed ? begin * b.ld : begin);
+      gemm(ta, tb, toBlasInt(m), toBlasInt(end - begin), toBlasInt(k),
+           a.data, toBlasInt(a.ld), columnsOfB, toBlasInt(b.ld), c + begin,
+           toBlasInt(ldc));
+    }
+  }
+}
+
 template <typename T>
 void gemmView(const View<T> &lhs, const View<T> &rhs, const View<T> &out,
               bool transposeLhs, bool transposeRhs) {
@@ -112,10 +179,7 @@ void gemmView(const View<T> &lhs, const View<T> &rhs, const View<T> &out,
     ldc = n;
   }
 
-  gemm(a.transposed ? CblasTrans : CblasNoTrans,
-       b.transposed ? CblasTrans : CblasNoTrans, toBlasInt(m), toBlasInt(n),
-       toBlasInt(k), a.data, toBlasInt(a.ld), b.data, toBlasInt(b.ld), c,
-       toBlasInt(ldc));
+  gemmSplit(a, b, c, ldc, m, n, k);
 
   if (!outDirect)
     for (int64_t i = 0; i < m; ++i)

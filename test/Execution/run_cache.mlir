@@ -44,8 +44,8 @@
 // REJECT-NEXT: bism-run: compiled in {{[0-9.]+}} s (cache entry rejected)
 // REJECT-NEXT: 4xf32=1 0.367879 0.0183156 0.00012341
 
-// TRAINMISS: compiled in {{[0-9.]+}} s (cache miss); resolved configuration:
-// TRAINHIT: compiled in {{[0-9.]+}} s (cache hit); resolved configuration:
+// TRAINMISS: compiled in {{[0-9.]+}} s (cache miss); {{[0-9]+}} thread(s); resolved configuration:
+// TRAINHIT: compiled in {{[0-9.]+}} s (cache hit); {{[0-9]+}} thread(s); resolved configuration:
 
 func.func @f(%x: tensor<4xf32>) -> tensor<4xf32> {
   %s = bism.square %x : tensor<4xf32>

@@ -1,9 +1,12 @@
 //===- BlasTest.cpp - the runtime's BLAS entry points vs naive loops ------===//
 #include "bism/runtime/Blas.h"
+#include "bism/runtime/Threads.h"
 
 #include <gtest/gtest.h>
 
 #include <cstdint>
+#include <cstring>
+#include <random>
 #include <set>
 #include <vector>
 
@@ -211,4 +214,50 @@ TEST(Blas, Accumulates) {
   EXPECT_EQ(out.storage[1], 4.0f);
   EXPECT_EQ(out.storage[2], 6.0f);
   EXPECT_EQ(out.storage[3], 8.0f);
+}
+
+/// Products large enough to be split over the thread pool: by rows of out
+/// (m >= n) and by columns, with every transpose and layout, exact against
+/// the naive loops.
+TEST(Blas, SplitOverThreads) {
+  setThreadCount(3);
+  // At least 2 x 2^21 multiply-adds, so that two threads get a block each.
+  checkAll<float>(1, 256, 96, 192, false); // by rows
+  checkAll<float>(1, 24, 640, 280, false); // by columns
+  checkAll<double>(2, 160, 80, 384, true); // each batch entry split
+  setThreadCount(0);
+}
+
+/// Splitting does not change a single bit, whatever the thread count: each
+/// element of out is summed by the same code in the same order.
+TEST(Blas, ThreadCountDoesNotChangeResults) {
+  std::mt19937 generator(7);
+  std::uniform_real_distribution<float> uniform(-1.0f, 1.0f);
+  for (auto [m, n, k] : {std::tuple<int64_t, int64_t, int64_t>{100, 400, 560},
+                         {560, 400, 100}, {37, 900, 300}}) {
+    for (bool tl : {false, true})
+      for (bool tr : {false, true}) {
+        Matrix<float> lhs(1, tl ? k : m, tl ? m : k, Layout::Contiguous, 1);
+        Matrix<float> rhs(1, tr ? n : k, tr ? k : n, Layout::Contiguous, 2);
+        Matrix<float> out(1, m, n, Layout::Contiguous, 3);
+        for (auto *matrix : {&lhs, &rhs, &out})
+          for (float &v : matrix->storage)
+            v = uniform(generator);
+        std::vector<float> initial = out.storage;
+        std::vector<std::vector<float>> results;
+        for (int threads : {1, 2, 3, 5}) {
+          setThreadCount(threads);
+          out.storage = initial;
+          gemmCall(lhs, rhs, out, tl, tr);
+          results.push_back(out.storage);
+        }
+        SCOPED_TRACE(testing::Message() << "m=" << m << " n=" << n
+                                        << " k=" << k << " tl=" << tl
+                                        << " tr=" << tr);
+        for (size_t i = 1; i < results.size(); ++i)
+          ASSERT_EQ(0, std::memcmp(results[0].data(), results[i].data(),
+                                   results[0].size() * sizeof(float)));
+      }
+  }
+  setThreadCount(0);
 }

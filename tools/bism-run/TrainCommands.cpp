@@ -14,6 +14,7 @@
 #include "Commands.h"
 
 #include "bism/Execution/CompiledModel.h"
+#include "bism/runtime/Threads.h"
 #include "bism/runtime/Checkpoint.h"
 #include "bism/runtime/Dataset.h"
 #include "bism/runtime/FileIO.h"
@@ -140,6 +141,12 @@ cl::opt<int64_t> blasMinFlops("blas-min-flops",
                               cl::init(32768), cl::sub(trainCommand),
                               cl::sub(evalCommand), cl::sub(sampleCommand),
                               cl::cat(commonCategory));
+cl::opt<int64_t> parallelMinPoints(
+    "parallel-min-points",
+    cl::desc("smallest kernel iteration space run on all threads; -1 keeps "
+             "every kernel on one"),
+    cl::init(16384), cl::sub(trainCommand), cl::sub(evalCommand),
+    cl::sub(sampleCommand), cl::cat(commonCategory));
 cl::opt<unsigned> optLevel("opt-level",
                            cl::desc("LLVM optimisation level 0-3 of the "
                                     "compiled step"),
@@ -229,6 +236,7 @@ std::string joinPath(const std::string &dir, const std::string &file) {
 JitOptions jitOptions() {
   JitOptions options;
   options.blasMinFlops = blasMinFlops;
+  options.parallelMinPoints = parallelMinPoints;
   options.optLevel = optLevel;
   if (noCache)
     options.cacheDir.clear();
@@ -566,8 +574,10 @@ int runTrain() {
                               std::chrono::steady_clock::now() - started)
                               .count();
   const train::TrainSpec &spec = model.info().spec;
-  say(llvm::formatv("compiled in {0:F2} s ({1}); resolved configuration:",
-                    compileSeconds, cacheOutcomeName(model.cacheOutcome()))
+  say(llvm::formatv("compiled in {0:F2} s ({1}); {2} thread(s); resolved "
+                    "configuration:",
+                    compileSeconds, cacheOutcomeName(model.cacheOutcome()),
+                    runtime::threadCount())
           .str());
   llvm::outs() << model.configJson();
 

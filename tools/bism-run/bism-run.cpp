@@ -14,6 +14,7 @@
 #include "bism/runtime/Allocator.h"
 #include "bism/runtime/HostTensor.h"
 #include "bism/runtime/Npy.h"
+#include "bism/runtime/Threads.h"
 
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/Parser/Parser.h"
@@ -78,6 +79,12 @@ llvm::cl::opt<int64_t> blasMinFlops(
     llvm::cl::desc("smallest M*N*K of a matmul sent to BLAS; 0 sends every "
                    "matmul, -1 none"),
     llvm::cl::init(32768), llvm::cl::cat(runCategory), llvm::cl::sub(runCommand));
+
+llvm::cl::opt<int64_t> parallelMinPoints(
+    "parallel-min-points",
+    llvm::cl::desc("smallest kernel iteration space run on all threads; -1 "
+                   "keeps every kernel on one"),
+    llvm::cl::init(16384), llvm::cl::cat(runCategory), llvm::cl::sub(runCommand));
 
 llvm::cl::opt<unsigned> optLevel("opt-level",
                                  llvm::cl::desc("LLVM optimisation level 0-3"),
@@ -346,6 +353,7 @@ int runEntry() {
 
   bism::JitOptions options;
   options.blasMinFlops = blasMinFlops;
+  options.parallelMinPoints = parallelMinPoints;
   options.optLevel = optLevel;
   if (noCache)
     options.cacheDir.clear();
@@ -431,7 +439,23 @@ int main(int argc, char **argv) {
     }
     final.push_back(args[i]);
   }
+  // Made here, not at namespace scope: the subcommands it belongs to are
+  // defined in another file, whose static initialisers may run later.
+  static llvm::cl::OptionCategory executionCategory("execution options");
+  static llvm::cl::opt<int> threadsOption(
+      "threads",
+      llvm::cl::desc("threads the compiled step's kernels and BLAS calls share "
+                     "(0: all cores; default OMP_NUM_THREADS, else all cores)"),
+      // Per subcommand: libLLVM registers a hidden top-level --threads.
+      llvm::cl::init(0), llvm::cl::cat(executionCategory),
+      llvm::cl::sub(runCommand),
+      llvm::cl::sub(bism::tools::trainCommand),
+      llvm::cl::sub(bism::tools::evalCommand),
+      llvm::cl::sub(bism::tools::sampleCommand));
   llvm::cl::ParseCommandLineOptions(int(final.size()), final.data(), kOverview);
+  // OMP_NUM_THREADS is honoured unless --threads is given.
+  if (threadsOption.getNumOccurrences() || !std::getenv("OMP_NUM_THREADS"))
+    bism::runtime::setThreadCount(threadsOption);
   if (runCommand)
     return runEntry();
   if (bism::tools::trainCommand)

@@ -42,6 +42,9 @@ std::string defaultCacheDirectory();
 struct JitOptions {
   /// Smallest M*N*K sent to BLAS (see CpuPipelineOptions); -1 disables BLAS.
   int64_t blasMinFlops = 32768;
+  /// Smallest kernel iteration space run on the thread pool (see
+  /// CpuPipelineOptions); -1 keeps every kernel serial.
+  int64_t parallelMinPoints = 16384;
   /// LLVM optimisation level 0-3.
   unsigned optLevel = 2;
   /// Where compiled objects are cached, keyed by a hash of the module, these

@@ -41,6 +41,12 @@ struct CpuPipelineOptions : mlir::PassPipelineOptions<CpuPipelineOptions> {
       llvm::cl::desc("f32 transcendentals as vectorisable polynomials "
                      "(--bism-approximate-math)"),
       llvm::cl::init(true)};
+  Option<int64_t> parallelMinPoints{
+      *this, "parallel-min-points",
+      llvm::cl::desc("smallest kernel iteration space run on the thread pool "
+                     "(--bism-parallelize-kernels); -1 keeps every kernel "
+                     "serial"),
+      llvm::cl::init(16384)};
 };
 
 /// The shared front of both back ends (`--bism-to-kernels`): bism-autodiff,
