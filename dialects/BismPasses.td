@@ -133,14 +133,19 @@ def BismFormKernels : Pass<"bism-form-kernels", "::mlir::ModuleOp"> {
 
     - reductions and transposes become `linalg.generic`, so that the
       elementwise code around them can join them;
-    - elementwise and broadcasting producers are fused into their
-      consumers (linalg's elementwise fusion). A producer with other users
-      is fused when the consumer iterates over the same space (the fused
-      op then also yields the producer's value: nothing is computed
-      twice); into a broadcasting read only producers without
-      transcendentals are fused (they are recomputed per read);
+    - elementwise and broadcasting producers read by a single consumer are
+      fused into it (linalg's elementwise fusion); into a broadcasting read
+      only cheap producers without transcendentals are fused (they are
+      recomputed per read); broadcasts and copies read by several ops are
+      copied per reader first;
     - `add(matmul(a, b), x)` becomes a matmul accumulating into `x` (the
-      bias epilogue: BLAS computes out += a·b);
+      bias epilogue: BLAS computes out += a·b), and matmuls that share an
+      operand and accumulate into each other become one matmul of the
+      summed other operands;
+    - the op folding each element into a reduction's accumulator gets
+      `fastmath<reassoc>`: a kernel's reduction may be summed in any
+      (fixed) order, so the CPU back end vectorises it and a GPU back end
+      can reduce as a tree;
     - every remaining linalg op is a kernel and gets a name,
       `bism.kernel = "<function>.k<n>"`, and a kind,
       `bism.kernel_kind = "elementwise" | "reduction" | "matmul" |

@@ -32,7 +32,9 @@
 #include "llvm/Config/llvm-config.h"
 #include "llvm/ExecutionEngine/Orc/Core.h"
 #include "llvm/ExecutionEngine/Orc/JITTargetMachineBuilder.h"
+#include "llvm/ExecutionEngine/JITLink/JITLink.h"
 #include "llvm/ExecutionEngine/Orc/LLJIT.h"
+#include "llvm/ExecutionEngine/Orc/ObjectLinkingLayer.h"
 #include "llvm/ExecutionEngine/Orc/Mangling.h"
 #include "llvm/IR/IRBuilder.h"
 #include "llvm/IR/LLVMContext.h"
@@ -41,6 +43,7 @@
 #include "llvm/Support/BLAKE3.h"
 #include "llvm/Support/Endian.h"
 #include "llvm/Support/FileSystem.h"
+#include "llvm/Support/Format.h"
 #include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/Path.h"
 #include "llvm/Support/SourceMgr.h"
@@ -59,6 +62,7 @@
 #include <mutex>
 #include <optional>
 #include <sys/stat.h>
+#include <unistd.h>
 
 using namespace mlir;
 using bism::runtime::ElementType;
@@ -776,6 +780,75 @@ const char *cacheOutcomeName(CacheOutcome outcome) {
   return "?";
 }
 
+namespace {
+/// With BISM_PERF_MAP=1, appends "address size name" for every function the
+/// JIT links to /tmp/perf-<pid>.map, the file `perf report` reads to name
+/// JIT-compiled code: kernels show as `<function>.k<n>` in profiles.
+class PerfMapPlugin : public llvm::orc::ObjectLinkingLayer::Plugin {
+public:
+  static bool enabled() {
+    const char *value = std::getenv("BISM_PERF_MAP");
+    return value && *value && std::strcmp(value, "0") != 0;
+  }
+
+  void modifyPassConfig(llvm::orc::MaterializationResponsibility &,
+                        llvm::jitlink::LinkGraph &,
+                        llvm::jitlink::PassConfiguration &config) override {
+    config.PostFixupPasses.push_back(
+        [](llvm::jitlink::LinkGraph &graph) -> llvm::Error {
+          static std::mutex mutex;
+          std::lock_guard<std::mutex> lock(mutex);
+          std::string path =
+              "/tmp/perf-" + std::to_string(::getpid()) + ".map";
+          std::error_code ec;
+          llvm::raw_fd_ostream out(path, ec, llvm::sys::fs::OF_Append);
+          if (ec)
+            return llvm::Error::success(); // profiling aid only
+          // Functions by address. Code the graph names no symbol for (the
+          // bodies OpenMP outlines from a kernel, which follow it) is
+          // listed under the preceding function's name.
+          std::vector<std::pair<uint64_t, llvm::jitlink::Symbol *>> functions;
+          for (llvm::jitlink::Symbol *symbol : graph.defined_symbols())
+            if (symbol->hasName() && symbol->getSize() > 0 &&
+                (symbol->getBlock().getSection().getMemProt() &
+                 llvm::orc::MemProt::Exec) != llvm::orc::MemProt::None)
+              functions.push_back({symbol->getAddress().getValue(), symbol});
+          llvm::sort(functions, llvm::less_first());
+          for (size_t i = 0; i < functions.size(); ++i) {
+            auto [address, symbol] = functions[i];
+            uint64_t end = address + symbol->getSize();
+            out << llvm::format_hex_no_prefix(address, 1) << " "
+                << llvm::format_hex_no_prefix(symbol->getSize(), 1) << " "
+                << *symbol->getName() << "\n";
+            const llvm::jitlink::Block &block = symbol->getBlock();
+            uint64_t limit = i + 1 < functions.size()
+                                 ? functions[i + 1].first
+                                 : block.getAddress().getValue() +
+                                       block.getSize();
+            if (limit > end && &functions[std::min(i + 1, functions.size() - 1)]
+                                       .second->getBlock()
+                                       .getSection() == &block.getSection())
+              out << llvm::format_hex_no_prefix(end, 1) << " "
+                  << llvm::format_hex_no_prefix(limit - end, 1) << " "
+                  << *symbol->getName() << ".outlined\n";
+          }
+          return llvm::Error::success();
+        });
+  }
+  llvm::Error
+  notifyFailed(llvm::orc::MaterializationResponsibility &) override {
+    return llvm::Error::success();
+  }
+  llvm::Error notifyRemovingResources(llvm::orc::JITDylib &,
+                                      llvm::orc::ResourceKey) override {
+    return llvm::Error::success();
+  }
+  void notifyTransferringResources(llvm::orc::JITDylib &,
+                                   llvm::orc::ResourceKey,
+                                   llvm::orc::ResourceKey) override {}
+};
+} // namespace
+
 JitModule::JitModule() = default;
 JitModule::~JitModule() = default;
 
@@ -792,6 +865,10 @@ llvm::Error JitModule::load(llvm::StringRef object) {
                  .create();
   if (!jit)
     return jit.takeError();
+  if (PerfMapPlugin::enabled())
+    if (auto *linker = llvm::dyn_cast<llvm::orc::ObjectLinkingLayer>(
+            &(*jit)->getObjLinkingLayer()))
+      linker->addPlugin(std::make_shared<PerfMapPlugin>());
   // Link errors are returned by lookup(); keep them off stderr.
   (*jit)->getExecutionSession().setErrorReporter(
       [](llvm::Error error) { llvm::consumeError(std::move(error)); });

@@ -258,6 +258,38 @@ static bool isAccumulatorInit(linalg::FillOp fill) {
   return user && user.isDpsInit(&use);
 }
 
+/// A kernel's reduction may be summed in any order: its combining op (the
+/// one that folds an element into the accumulator) gets `reassoc`, so the
+/// CPU back end vectorises it (several partial sums) and the GPU back end
+/// can reduce as a tree. Accumulators are f64 for f32 data, so reordering
+/// costs no accuracy that matters; the order is still fixed by the code, so
+/// runs stay bit-reproducible.
+static void allowReassociatingReductions(ModuleOp module) {
+  module.walk([](linalg::GenericOp op) {
+    if (op.getNumReductionLoops() == 0)
+      return;
+    auto yield = cast<linalg::YieldOp>(op.getBody()->getTerminator());
+    for (auto [index, value] : llvm::enumerate(yield.getValues())) {
+      Operation *combiner = value.getDefiningOp();
+      if (!combiner ||
+          !isa<arith::AddFOp, arith::MulFOp, arith::MaximumFOp,
+               arith::MinimumFOp, arith::MaxNumFOp, arith::MinNumFOp>(
+              combiner))
+        continue;
+      Value accumulator =
+          op.getBody()->getArgument(op.getNumDpsInputs() + unsigned(index));
+      if (!llvm::is_contained(combiner->getOperands(), accumulator))
+        continue;
+      auto fastMath = cast<arith::ArithFastMathInterface>(combiner);
+      fastMath->setAttr(
+          fastMath.getFastMathAttrName(),
+          arith::FastMathFlagsAttr::get(
+              op.getContext(), fastMath.getFastMathFlagsAttr().getValue() |
+                                   arith::FastMathFlags::reassoc));
+    }
+  });
+}
+
 void formKernels(ModuleOp module) {
   MLIRContext *ctx = module.getContext();
   {
@@ -274,6 +306,7 @@ void formKernels(ModuleOp module) {
     linalg::GenericOp::getCanonicalizationPatterns(patterns, ctx);
     (void)applyPatternsGreedily(module, std::move(patterns));
   }
+  allowReassociatingReductions(module);
   module.walk([&](func::FuncOp func) {
     int64_t index = 0;
     SmallVector<linalg::FillOp> initFills;

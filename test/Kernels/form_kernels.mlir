@@ -23,12 +23,15 @@ func.func @energy(%v: tensor<4x3xf32>, %h: tensor<4x2xf32>, %w: tensor<3x2xf32>,
 // The energy: the bias broadcast is the matmul's accumulator (BLAS adds
 // v·W to it); the centring, squaring and summing is one reduction kernel
 // (with the fill of its f64 accumulator), the coupling and its sum another,
-// the difference an elementwise kernel.
+// the difference an elementwise kernel. Each reduction's accumulating add
+// may be reassociated (the back ends vectorise or tree-reduce it).
 // CHECK-LABEL: func.func @energy(
 // CHECK: linalg.fill {bism.kernel = "energy.k0"}
 // CHECK: %[[QUAD:.*]] = linalg.generic {{.*}} iterator_types = ["reduction", "reduction"]} ins(%arg0, %arg3 : {{.*}}) {{.*}} {bism.kernel = "energy.k0", bism.kernel_kind = "reduction"}
 // CHECK: arith.subf
-// CHECK: arith.mulf
+// CHECK: %[[SQUARE:.*]] = arith.mulf
+// CHECK: %[[WIDE:.*]] = arith.extf %[[SQUARE]] : f32 to f64
+// CHECK: arith.addf %out, %[[WIDE]] fastmath<reassoc> : f64
 // CHECK: %[[BIAS:.*]] = linalg.generic {{.*}} ins(%arg4 : tensor<2xf32>) {{.*}} {bism.kernel = "energy.k1", bism.kernel_kind = "copy"}
 // CHECK: %[[VW:.*]] = linalg.matmul {bism.kernel = "energy.k2", bism.kernel_kind = "matmul"} ins(%arg0, %arg2 : {{.*}}) outs(%[[BIAS]] : tensor<4x2xf32>)
 // CHECK: linalg.fill {bism.kernel = "energy.k3"}
