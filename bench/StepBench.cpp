@@ -21,6 +21,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <ctime>
+#include <sys/resource.h>
 #include <string>
 #include <vector>
 
@@ -30,6 +31,12 @@ static double processCpuSeconds() {
   timespec now;
   clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &now);
   return double(now.tv_sec) + 1e-9 * double(now.tv_nsec);
+}
+
+static long peakRssMiB() {
+  struct rusage usage;
+  getrusage(RUSAGE_SELF, &usage);
+  return usage.ru_maxrss / 1024;
 }
 
 static double median(std::vector<double> values) {
@@ -119,8 +126,8 @@ int main(int argc, char **argv) {
     }
   }
   std::printf("%s: compile %.2f s, step median %.3f ms wall, %.3f ms cpu "
-              "(%lld steps, %d threads), loss %g\n",
+              "(%lld steps, %d threads), peak RSS %ld MiB, loss %g\n",
               options.path.c_str(), compileSeconds, median(wall), median(cpu),
-              (long long)iterations, bism::runtime::threadCount(), metrics.front().elementAsDouble(0));
+              (long long)iterations, bism::runtime::threadCount(), peakRssMiB(), metrics.front().elementAsDouble(0));
   return 0;
 }

@@ -218,4 +218,21 @@ def BismParallelizeKernels : Pass<"bism-parallelize-kernels", "::mlir::ModuleOp"
                            "::mlir::linalg::LinalgDialect"];
 }
 
+def BismPlanBuffers : Pass<"bism-plan-buffers", "::mlir::ModuleOp"> {
+  let summary = "Place a function's temporary buffers in one arena, planned once";
+  let description = [{
+    After buffer deallocation, every `memref.alloc` of a static shape in a
+    function's body whose `memref.dealloc` is in the same block becomes a
+    `memref.view` into one arena per function (an uninitialised
+    `memref.global`: .bss, no space in the object, its pages provided by
+    the operating system once). Buffers whose lifetimes (from the
+    alloc to the dealloc, in program order) overlap get disjoint byte
+    ranges, 64-byte aligned, the largest placed first; the deallocs go. A
+    training step then allocates nothing after its first call. The
+    function is no longer reentrant: the runtime calls compiled functions
+    one at a time.
+  }];
+  let dependentDialects = ["::mlir::memref::MemRefDialect", "::mlir::arith::ArithDialect"];
+}
+
 #endif // BISM_PASSES_TD

@@ -149,6 +149,8 @@ void buildLowerToCpuPipeline(OpPassManager &pm,
   bufferization::BufferDeallocationPipelineOptions deallocation;
   bufferization::buildBufferDeallocationPipeline(pm, deallocation);
 
+  if (options.planBuffers)
+    pm.addPass(createBismPlanBuffers());
   bool parallel = options.formKernels && options.parallelMinPoints >= 0;
   if (parallel) {
     BismParallelizeKernelsOptions parallelize;

@@ -20,7 +20,13 @@
 // One input descriptor, one output descriptor, nothing returned.
 // CHECK-LABEL: llvm.func @_mlir_ciface_large_matmul(%arg0: !llvm.ptr, %arg1: !llvm.ptr)
 // CHECK-NOT: llvm.return %
+// CHECK: llvm.return{{$}}
+// The convolution's temporaries (im2col patches, products) live in one
+// arena planned at compile time (--bism-plan-buffers), not on the heap.
+// CHECK: llvm.mlir.global private @large_conv.arena() {{.*}}alignment = 64 : i64} : !llvm.array<{{[0-9]+}} x i8>
 // CHECK-LABEL: llvm.func @large_conv(
+// CHECK: llvm.mlir.addressof @large_conv.arena
+// CHECK-NOT: llvm.call @malloc
 // CHECK: llvm.call @bism_rt_batch_gemm_f64(
 func.func @elementwise(%a: tensor<2x3xf32>, %b: tensor<2x3xf32>) -> (tensor<2x3xf32>, tensor<2x3xf64>) {
   %0 = bism.neg %a : tensor<2x3xf32>

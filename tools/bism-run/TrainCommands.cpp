@@ -28,6 +28,7 @@
 #include "llvm/Support/Path.h"
 #include "llvm/Support/raw_ostream.h"
 
+#include <sys/resource.h>
 #include <chrono>
 #include <cinttypes>
 #include <cmath>
@@ -631,10 +632,14 @@ int runTrain() {
   if (!trainer.run(error))
     return fail(error);
 
-  std::string summary = llvm::formatv("done: {0} steps, {1:F1} it/s",
-                                      trainer.step(),
-                                      trainer.iterationsPerSecond())
-                            .str();
+  // The process's high-water mark: with a cached step, training's own.
+  struct rusage usage;
+  getrusage(RUSAGE_SELF, &usage);
+  std::string summary =
+      llvm::formatv("done: {0} steps, {1:F1} it/s, peak RSS {2} MiB",
+                    trainer.step(), trainer.iterationsPerSecond(),
+                    usage.ru_maxrss / 1024)
+          .str();
   for (const auto &[name, value] : trainer.lastEvaluation())
     summary += llvm::formatv(", {0} {1:F4}", name, value).str();
   say(summary + "; metrics in " + joinPath(dir, "metrics.jsonl"));

@@ -41,6 +41,11 @@ struct CpuPipelineOptions : mlir::PassPipelineOptions<CpuPipelineOptions> {
       llvm::cl::desc("f32 transcendentals as vectorisable polynomials "
                      "(--bism-approximate-math)"),
       llvm::cl::init(true)};
+  Option<bool> planBuffers{
+      *this, "plan-buffers",
+      llvm::cl::desc("place each function's temporaries in one arena "
+                     "planned at compile time (--bism-plan-buffers)"),
+      llvm::cl::init(true)};
   Option<int64_t> parallelMinPoints{
       *this, "parallel-min-points",
       llvm::cl::desc("smallest kernel iteration space run on the thread pool "
