@@ -178,6 +178,7 @@ class Work:
             return {"error": "bism-run exit %d: %s" % (p.returncode, text.strip()[-400:])}
         compile_s = re.search(r"^compiled in ([0-9.]+) s", text, re.M)
         rate = re.search(r"^done: (\d+) steps, ([0-9.]+) it/s", text, re.M)
+        rss = re.search(r"peak RSS (\d+) MiB", text)
         if not rate:
             return {"error": "no 'done:' line in bism-run output: " + text[-400:]}
         its = float(rate.group(2))
@@ -186,27 +187,39 @@ class Work:
         # bism-run prints it/s to 0.1: the relative rounding bound of ms.
         return {"ms": 1e3 / its, "iters": int(rate.group(1)), "it_per_s": its,
                 "rounding": 0.05 / its,
-                "compile_s": float(compile_s.group(1)) if compile_s else None}
+                "compile_s": float(compile_s.group(1)) if compile_s else None,
+                "rss_mib": int(rss.group(1)) if rss else None}
 
 
 # -- the GEMM floor ---------------------------------------------------------------
 
-MATMUL = re.compile(r"bism\.matmul\s+%[\w#]+,\s*%[\w#]+\s*(\{[^}]*\})?\s*:\s*"
-                    r"tensor<([0-9x]+)x\w+>,\s*tensor<([0-9x]+)x\w+>\s*->\s*tensor<([0-9x]+)x\w+>")
+MATMUL = re.compile(r"linalg\.(batch_)?matmul(?:\s+indexing_maps = \[([^\]]*)\])?\s*(?:\{[^}]*\})?\s*"
+                    r"ins\(%[\w#]+, %[\w#]+ : tensor<([0-9x]+)x\w+>, tensor<([0-9x]+)x\w+>\)\s*"
+                    r"outs\(%[\w#]+ : tensor<([0-9x]+)x\w+>\)")
+AFFINE_MAP = re.compile(r"^#(\w+) = affine_map<\(([^)]*)\) -> \(([^)]*)\)>", re.M)
 CALL = re.compile(r"\bcall\s+@([\w.$]+)\(")
 FOR = re.compile(r"scf\.for\s+%\w+\s*=\s*(%\w+)\s+to\s+(%\w+)\s+step\s+(%\w+)")
 CONST = re.compile(r"(%\w+)\s*=\s*arith\.constant\s+(-?\d+)\s*:\s*index")
 
 
 def step_matmul_ir(build, model):
-    """The IR whose matmuls count as the compiled step's: today the step
-    after autodiff and simplification. To count the project's kernel-formation
-    output instead, change this one command (and, if its matmuls print
-    differently, MATMUL above)."""
+    """The IR whose matmuls count as the compiled step's: the kernel stage
+    (bism-opt --bism-to-kernels), after the matmul merges, as compiled."""
     return subprocess.run(
         [os.path.join(build, "bin", "bism-opt"), model, "--bism-build-train-step",
-         "--bism-autodiff", "--inline", "--canonicalize", "--cse"],
+         "--bism-to-kernels"],
         check=True, text=True, capture_output=True).stdout
+
+
+def matmul_transposes(maps, names, batched):
+    """(transpose_lhs, transpose_rhs) of a linalg matmul from its indexing
+    maps (#name list; none printed: the default, no transposes)."""
+    if not names:
+        return False, False
+    lhs, rhs = (maps[n.strip().lstrip("#")] for n in names.split(",")[:2])
+    if batched:
+        return lhs == "d0, d3, d1", rhs == "d0, d2, d3"
+    return lhs == "d2, d0", rhs == "d1, d2"
 
 
 def step_matmuls(build, model, entry="train_step_with_noise"):
@@ -215,8 +228,9 @@ def step_matmuls(build, model, entry="train_step_with_noise"):
     --inline left as calls: the K plain φ steps, the metrics' lower level),
     and scf.for bodies times their constant trip counts (VaGES's particle
     loops)."""
-    funcs = {name: lines for name, lines in split_functions(step_matmul_ir(build, model))
-             if name}
+    ir = step_matmul_ir(build, model)
+    maps = {name: results for name, _, results in AFFINE_MAP.findall(ir)}
+    funcs = {name: lines for name, lines in split_functions(ir) if name}
     memo = {}
 
     def count(name):
@@ -231,10 +245,9 @@ def step_matmuls(build, model, entry="train_step_with_noise"):
             mult = math.prod(stack)
             m = MATMUL.search(line)
             if m:
-                attrs = m.group(1) or ""
-                lhs = [int(d) for d in m.group(2).split("x")]
-                res = [int(d) for d in m.group(4).split("x")]
-                ta, tb = "transpose_lhs" in attrs, "transpose_rhs" in attrs
+                lhs = [int(d) for d in m.group(3).split("x")]
+                res = [int(d) for d in m.group(5).split("x")]
+                ta, tb = matmul_transposes(maps, m.group(2), bool(m.group(1)))
                 k = lhs[-2] if ta else lhs[-1]
                 key = (math.prod(res[:-2]), res[-2], res[-1], k, ta, tb)
                 total[key] = total.get(key, 0) + mult
@@ -416,7 +429,7 @@ def main():
 
     # 3. GEMM floor
     log("\n== 3. GEMM floor: the matmuls of each step (bism-opt --bism-build-train-step"
-        " --bism-autodiff --inline --canonicalize --cse, @train_step_with_noise and"
+        " --bism-to-kernels, @train_step_with_noise and"
         " its callees), at the sgemm rate measured on each shape (OpenBLAS cblas_sgemm, best of its repetitions)")
     all_shapes = set()
     for c in cfgs:
@@ -462,7 +475,8 @@ def main():
                                      "%d thread(s)" % args.threads if args.threads
                                      else "default threads", machine_load()))
     head = ["configuration", "bism ms", "torch eager", "torch.compile", "jax.jit",
-            "eager/bism", "compile/bism", "jit/bism", "matmuls", "floor ms", "bism/floor"]
+            "eager/bism", "compile/bism", "jit/bism", "matmuls", "floor ms", "bism/floor",
+            "bism RSS MiB"]
     rows = []
     for c in cfgs:
         r = results[c.name]
@@ -479,6 +493,7 @@ def main():
         row.append(str(r.get("matmul_count", "-")))
         row.append(fmt_ms(r.get("floor_ms")))
         row.append("%.1f" % (bms / r["floor_ms"]) if bms and r.get("floor_ms") else "-")
+        row.append(str(b.get("rss_mib") or "-"))
         rows.append(row)
     widths = [max(len(h), *(len(row[i]) for row in rows)) for i, h in enumerate(head)]
     line = lambda cells: "| " + " | ".join(x.ljust(w) for x, w in zip(cells, widths)) + " |"
@@ -487,7 +502,7 @@ def main():
     for row in rows:
         log(line(row))
     log("ratios: peer ms / bism ms (above 1: bism is faster); floor: Σ matmul FLOPs / "
-        "sgemm rate on that shape; MISMATCH: the peer's J differs from bism's by more "
+        "sgemm rate on that shape; bism RSS: bism-run's peak resident memory (compiled step from the cache); MISMATCH: the peer's J differs from bism's by more "
         "than 1e-4 relative (not timed)")
     problems = []
     for c in cfgs:
