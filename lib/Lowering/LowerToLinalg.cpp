@@ -14,6 +14,7 @@
 #include "bism/Dialect/Bism.h"
 #include "bism/Lowering/MatmulMaps.h"
 #include "bism/Lowering/Passes.h"
+#include "bism/runtime/DrawMath.h"
 
 #include "mlir/Dialect/Utils/StaticValueUtils.h"
 #include "mlir/Transforms/DialectConversion.h"
@@ -273,17 +274,112 @@ static Value emitUnitFloat(OpBuilder &b, Location loc, FloatType type,
   return arith::MulFOp::create(b, loc, value, scale);
 }
 
+// The f32 draws' log and cos(2 pi u): the operations of drawLog and
+// drawCos2Pi in runtime/include/bism/runtime/DrawMath.h, in the same order
+// and with its constants (plain arithmetic, no fast-math flags), so that they
+// vectorise and equal the runtime bit for bit.
+
+/// A small emitter of f32 scalar arithmetic.
+namespace {
+struct F32Builder {
+  OpBuilder &b;
+  Location loc;
+  Value c(float v) { return floatConstant(b, loc, b.getF32Type(), double(v)); }
+  Value i(uint32_t v) { return i32Constant(b, loc, v); }
+  Value add(Value x, Value y) { return arith::AddFOp::create(b, loc, x, y); }
+  Value sub(Value x, Value y) { return arith::SubFOp::create(b, loc, x, y); }
+  Value mul(Value x, Value y) { return arith::MulFOp::create(b, loc, x, y); }
+  Value neg(Value x) { return arith::NegFOp::create(b, loc, x); }
+  Value fma(Value x, Value y, Value z) {
+    return math::FmaOp::create(b, loc, x, y, z);
+  }
+  Value gt(Value x, float v) {
+    return arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OGT, x, c(v));
+  }
+  Value select(Value cond, Value x, Value y) {
+    return arith::SelectOp::create(b, loc, cond, x, y);
+  }
+  Value toBits(Value x) {
+    return arith::BitcastOp::create(b, loc, b.getI32Type(), x);
+  }
+  Value fromBits(Value x) {
+    return arith::BitcastOp::create(b, loc, b.getF32Type(), x);
+  }
+};
+} // namespace
+
+/// runtime::drawLog.
+static Value emitDrawLog(OpBuilder &builder, Location loc, Value x) {
+  using namespace bism::runtime;
+  F32Builder e{builder, loc};
+  Value bits = e.toBits(x);
+  Value offset = arith::SubIOp::create(builder, loc, bits,
+                                       e.i(kDrawLogSqrtHalfBits));
+  Value k = arith::ShRSIOp::create(builder, loc, offset, e.i(23));
+  Value m = e.fromBits(arith::SubIOp::create(
+      builder, loc, bits, arith::ShLIOp::create(builder, loc, k, e.i(23))));
+  Value f = e.sub(m, e.c(1.0f));
+  Value fk = arith::SIToFPOp::create(builder, loc, builder.getF32Type(), k);
+  Value p = e.c(kDrawLogP[0]);
+  for (int i = 1; i < 9; ++i)
+    p = e.fma(p, f, e.c(kDrawLogP[i]));
+  Value z = e.mul(f, f);
+  Value y = e.mul(f, e.mul(z, p));
+  y = e.fma(fk, e.c(kDrawLn2Lo), y);
+  y = e.fma(e.mul(e.c(-0.5f), f), f, y);
+  Value r = e.add(f, y);
+  return e.fma(fk, e.c(kDrawLn2Hi), r);
+}
+
+/// runtime::drawCos2Pi.
+static Value emitDrawCos2Pi(OpBuilder &builder, Location loc, Value u) {
+  using namespace bism::runtime;
+  F32Builder e{builder, loc};
+  Value a = e.select(e.gt(u, 0.5f), e.sub(e.c(1.0f), u), u);
+  Value negate = e.gt(a, 0.25f);
+  Value b = e.select(negate, e.sub(e.c(0.5f), a), a);
+  Value useSin = e.gt(b, 0.125f);
+  Value t = e.select(useSin, e.sub(e.c(0.25f), b), b);
+  Value twoPiHi = e.c(kDrawTwoPiHi), twoPiLo = e.c(kDrawTwoPiLo);
+  Value x = e.fma(t, twoPiHi, e.mul(t, twoPiLo));
+  Value z = e.mul(x, x);
+  Value s = e.fma(e.fma(e.c(kDrawSinS[0]), z, e.c(kDrawSinS[1])), z,
+                  e.c(kDrawSinS[2]));
+  Value sinValue =
+      e.fma(t, twoPiHi, e.fma(t, twoPiLo, e.mul(e.mul(x, z), s)));
+  Value xLow = e.fma(t, twoPiLo, e.fma(t, twoPiHi, e.neg(x)));
+  Value c = e.fma(e.fma(e.c(kDrawCosC[0]), z, e.c(kDrawCosC[1])), z,
+                  e.c(kDrawCosC[2]));
+  Value tail = e.fma(e.mul(z, z), c, e.neg(e.mul(x, xLow)));
+  Value cosValue =
+      e.add(e.c(1.0f), e.fma(e.mul(e.c(-0.5f), x), x, tail));
+  Value value = e.select(useSin, sinValue, cosValue);
+  return e.select(negate, e.neg(value), value);
+}
+
 /// The draw of one element from its Philox words, per op.
 static Value emitDraw(Operation *op, OpBuilder &b, Location loc, FloatType type,
                       const Words &words) {
-  // The draws must equal runtime/include/bism/runtime/Philox.h bit for bit,
-  // which uses libm: keep these out of the polynomial approximations.
+  // The draws must equal runtime/include/bism/runtime/Philox.h bit for bit:
+  // f32 through DrawMath.h's polynomials, f64 through libm (kept out of the
+  // polynomial approximations).
+  bool f32 = type.isF32();
   auto exact = [&](Operation *op) -> Value {
     op->setAttr(bism::kExactMathAttr, b.getUnitAttr());
     return op->getResult(0);
   };
   auto log = [&](Value x) -> Value {
+    if (f32)
+      return emitDrawLog(b, loc, x);
     return exact(math::LogOp::create(b, loc, x));
+  };
+  auto cos2Pi = [&](Value u) -> Value {
+    if (f32)
+      return emitDrawCos2Pi(b, loc, u);
+    Value angle = arith::MulFOp::create(
+        b, loc,
+        floatConstant(b, loc, type, 6.283185307179586476925286766559), u);
+    return exact(math::CosOp::create(b, loc, angle));
   };
   return llvm::TypeSwitch<Operation *, Value>(op)
       .Case<bism::RandomUniformOp>([&](auto) {
@@ -297,11 +393,7 @@ static Value emitDraw(Operation *op, OpBuilder &b, Location loc, FloatType type,
             b, loc,
             arith::MulFOp::create(b, loc, floatConstant(b, loc, type, -2.0),
                                   log(u1)));
-        Value angle = arith::MulFOp::create(
-            b, loc,
-            floatConstant(b, loc, type, 6.283185307179586476925286766559), u2);
-        return arith::MulFOp::create(b, loc, radius,
-                                     exact(math::CosOp::create(b, loc, angle)));
+        return arith::MulFOp::create(b, loc, radius, cos2Pi(u2));
       })
       .Case<bism::RandomGumbelOp>([&](auto) -> Value {
         Value u = emitUnitFloat(b, loc, type, words, 0, /*open=*/true);

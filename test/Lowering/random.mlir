@@ -64,23 +64,83 @@ func.func @uniform_f64(%k: tensor<2xi32>) -> tensor<5xf64> {
   return %0 : tensor<5xf64>
 }
 
-// Normal: Box-Muller sqrt(-2 log u1) * cos(2 pi u2), u1 open (+0.5).
+// Normal: Box-Muller sqrt(-2 log u1) * cos(2 pi u2), u1 open (+0.5). f32
+// log and cos are runtime/include/bism/runtime/DrawMath.h's polynomials in
+// plain arith/math.fma (vectorisable, no libm), not exact-math libm calls.
 // CHECK-LABEL: func.func @normal_f32(
 // CHECK: linalg.generic
 // CHECK: arith.uitofp
 // CHECK: %[[HALF:.*]] = arith.constant 5.000000e-01 : f32
-// CHECK: arith.addf %{{.*}}, %[[HALF]] : f32
-// CHECK: %[[LOG:.*]] = math.log %{{.*}} {bism.exact_math} : f32
+// CHECK: %[[U1:.*]] = arith.addf %{{.*}}, %[[HALF]] : f32
+// CHECK-NOT: math.log
+// CHECK-NOT: math.cos
+// drawLog: k = (bits - bits(sqrt 1/2)) >> 23, m = bits - (k << 23), f = m - 1.
+// CHECK: %[[BITS:.*]] = arith.bitcast %{{.*}} : f32 to i32
+// CHECK: %[[OFF:.*]] = arith.subi %[[BITS]], %{{.*}} : i32
+// CHECK: %[[K:.*]] = arith.shrsi %[[OFF]], %c23_i32{{.*}} : i32
+// CHECK: %[[KS:.*]] = arith.shli %[[K]], %c23_i32{{.*}} : i32
+// CHECK: %[[MB:.*]] = arith.subi %[[BITS]], %[[KS]] : i32
+// CHECK: %[[M:.*]] = arith.bitcast %[[MB]] : i32 to f32
+// CHECK: %[[F:.*]] = arith.subf %[[M]], %{{.*}} : f32
+// CHECK: %[[FK:.*]] = arith.sitofp %[[K]] : i32 to f32
+// The Cephes logf polynomial, Horner in fma, then k ln2 in two parts.
+// CHECK-COUNT-8: math.fma %{{.*}}, %[[F]], %{{.*}} : f32
+// CHECK: math.fma %[[FK]], %{{.*}}, %{{.*}} : f32
+// CHECK: %[[LOG:.*]] = math.fma %[[FK]], %{{.*}}, %{{.*}} : f32
 // CHECK: %[[R2:.*]] = arith.mulf %{{.*}}, %[[LOG]] : f32
 // CHECK: %[[R:.*]] = math.sqrt %[[R2]] : f32
-// CHECK: %[[TWOPI:.*]] = arith.constant 6.28318548 : f32
-// CHECK: %[[ANGLE:.*]] = arith.mulf %[[TWOPI]], %{{.*}} : f32
-// CHECK: %[[COS:.*]] = math.cos %[[ANGLE]] {bism.exact_math} : f32
+// drawCos2Pi: exact reduction of u2 by selects, then sin and cos polynomials.
+// CHECK: arith.cmpf ogt
+// CHECK: arith.select
+// CHECK: %[[NEG:.*]] = arith.cmpf ogt
+// CHECK: arith.select %[[NEG]]
+// CHECK: %[[SIN:.*]] = arith.cmpf ogt
+// CHECK: arith.select %[[SIN]]
+// CHECK: math.fma
+// CHECK: %[[V:.*]] = arith.select %[[SIN]], %{{.*}}, %{{.*}} : f32
+// CHECK: %[[MINUS:.*]] = arith.negf %[[V]] : f32
+// CHECK: %[[COS:.*]] = arith.select %[[NEG]], %[[MINUS]], %[[V]] : f32
 // CHECK: %[[N:.*]] = arith.mulf %[[R]], %[[COS]] : f32
-// CHECK: linalg.yield %[[N]] : f32
+// CHECK-NEXT: linalg.yield %[[N]] : f32
 func.func @normal_f32(%k: tensor<2xi32>) -> tensor<2x2xf32> {
   %0 = bism.random_normal %k : tensor<2x2xf32>
   return %0 : tensor<2x2xf32>
+}
+
+// f64 normal: libm log and cos, marked exact (kept out of the polynomial
+// approximations).
+// CHECK-LABEL: func.func @normal_f64(
+// CHECK: linalg.generic
+// CHECK: %[[LOG:.*]] = math.log %{{.*}} {bism.exact_math} : f64
+// CHECK: %[[R2:.*]] = arith.mulf %{{.*}}, %[[LOG]] : f64
+// CHECK: %[[R:.*]] = math.sqrt %[[R2]] : f64
+// CHECK: %[[TWOPI:.*]] = arith.constant 6.2831853071795862 : f64
+// CHECK: %[[ANGLE:.*]] = arith.mulf %[[TWOPI]], %{{.*}} : f64
+// CHECK: %[[COS:.*]] = math.cos %[[ANGLE]] {bism.exact_math} : f64
+// CHECK: %[[N:.*]] = arith.mulf %[[R]], %[[COS]] : f64
+// CHECK: linalg.yield %[[N]] : f64
+func.func @normal_f64(%k: tensor<2xi32>) -> tensor<2x2xf64> {
+  %0 = bism.random_normal %k : tensor<2x2xf64>
+  return %0 : tensor<2x2xf64>
+}
+
+// f32 gumbel: -drawLog(-drawLog(u)), two inlined polynomial logs.
+// CHECK-LABEL: func.func @gumbel_f32(
+// CHECK: linalg.generic
+// CHECK-NOT: math.log
+// CHECK: arith.bitcast %{{.*}} : f32 to i32
+// CHECK: %[[HI1:.*]] = arith.constant 0.693359375 : f32
+// CHECK-NEXT: %[[L1:.*]] = math.fma %{{.*}}, %[[HI1]], %{{.*}} : f32
+// CHECK-NEXT: %[[N1:.*]] = arith.negf %[[L1]] : f32
+// CHECK-NEXT: arith.bitcast %[[N1]] : f32 to i32
+// CHECK-NOT: math.log
+// CHECK: %[[HI2:.*]] = arith.constant 0.693359375 : f32
+// CHECK-NEXT: %[[L2:.*]] = math.fma %{{.*}}, %[[HI2]], %{{.*}} : f32
+// CHECK-NEXT: %[[G:.*]] = arith.negf %[[L2]] : f32
+// CHECK-NEXT: linalg.yield %[[G]] : f32
+func.func @gumbel_f32(%k: tensor<2xi32>) -> tensor<3xf32> {
+  %0 = bism.random_gumbel %k : tensor<3xf32>
+  return %0 : tensor<3xf32>
 }
 
 // Gumbel: -log(-log(u)), u open.

@@ -9,10 +9,11 @@
 #ifndef BISM_RUNTIME_PHILOX_H
 #define BISM_RUNTIME_PHILOX_H
 
+#include "bism/runtime/DrawMath.h"
+
 #include <array>
 #include <cmath>
 #include <cstdint>
-#include <type_traits>
 
 namespace bism::runtime {
 
@@ -58,6 +59,8 @@ inline PhiloxKey keySplit(PhiloxKey key, uint64_t index) {
 //   normal: Box-Muller sqrt(-2 log u1) * cos(2 pi u2), u1 open, u2 [0,1);
 //           f32 takes u1 from w0, u2 from w1; f64 u1 from (w0,w1), u2 from (w2,w3)
 //   gumbel: -log(-log(u)), u open
+// f32 log and cos(2 pi u) are DrawMath.h's polynomials (vectorisable, same in
+// compiled code); f64 uses libm.
 //   rademacher: (w0 & 1) ? +1 : -1
 
 inline uint64_t bits53(uint32_t high, uint32_t low) {
@@ -82,16 +85,26 @@ inline double openUniformFromWords<double>(const PhiloxCounter &w, int pair) {
   return (double(bits53(w[2 * pair], w[2 * pair + 1])) + 0.5) * 0x1p-53;
 }
 
-template <typename T> T normalFromWords(const PhiloxCounter &w) {
-  constexpr T twoPi = T(6.283185307179586476925286766559);
-  T u1 = openUniformFromWords<T>(w, 0);
-  T u2 = std::is_same<T, float>::value ? float(w[1] >> 8) * 0x1p-24f
-                                       : T(double(bits53(w[2], w[3])) * 0x1p-53);
-  return std::sqrt(T(-2) * std::log(u1)) * std::cos(twoPi * u2);
+template <typename T> T normalFromWords(const PhiloxCounter &w);
+template <> inline float normalFromWords<float>(const PhiloxCounter &w) {
+  float u1 = openUniformFromWords<float>(w, 0);
+  float u2 = float(w[1] >> 8) * 0x1p-24f;
+  return std::sqrt(-2.0f * drawLog(u1)) * drawCos2Pi(u2);
+}
+template <> inline double normalFromWords<double>(const PhiloxCounter &w) {
+  constexpr double twoPi = 6.283185307179586476925286766559;
+  double u1 = openUniformFromWords<double>(w, 0);
+  double u2 = double(bits53(w[2], w[3])) * 0x1p-53;
+  return std::sqrt(-2.0 * std::log(u1)) * std::cos(twoPi * u2);
 }
 
-template <typename T> T gumbelFromWords(const PhiloxCounter &w) {
-  T u = openUniformFromWords<T>(w, 0);
+template <typename T> T gumbelFromWords(const PhiloxCounter &w);
+template <> inline float gumbelFromWords<float>(const PhiloxCounter &w) {
+  float u = openUniformFromWords<float>(w, 0);
+  return -drawLog(-drawLog(u));
+}
+template <> inline double gumbelFromWords<double>(const PhiloxCounter &w) {
+  double u = openUniformFromWords<double>(w, 0);
   return -std::log(-std::log(u));
 }
 
