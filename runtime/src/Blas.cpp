@@ -122,7 +122,9 @@ void gemmSplit(const Operand<T> &a, const Operand<T> &b, T *c, int64_t ldc,
   int64_t per = (side + std::max<int64_t>(blocks, 1) - 1) /
                 std::max<int64_t>(blocks, 1);
   per = (per + kBlockAlignment - 1) / kBlockAlignment * kBlockAlignment;
-  blocks = side / per;
+  // Rounding `per` up can leave fewer blocks than asked (400 rows in two:
+  // 208 and 192), never more.
+  blocks = (side + per - 1) / per;
   if (blocks <= 1) {
     gemm(ta, tb, toBlasInt(m), toBlasInt(n), toBlasInt(k), a.data,
          toBlasInt(a.ld), b.data, toBlasInt(b.ld), c, toBlasInt(ldc));
