@@ -347,8 +347,12 @@ def Bism_ReverseOp : Bism_Op<"reverse", [Pure, SameOperandsAndResultType]> {
 class Bism_RandomOp<string mnemonic, string doc> : Bism_Op<mnemonic, [Pure]> {
   let summary = doc;
   let description = [{
-    Element `i` (row-major) is a pure function of the key and `i`: Philox-4x32-10
-    with key `(key[0], key[1])` and counter `(i mod 2^32, i div 2^32, 0, 0)`.
+    Element `i` (row-major) is a pure function of the key and `i`. The draw
+    reads the words of Philox-4x32-10 with key `(key[0], key[1])` and
+    counters `(c mod 2^32, c div 2^32, 0, 0)`, c = 0, 1, 2, ..., in order,
+    each element taking the words it needs: 1 (f32 uniform and Gumbel,
+    Rademacher), 2 (f32 normal, f64 uniform and Gumbel) or 4 (f64 normal);
+    element `i` of a one-word draw is word `i mod 4` of counter `i div 4`.
     The same key gives the same tensor on every run and every backend.
   }];
   let arguments = (ins Bism_KeyType:$key);

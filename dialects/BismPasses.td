@@ -29,8 +29,9 @@ def BismLowerToLinalg : Pass<"bism-lower-to-linalg", "::mlir::ModuleOp"> {
     linalg.generic, random draws Philox-4x32-10 in arith inside linalg.generic.
   }];
   let dependentDialects = [
-    "::mlir::arith::ArithDialect", "::mlir::linalg::LinalgDialect",
-    "::mlir::math::MathDialect", "::mlir::tensor::TensorDialect"];
+    "::mlir::affine::AffineDialect", "::mlir::arith::ArithDialect",
+    "::mlir::linalg::LinalgDialect", "::mlir::math::MathDialect",
+    "::mlir::tensor::TensorDialect"];
 }
 
 def BismMatmulToBlas : Pass<"bism-matmul-to-blas", "::mlir::ModuleOp"> {
@@ -142,6 +143,16 @@ def BismFormKernels : Pass<"bism-form-kernels", "::mlir::ModuleOp"> {
       bias epilogue: BLAS computes out += a·b), and matmuls that share an
       operand and accumulate into each other become one matmul of the
       summed other operands;
+    - then producers that other kernels read too are fused into a
+      consumer over the same iteration space (identity maps: nothing is
+      recomputed), the fused kernel also writing the producer's results
+      for the later readers: Adam's moment updates and the parameter
+      update become one pass over the state;
+    - an all-parallel kernel that reads and writes whole tensors in loop
+      order becomes one flat loop between collapses and expands of its
+      operands (views), so that it vectorises across rows and maps to a
+      flat GPU grid; a kernel whose body uses its loop indices apart (a
+      draw computing one Philox counter per 4 elements) keeps its nest;
     - the op folding each element into a reduction's accumulator gets
       `fastmath<reassoc>`: a kernel's reduction may be summed in any
       (fixed) order, so the CPU back end vectorises it and a GPU back end
@@ -159,7 +170,8 @@ def BismFormKernels : Pass<"bism-form-kernels", "::mlir::ModuleOp"> {
     Option<"stats", "stats", "bool", /*default=*/"false",
            "emit a remark per function with the kernel counts and matmul FLOPs">
   ];
-  let dependentDialects = ["::mlir::linalg::LinalgDialect",
+  let dependentDialects = ["::mlir::affine::AffineDialect",
+                           "::mlir::linalg::LinalgDialect",
                            "::mlir::arith::ArithDialect",
                            "::mlir::tensor::TensorDialect"];
 }
@@ -203,9 +215,11 @@ def BismParallelizeKernels : Pass<"bism-parallelize-kernels", "::mlir::ModuleOp"
   let description = [{
     After `--bism-outline-kernels`, each linalg op of a kernel function
     (`bism.kernel_kind`) whose first loop is parallel and whose iteration
-    space has at least `min-points` points is tiled by one along that loop
-    into an `scf.parallel`, which `convert-scf-to-openmp` gives to the
-    OpenMP pool the runtime's BLAS calls share. Each iteration computes
+    space has at least `min-points` points is tiled along that loop into an
+    `scf.parallel` of whole rows, at least a 64th of the points per tile
+    (a flat kernel in chunks of a multiple of 64 elements, one with long
+    rows row by row), which `convert-scf-to-openmp` gives to the OpenMP
+    pool the runtime's BLAS calls share. Each iteration computes
     whole rows, reductions included, so the results do not depend on the
     thread count. Ops whose first loop is a reduction, and small ops (where
     waking the pool costs more than it saves), stay serial.

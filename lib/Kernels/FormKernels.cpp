@@ -4,13 +4,15 @@
 //   1. named reductions/transposes -> linalg.generic (so they can fuse);
 //   2. add(matmul(a, b), x) -> matmul(a, b) accumulating into x;
 //   3. elementwise fusion of producers into consumers;
-//   4. every remaining linalg op is one kernel: named and given a kind.
+//   4. elementwise kernels over whole tensors as one flat loop;
+//   5. every remaining linalg op is one kernel: named and given a kind.
 // Both back ends consume the result and do not re-decide the grouping.
 //
 //===----------------------------------------------------------------------===//
 #include "bism/Kernels/Kernels.h"
 #include "bism/Lowering/Passes.h"
 
+#include "mlir/Dialect/Affine/IR/AffineOps.h"
 #include "mlir/Dialect/Linalg/Transforms/Transforms.h"
 #include "mlir/Dialect/Linalg/Utils/Utils.h"
 #include "mlir/IR/Matchers.h"
@@ -63,6 +65,77 @@ bool shouldFuse(OpOperand *operand) {
   return consumer.getMatchingIndexingMap(operand).isPermutation() ||
          isCheapToRecompute(producer);
 }
+
+/// Bounds on a kernel grown by fusing along shared values: its body's ops
+/// and its operands (registers and streams a CPU loop or GPU thread keeps).
+constexpr int64_t kMaxFusedBodyOps = 64;
+constexpr int64_t kMaxFusedOperands = 16;
+
+int64_t bodyOpCount(linalg::GenericOp op) {
+  return int64_t(op.getBody()->getOperations().size()) - 1;
+}
+
+/// Whether to fuse a producer that other ops read too into this consumer,
+/// the fused kernel also writing the producer's results for them: only
+/// between kernels over the same iteration space, each element of the
+/// producer read where it is made (identity maps), so nothing is
+/// recomputed and no read or write is added; the consumer then reads the
+/// producer's inputs once with its own instead of its result (Adam's
+/// moment updates and the parameter update that reads them become one
+/// pass). The other readers must come after the consumer, which now
+/// makes the values they read.
+bool shouldFuseSharedValue(OpOperand *operand) {
+  auto producer = operand->get().getDefiningOp<linalg::GenericOp>();
+  auto consumer = dyn_cast<linalg::GenericOp>(operand->getOwner());
+  if (!producer || !consumer || !isAllParallel(producer) ||
+      !isAllParallel(consumer) ||
+      producer.getStaticLoopRanges() != consumer.getStaticLoopRanges() ||
+      !consumer.getMatchingIndexingMap(operand).isIdentity() ||
+      producer->getBlock() != consumer->getBlock())
+    return false;
+  for (OpOperand &init : producer.getDpsInitsMutable())
+    if (!producer.getMatchingIndexingMap(&init).isIdentity())
+      return false;
+  for (Value result : producer->getResults())
+    for (Operation *user : result.getUsers())
+      if (user != consumer.getOperation() &&
+          (user->getBlock() != consumer->getBlock() ||
+           !consumer->isBeforeInBlock(user)))
+        return false;
+  return bodyOpCount(producer) + bodyOpCount(consumer) <= kMaxFusedBodyOps &&
+         int64_t(producer->getNumOperands() + consumer->getNumOperands()) <=
+             kMaxFusedOperands;
+}
+
+/// Fuses producers that others read too (shouldFuseSharedValue) into a
+/// consumer. linalg's own pattern keeps the producer for its other readers
+/// (computing it twice); here they read the fused kernel's copy, which
+/// they may since they all come after it.
+struct FuseAlongSharedValue : OpRewritePattern<linalg::GenericOp> {
+  using OpRewritePattern::OpRewritePattern;
+
+  LogicalResult matchAndRewrite(linalg::GenericOp consumer,
+                                PatternRewriter &rewriter) const override {
+    for (OpOperand &operand : consumer->getOpOperands()) {
+      if (!linalg::areElementwiseOpsFusable(&operand) ||
+          !shouldFuseSharedValue(&operand))
+        continue;
+      Operation *producer = operand.get().getDefiningOp();
+      FailureOr<linalg::ElementwiseOpFusionResult> fused =
+          linalg::fuseElementwiseOps(rewriter, &operand);
+      if (failed(fused))
+        continue;
+      for (auto [original, replacement] : fused->replacements)
+        rewriter.replaceUsesWithIf(original, replacement, [&](OpOperand &use) {
+          return use.getOwner() != fused->fusedOp;
+        });
+      if (producer->use_empty())
+        rewriter.eraseOp(producer);
+      return success();
+    }
+    return failure();
+  }
+};
 
 /// A broadcast, transpose or constant fill read by several ops: one copy
 /// per reader, each then fused into it (moving data costs more than
@@ -209,6 +282,114 @@ struct GeneralizeForFusion : OpInterfaceRewritePattern<linalg::LinalgOp> {
   }
 };
 
+/// An all-parallel generic whose operands are all read and written whole in
+/// the order of its loops (identity maps; rank-0 operands read as scalars),
+/// over at least two static dimensions, becomes the same computation over
+/// one flat dimension between a collapse and an expand of its operands
+/// (views, no copies). The CPU back end then vectorises it across rows (a
+/// 100x4 draw is one loop of 400 rather than 100 loops of 4), and a GPU
+/// back end launches one flat grid. `linalg.index` of a dimension becomes
+/// its delinearisation, which cancels against the draws' linearisation.
+/// Whether the body's loop indices, if it reads any, are only combined into
+/// the element's row-major linear index (one affine.linearize_index of all
+/// of them): flattening then leaves the work per element as it is. A body
+/// that uses the indices apart (a draw that computes one Philox counter for
+/// the four elements of an inner loop) keeps its loop nest.
+static bool readsOnlyLinearIndex(linalg::GenericOp op) {
+  SmallVector<linalg::IndexOp> indices;
+  op.getBody()->walk([&](linalg::IndexOp index) { indices.push_back(index); });
+  if (indices.empty())
+    return true;
+  auto linearize = dyn_cast<affine::AffineLinearizeIndexOp>(
+      *indices.front()->getUsers().begin());
+  if (!linearize || int64_t(indices.size()) != op.getNumLoops())
+    return false;
+  for (auto [dim, operand] : llvm::enumerate(linearize.getMultiIndex())) {
+    auto index = operand.getDefiningOp<linalg::IndexOp>();
+    if (!index || index.getDim() != dim || !index->hasOneUse())
+      return false;
+  }
+  return true;
+}
+
+struct FlattenElementwise : OpRewritePattern<linalg::GenericOp> {
+  using OpRewritePattern::OpRewritePattern;
+
+  LogicalResult matchAndRewrite(linalg::GenericOp op,
+                                PatternRewriter &rewriter) const override {
+    int64_t rank = op.getNumLoops();
+    if (rank < 2 || !isAllParallel(op))
+      return failure();
+    SmallVector<int64_t> shape = op.getStaticLoopRanges();
+    if (llvm::any_of(shape, ShapedType::isDynamic) || !readsOnlyLinearIndex(op))
+      return failure();
+    for (OpOperand &operand : op->getOpOperands()) {
+      AffineMap map = op.getMatchingIndexingMap(&operand);
+      auto type = dyn_cast<RankedTensorType>(operand.get().getType());
+      if (!type)
+        return failure();
+      bool scalar = map.getNumResults() == 0 && type.getRank() == 0;
+      if (!map.isIdentity() && !scalar)
+        return failure();
+      if (op.isDpsInit(&operand) && scalar)
+        return failure();
+    }
+
+    Location loc = op.getLoc();
+    SmallVector<ReassociationIndices> allDims(1);
+    for (int64_t dim = 0; dim < rank; ++dim)
+      allDims.front().push_back(dim);
+    auto flatten = [&](Value value) -> Value {
+      auto type = cast<RankedTensorType>(value.getType());
+      if (type.getRank() == 0)
+        return value;
+      return tensor::CollapseShapeOp::create(rewriter, loc, value, allDims);
+    };
+    AffineMap flatMap = rewriter.getMultiDimIdentityMap(1);
+    AffineMap scalarMap = AffineMap::get(1, 0, rewriter.getContext());
+    SmallVector<Value> inputs, inits;
+    SmallVector<AffineMap> maps;
+    for (OpOperand *input : op.getDpsInputOperands()) {
+      inputs.push_back(flatten(input->get()));
+      maps.push_back(cast<RankedTensorType>(input->get().getType()).getRank()
+                         ? flatMap
+                         : scalarMap);
+    }
+    SmallVector<Type> resultTypes;
+    for (OpOperand &init : op.getDpsInitsMutable()) {
+      inits.push_back(flatten(init.get()));
+      maps.push_back(flatMap);
+      resultTypes.push_back(inits.back().getType());
+    }
+    auto flat = linalg::GenericOp::create(
+        rewriter, loc, resultTypes, inputs, inits, maps,
+        SmallVector<utils::IteratorType>(1, utils::IteratorType::parallel));
+    flat->setDiscardableAttrs(op->getDiscardableAttrDictionary());
+    rewriter.inlineRegionBefore(op.getRegion(), flat.getRegion(),
+                                flat.getRegion().begin());
+
+    // linalg.index d -> the d-th part of the flat index's delinearisation.
+    SmallVector<linalg::IndexOp> indexOps;
+    flat.getBody()->walk([&](linalg::IndexOp index) { indexOps.push_back(index); });
+    if (!indexOps.empty()) {
+      rewriter.setInsertionPointToStart(flat.getBody());
+      Value flatIndex = linalg::IndexOp::create(rewriter, loc, 0);
+      auto parts = affine::AffineDelinearizeIndexOp::create(
+          rewriter, loc, flatIndex, shape, /*hasOuterBound=*/true);
+      for (linalg::IndexOp index : indexOps)
+        rewriter.replaceOp(index, parts.getResult(index.getDim()));
+    }
+
+    rewriter.setInsertionPointAfter(flat);
+    SmallVector<Value> results;
+    for (auto [result, original] : llvm::zip(flat->getResults(), op->getResults()))
+      results.push_back(tensor::ExpandShapeOp::create(
+          rewriter, loc, original.getType(), result, allDims));
+    rewriter.replaceOp(op, results);
+    return success();
+  }
+};
+
 } // namespace
 
 namespace bism {
@@ -306,7 +487,20 @@ void formKernels(ModuleOp module) {
     linalg::GenericOp::getCanonicalizationPatterns(patterns, ctx);
     (void)applyPatternsGreedily(module, std::move(patterns));
   }
+  {
+    RewritePatternSet patterns(ctx);
+    patterns.add<FuseAlongSharedValue>(ctx);
+    linalg::populateEraseUnusedOperandsAndResultsPatterns(patterns);
+    linalg::GenericOp::getCanonicalizationPatterns(patterns, ctx);
+    (void)applyPatternsGreedily(module, std::move(patterns));
+  }
   allowReassociatingReductions(module);
+  {
+    RewritePatternSet patterns(ctx);
+    patterns.add<FlattenElementwise>(ctx);
+    affine::AffineLinearizeIndexOp::getCanonicalizationPatterns(patterns, ctx);
+    (void)applyPatternsGreedily(module, std::move(patterns));
+  }
   module.walk([&](func::FuncOp func) {
     int64_t index = 0;
     SmallVector<linalg::FillOp> initFills;

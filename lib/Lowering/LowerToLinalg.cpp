@@ -16,6 +16,7 @@
 #include "bism/Lowering/Passes.h"
 #include "bism/runtime/DrawMath.h"
 
+#include "mlir/Dialect/Affine/IR/AffineOps.h"
 #include "mlir/Dialect/Utils/StaticValueUtils.h"
 #include "mlir/Transforms/DialectConversion.h"
 #include "llvm/ADT/TypeSwitch.h"
@@ -1068,7 +1069,26 @@ struct StopGradientLowering : OpConversionPattern<bism::StopGradientOp> {
 // Random draws and key_split
 //===----------------------------------------------------------------------===//
 
-/// Element i (row-major) = conversion(Philox(counter (i lo, i hi, 0, 0), key)).
+/// The Philox words one element of a draw consumes (Philox.h's
+/// drawWordsPerElement).
+static int64_t drawWordsPerElement(Operation *op, FloatType type) {
+  bool f32 = type.isF32();
+  if (isa<bism::RandomNormalOp>(op))
+    return f32 ? 2 : 4;
+  if (isa<bism::RandomRademacherOp>(op))
+    return 1;
+  return f32 ? 1 : 2;
+}
+
+/// A draw reads the words of counters 0, 1, 2, ... in order, each element
+/// taking as many as it needs (Philox.h's wordsForDrawElement): element i of
+/// a one-word draw is word i mod 4 of counter i / 4. The generic runs over
+/// (counter, element of the counter) so that each counter's Philox rounds
+/// are computed once for all its elements (the inner loop of 2 or 4 is
+/// unrolled and its selects fold); its result, padded to whole counters, is
+/// cut to the draw's elements and reshaped. The kernel stage keeps this
+/// loop nest (its body reads the two indices apart), so the CPU back end
+/// vectorises across counters.
 template <typename OpTy> struct RandomLowering : OpConversionPattern<OpTy> {
   using OpConversionPattern<OpTy>::OpConversionPattern;
   LogicalResult
@@ -1077,30 +1097,62 @@ template <typename OpTy> struct RandomLowering : OpConversionPattern<OpTy> {
     Location loc = op.getLoc();
     RankedTensorType resultType = op.getType();
     auto element = cast<FloatType>(resultType.getElementType());
-    int64_t rank = resultType.getRank();
     RoundKeys keys = emitRoundKeys(rewriter, loc, adaptor.getKey());
     Operation *raw = op.getOperation();
-    Value result = emitGeneric(
-        rewriter, loc, ValueRange{}, emptyTensor(rewriter, loc, resultType),
-        {rewriter.getMultiDimIdentityMap(rank)},
-        SmallVector<IteratorType>(rank, IteratorType::parallel),
+    int64_t wordsPerElement = drawWordsPerElement(raw, element);
+    int64_t perCounter = 4 / wordsPerElement;
+    int64_t elements = resultType.getNumElements();
+    int64_t counters = (elements + perCounter - 1) / perCounter;
+    auto packedType =
+        RankedTensorType::get({counters, perCounter}, element);
+    Value packed = emitGeneric(
+        rewriter, loc, ValueRange{}, emptyTensor(rewriter, loc, packedType),
+        {rewriter.getMultiDimIdentityMap(2)},
+        SmallVector<IteratorType>(2, IteratorType::parallel),
         [&](OpBuilder &b, Location l, ValueRange) -> Value {
-          // Row-major linear index of the element.
-          Value linear = rank == 0 ? indexConstant(b, l, 0)
-                                   : Value(linalg::IndexOp::create(b, l, 0));
-          for (int64_t dim = 1; dim < rank; ++dim) {
-            Value index = linalg::IndexOp::create(b, l, dim);
-            Value size = indexConstant(b, l, resultType.getDimSize(dim));
-            linear = arith::AddIOp::create(
-                b, l, arith::MulIOp::create(b, l, linear, size), index);
-          }
-          Value index64 =
-              arith::IndexCastUIOp::create(b, l, b.getI64Type(), linear);
-          auto [low, high] = splitI64(b, l, index64);
+          Value counter = linalg::IndexOp::create(b, l, 0);
+          Value counter64 =
+              arith::IndexCastUIOp::create(b, l, b.getI64Type(), counter);
+          auto [low, high] = splitI64(b, l, counter64);
           Value zero = i32Constant(b, l, 0);
           Words words = emitPhilox(b, l, {low, high, zero, zero}, keys);
-          return emitDraw(raw, b, l, element, words);
+          if (perCounter == 1)
+            return emitDraw(raw, b, l, element, words);
+          // This element's words first: words[slot * wordsPerElement + j].
+          Value slot = linalg::IndexOp::create(b, l, 1);
+          Words own = words;
+          for (int64_t j = 0; j < wordsPerElement; ++j) {
+            Value word = words[size_t(j)];
+            for (int64_t other = 1; other < perCounter; ++other) {
+              Value isOther = arith::CmpIOp::create(
+                  b, l, arith::CmpIPredicate::eq, slot,
+                  indexConstant(b, l, other));
+              word = arith::SelectOp::create(
+                  b, l, isOther, words[size_t(other * wordsPerElement + j)],
+                  word);
+            }
+            own[size_t(j)] = word;
+          }
+          return emitDraw(raw, b, l, element, own);
         });
+    SmallVector<ReassociationIndices> both = {{0, 1}};
+    Value flat = tensor::CollapseShapeOp::create(rewriter, loc, packed, both);
+    if (counters * perCounter != elements)
+      flat = tensor::ExtractSliceOp::create(
+          rewriter, loc, flat, ArrayRef<OpFoldResult>{rewriter.getIndexAttr(0)},
+          ArrayRef<OpFoldResult>{rewriter.getIndexAttr(elements)},
+          ArrayRef<OpFoldResult>{rewriter.getIndexAttr(1)});
+    Value result = flat;
+    int64_t rank = resultType.getRank();
+    if (rank == 0) {
+      result = tensor::CollapseShapeOp::create(
+          rewriter, loc, resultType, flat, SmallVector<ReassociationIndices>{});
+    } else if (rank > 1) {
+      SmallVector<ReassociationIndices> all(1);
+      for (int64_t dim = 0; dim < rank; ++dim)
+        all.front().push_back(dim);
+      result = tensor::ExpandShapeOp::create(rewriter, loc, resultType, flat, all);
+    }
     rewriter.replaceOp(op, result);
     return success();
   }

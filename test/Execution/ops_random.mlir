@@ -1,17 +1,20 @@
 // End to end: random draws and key_split against the reference
 // runtime/include/bism/runtime/Philox.h (values printed by a C++ program using
-// that header with key (7, 42); the lowering emits the same arithmetic, so
-// the draws are bit-identical, shown here to print precision).
+// that header's wordsForDrawElement and conversions with key (7, 42); the
+// lowering emits the same arithmetic, so the draws are bit-identical, shown
+// here to print precision). One-word draws take the four words of a counter
+// in turn: the f32 uniforms 0, 1, 2, 3 are words 0-3 of counter 0, and the
+// f64 uniforms 0 and 1 are words (0, 1) and (2, 3) of the same counter.
 //
 // RUN: bism-run %s --entry draws --input "2xi32=7,42" | FileCheck %s --check-prefix=DRAWS
-// DRAWS:      2x3xf32=[0.196438 0.263716 0.603894][0.778133 0.423846 0.719307]
-// DRAWS-NEXT: 2x3xf64=[0.1964379045 0.2637163435 0.6038937489][0.7781326481 0.4238458212 0.719307239]
-// DRAWS-NEXT: 4xf32=-1.33388 1.34603 0.731203 -0.326483
+// DRAWS:      2x3xf32=[0.196438 0.617565 0.488688][0.794231 0.263716 0.904247]
+// DRAWS-NEXT: 2x3xf64=[0.1964379045 0.4886879841 0.2637163435][0.3911904501 0.6038937489 0.5826863103]
+// DRAWS-NEXT: 4xf32=-1.33388 0.328308 1.34603 0.229601
 // DRAWS-NEXT: 4xf64=-1.799556343 -1.265778734 -0.8718248265 -0.0304025844
-// DRAWS-NEXT: 3xf32=-0.486989 -0.287343 0.684471
-// DRAWS-NEXT: 3xf64=-0.4869891213 -0.2873429223 0.6844709107
-// DRAWS-NEXT: 8xf32=1 -1 1 1 -1 1 -1 1
-// DRAWS-NEXT: 2x2xf64=[1 -1][1 1]
+// DRAWS-NEXT: 3xf32=-0.486989 0.729873 0.334032
+// DRAWS-NEXT: 3xf64=-0.4869891213 0.3340317297 -0.2873429223
+// DRAWS-NEXT: 8xf32=1 -1 1 -1 -1 1 1 1
+// DRAWS-NEXT: 2x2xf64=[1 -1][1 -1]
 //
 // key_split words are exact; index 5000000000 exercises the high counter word.
 // RUN: bism-run %s --entry keys --input "2xi32=7,42" | FileCheck %s --check-prefix=KEYS

@@ -70,10 +70,14 @@ func.func @score_and_hvp(%v: tensor<4x3xf32>, %h: tensor<4x2xf32>, %w: tensor<3x
 }
 
 // Score and HVP together: the score's kernels as above, and the HVP of the
-// energy (quadratic in v) is 2u: one more elementwise kernel, on u alone.
+// energy (quadratic in v) is 2u: one more elementwise kernel, on u alone,
+// over the whole tensor, so flattened to one loop of 12 between a collapse
+// and an expand of its operands (views).
 // CHECK-LABEL: func.func @score_and_hvp(
 // CHECK: bism.kernel = "score_and_hvp.k3", bism.kernel_kind = "matmul"
-// CHECK: %[[HV:.*]] = linalg.generic {{.*}} ins(%arg5 : tensor<4x3xf32>) {{.*}} {bism.kernel = "score_and_hvp.k4", bism.kernel_kind = "elementwise"}
+// CHECK: %[[U:.*]] = tensor.collapse_shape %arg5 {{\[}}[0, 1]] : tensor<4x3xf32> into tensor<12xf32>
+// CHECK: %[[FLAT:.*]] = linalg.generic {{.*}} iterator_types = ["parallel"]} ins(%[[U]] : tensor<12xf32>) {{.*}} {bism.kernel = "score_and_hvp.k4", bism.kernel_kind = "elementwise"}
+// CHECK: %[[HV:.*]] = tensor.expand_shape %[[FLAT]] {{\[}}[0, 1]] output_shape [4, 3] : tensor<12xf32> into tensor<4x3xf32>
 // CHECK-NOT: bism.kernel =
 // CHECK: return %{{.*}}, %[[HV]]
 
@@ -103,10 +107,15 @@ func.func @phi_step(%a: tensor<3x2xf32>, %v: tensor<4x3xf32>, %field: tensor<4x2
 // CHECK-LABEL: func.func @phi_step(
 // CHECK: linalg.fill {bism.kernel = "phi_step.k0"}
 // CHECK: %[[LOGITS:.*]] = linalg.matmul {bism.kernel = "phi_step.k0", bism.kernel_kind = "matmul"} ins(%arg1, %arg0 :
-// CHECK: %[[COT:.*]] = linalg.generic {{.*}} ins(%[[LOGITS]], %arg2 : {{.*}}) {{.*}} {bism.kernel = "phi_step.k1", bism.kernel_kind = "elementwise"}
+// CHECK: %[[FLAT_LOGITS:.*]] = tensor.collapse_shape %[[LOGITS]] {{\[}}[0, 1]] : tensor<4x2xf32> into tensor<8xf32>
+// CHECK: %[[FLAT_FIELD:.*]] = tensor.collapse_shape %arg2 {{\[}}[0, 1]] : tensor<4x2xf32> into tensor<8xf32>
+// CHECK: %[[FLAT_COT:.*]] = linalg.generic {{.*}} ins(%[[FLAT_LOGITS]], %[[FLAT_FIELD]] : {{.*}}) {{.*}} {bism.kernel = "phi_step.k1", bism.kernel_kind = "elementwise"}
 // CHECK: math.exp
+// CHECK: %[[COT:.*]] = tensor.expand_shape %[[FLAT_COT]]
 // CHECK: %[[G:.*]] = linalg.matmul {{.*}} {bism.kernel = "phi_step.k2", bism.kernel_kind = "matmul"} ins(%arg1, %[[COT]] :
-// CHECK: linalg.generic {{.*}} ins(%arg0, %[[G]] : {{.*}}) {{.*}} {bism.kernel = "phi_step.k3", bism.kernel_kind = "elementwise"}
+// CHECK-DAG: %[[FLAT_A:.*]] = tensor.collapse_shape %arg0
+// CHECK-DAG: %[[FLAT_G:.*]] = tensor.collapse_shape %[[G]]
+// CHECK: linalg.generic {{.*}} ins(%[[FLAT_A]], %[[FLAT_G]] : tensor<6xf32>, tensor<6xf32>) {{.*}} {bism.kernel = "phi_step.k3", bism.kernel_kind = "elementwise"}
 // CHECK-NOT: bism.kernel =
 // CHECK: return
 
@@ -124,8 +133,64 @@ func.func @weight_gradient(%v: tensor<4x3xf32>, %g1: tensor<4x2xf32>, %g2: tenso
 
 // CHECK-LABEL: func.func @weight_gradient(
 // CHECK-DAG: %[[ZERO:.*]] = linalg.fill {bism.kernel = "weight_gradient.k1"}
-// CHECK-DAG: %[[SUM:.*]] = linalg.generic {{.*}} ins(%arg2, %arg1 : tensor<4x2xf32>, tensor<4x2xf32>) {{.*}} {bism.kernel = "weight_gradient.k0", bism.kernel_kind = "elementwise"}
+// CHECK-DAG: %[[G2:.*]] = tensor.collapse_shape %arg2
+// CHECK-DAG: %[[G1:.*]] = tensor.collapse_shape %arg1
+// CHECK: %[[FLAT_SUM:.*]] = linalg.generic {{.*}} ins(%[[G2]], %[[G1]] : tensor<8xf32>, tensor<8xf32>) {{.*}} {bism.kernel = "weight_gradient.k0", bism.kernel_kind = "elementwise"}
 // CHECK: arith.addf
+// CHECK: %[[SUM:.*]] = tensor.expand_shape %[[FLAT_SUM]]
 // CHECK: %[[G:.*]] = linalg.matmul {{.*}} {bism.kernel = "weight_gradient.k1", bism.kernel_kind = "matmul"} ins(%arg0, %[[SUM]] : {{.*}}) outs(%[[ZERO]] :
 // CHECK-NOT: linalg.matmul
 // CHECK: return %[[G]]
+
+// Two Adam-like updates of one state (m1 = 0.9 m + 0.1 g1, p1 = p - m1,
+// m2 = 0.9 m1 + 0.1 g2, p2 = p1 - m2): each intermediate is read by the
+// next update and by its parameter update. Fusing along these shared
+// values (each kernel also writing what later kernels read) leaves one
+// kernel that reads m, g1, g2 and p once and writes m2 and p2; m1 and p1
+// are computed once, in registers.
+func.func @two_updates(%m: tensor<4x2xf32>, %g1: tensor<4x2xf32>, %g2: tensor<4x2xf32>,
+                       %p: tensor<4x2xf32>) -> (tensor<4x2xf32>, tensor<4x2xf32>) {
+  %b = bism.constant dense<0.9> : tensor<4x2xf32>
+  %c = bism.constant dense<0.1> : tensor<4x2xf32>
+  %a1 = bism.mul %m, %b : tensor<4x2xf32>
+  %a2 = bism.mul %g1, %c : tensor<4x2xf32>
+  %m1 = bism.add %a1, %a2 : tensor<4x2xf32>
+  %p1 = bism.sub %p, %m1 : tensor<4x2xf32>
+  %a3 = bism.mul %m1, %b : tensor<4x2xf32>
+  %a4 = bism.mul %g2, %c : tensor<4x2xf32>
+  %m2 = bism.add %a3, %a4 : tensor<4x2xf32>
+  %p2 = bism.sub %p1, %m2 : tensor<4x2xf32>
+  return %p2, %m2 : tensor<4x2xf32>, tensor<4x2xf32>
+}
+
+// CHECK-LABEL: func.func @two_updates(
+// CHECK: %[[BOTH:.*]]:2 = linalg.generic {{.*}} iterator_types = ["parallel"]} ins(%{{.*}}, %{{.*}}, %{{.*}}, %{{.*}} : tensor<8xf32>, tensor<8xf32>, tensor<8xf32>, tensor<8xf32>) outs(%{{.*}}, %{{.*}} : tensor<8xf32>, tensor<8xf32>) {{.*}} {bism.kernel = "two_updates.k0", bism.kernel_kind = "elementwise"}
+// CHECK-COUNT-2: arith.mulf
+// CHECK: %[[M1:.*]] = arith.addf
+// CHECK-COUNT-2: arith.mulf
+// CHECK: %[[M2:.*]] = arith.addf
+// CHECK: %[[P1:.*]] = arith.subf %{{.*}}, %[[M1]]
+// CHECK: %[[P2:.*]] = arith.subf %[[P1]], %[[M2]]
+// CHECK: linalg.yield %[[M2]], %[[P2]] : f32, f32
+// CHECK-NOT: bism.kernel =
+// CHECK: return
+
+// A packed draw (four elements per Philox counter) uses its loop indices
+// apart, so it keeps its loop nest; the elementwise kernel it feeds (one
+// reader) fuses into it.
+func.func @draw_scaled(%key: tensor<2xi32>) -> tensor<8x4xf32> {
+  %u = bism.random_uniform %key : tensor<8x4xf32>
+  %two = bism.constant dense<2.0> : tensor<8x4xf32>
+  %s = bism.mul %u, %two : tensor<8x4xf32>
+  return %s : tensor<8x4xf32>
+}
+
+// CHECK-LABEL: func.func @draw_scaled(
+// CHECK: linalg.generic {{.*}} iterator_types = ["parallel", "parallel"]} outs(%{{.*}} : tensor<8x4xf32>) {{.*}} {bism.kernel = "draw_scaled.k0", bism.kernel_kind = "elementwise"}
+// CHECK-DAG: linalg.index 0
+// CHECK-DAG: linalg.index 1
+// CHECK: arith.mului_extended
+// CHECK: arith.select
+// CHECK: arith.mulf
+// CHECK-NOT: bism.kernel =
+// CHECK: return

@@ -2,9 +2,11 @@
 // RUN: bism-opt %s --bism-lower-cpu | FileCheck %s --check-prefix=CPU
 // RUN: bism-opt %s --bism-lower-cpu=parallel-min-points=-1 | FileCheck %s --check-prefix=SERIAL
 
-// A kernel's first parallel loop is tiled by one into an scf.parallel of
-// whole rows (later OpenMP's); the inner loop and the row's reduction stay
-// inside each iteration. A kernel whose first loop is a reduction (column
+// A kernel's first parallel loop is tiled into an scf.parallel (later
+// OpenMP's) of whole rows, at least a 64th of the kernel's points per
+// iteration: a flat elementwise kernel in chunks of 64-multiples, a kernel
+// with long rows row by row (the inner loop and the row's reduction stay
+// inside each iteration). A kernel whose first loop is a reduction (column
 // sums) and a small one stay serial.
 
 func.func @kernels(%x: tensor<64x512xf32>, %s: tensor<4x8xf32>)
@@ -16,13 +18,12 @@ func.func @kernels(%x: tensor<64x512xf32>, %s: tensor<4x8xf32>)
   return %e, %rows, %cols, %t : tensor<64x512xf32>, tensor<64xf32>, tensor<512xf32>, tensor<4x8xf32>
 }
 
-// exp over 64 x 512 points: one row per iteration.
-// CHECK-LABEL: func.func private @kernels.k0(%arg0: memref<64x512xf32>, %arg1: memref<64x512xf32>)
-// CHECK: %[[ROWS:.*]] = arith.constant 64 : index
-// CHECK: scf.parallel (%[[I:.*]]) = (%{{.*}}) to (%[[ROWS]]) step (%{{.*}}) {
-// CHECK: %[[IN:.*]] = memref.subview %arg0[%[[I]], 0] [1, 512] [1, 1]
-// CHECK: %[[OUT:.*]] = memref.subview %arg1[%[[I]], 0] [1, 512] [1, 1]
-// CHECK: linalg.generic {{.*}} iterator_types = ["parallel", "parallel"]} ins(%[[IN]] : {{.*}}) outs(%[[OUT]] :
+// exp over 64 x 512 points, flattened by the kernel stage: chunks of 512.
+// CHECK-LABEL: func.func private @kernels.k0(%arg0: memref<32768xf32>, %arg1: memref<32768xf32>)
+// CHECK: scf.parallel (%[[I:.*]]) = (%{{.*}}) to (%c32768) step (%c512{{.*}}) {
+// CHECK: %[[IN:.*]] = memref.subview %arg0[%[[I]]] [512] [1]
+// CHECK: %[[OUT:.*]] = memref.subview %arg1[%[[I]]] [512] [1]
+// CHECK: linalg.generic {{.*}} iterator_types = ["parallel"]} ins(%[[IN]] : {{.*}}) outs(%[[OUT]] :
 // CHECK: math.exp
 // CHECK: return
 

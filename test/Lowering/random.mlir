@@ -1,10 +1,16 @@
 // RUN: bism-opt %s --bism-lower-to-linalg | FileCheck %s
 
-// Random draws: a linalg.generic over the result computes the row-major index
-// of each element, runs Philox-4x32-10 on counter (index lo, index hi, 0, 0)
-// with arith.mului_extended, and converts the words as in
-// runtime/include/bism/runtime/Philox.h. Round keys are computed once outside.
+// Random draws: a draw reads the Philox-4x32-10 words of counters 0, 1, 2,
+// ... in order, each element taking the words it needs (1 for f32 uniform,
+// Gumbel and Rademacher, 2 for f32 normal and f64 uniform, 4 for f64
+// normal). A linalg.generic over (counter, element of the counter) runs
+// Philox on counter (c lo, c hi, 0, 0) with arith.mului_extended once per
+// counter, picks the element's words by its slot (selects), and converts
+// them as in runtime/include/bism/runtime/Philox.h; its result, padded to
+// whole counters, is collapsed, cut to the draw's elements and reshaped.
+// Round keys are computed once outside.
 
+// 12 one-word elements: 3 counters of 4.
 // CHECK-LABEL: func.func @uniform_f32(
 // CHECK-DAG: %[[K0:.*]] = tensor.extract %arg0[%c0{{.*}}] : tensor<2xi32>
 // CHECK-DAG: %[[K1:.*]] = tensor.extract %arg0[%c1{{.*}}] : tensor<2xi32>
@@ -14,15 +20,12 @@
 // CHECK: arith.addi %[[K0]], %[[W0]] : i32
 // CHECK: arith.addi %[[K1]], %[[W1]] : i32
 // CHECK-COUNT-8: arith.addi %{{.*}}, %[[W0]] : i32
-// CHECK: linalg.generic {indexing_maps = [#{{.*}}], iterator_types = ["parallel", "parallel"]} outs(%{{.*}} : tensor<3x4xf32>)
+// CHECK: %[[PACKED:.*]] = linalg.generic {indexing_maps = [#{{.*}}], iterator_types = ["parallel", "parallel"]} outs(%{{.*}} : tensor<3x4xf32>)
 // CHECK-NEXT: ^bb0(%out: f32):
-// CHECK-DAG: %[[I:.*]] = linalg.index 0 : index
-// CHECK-DAG: %[[J:.*]] = linalg.index 1 : index
-// CHECK: %[[ROW:.*]] = arith.muli %[[I]], %c4 : index
-// CHECK: %[[LIN:.*]] = arith.addi %[[ROW]], %[[J]] : index
-// CHECK: %[[LIN64:.*]] = arith.index_castui %[[LIN]] : index to i64
-// CHECK: %[[LO:.*]] = arith.trunci %[[LIN64]] : i64 to i32
-// CHECK: %[[SH:.*]] = arith.shrui %[[LIN64]], %{{.*}} : i64
+// CHECK-NEXT: %[[C:.*]] = linalg.index 0 : index
+// CHECK: %[[C64:.*]] = arith.index_castui %[[C]] : index to i64
+// CHECK: %[[LO:.*]] = arith.trunci %[[C64]] : i64 to i32
+// CHECK: %[[SH:.*]] = arith.shrui %[[C64]], %{{.*}} : i64
 // CHECK: %[[HI:.*]] = arith.trunci %[[SH]] : i64 to i32
 // 0xD2511F53 and 0xCD9E8D57, the round multipliers:
 // CHECK-DAG: %[[M0:.*]] = arith.constant -766435501 : i32
@@ -36,29 +39,50 @@
 // CHECK: arith.xori %[[Y]], %[[K1]] : i32
 // CHECK-COUNT-18: arith.mului_extended
 // CHECK-NOT: arith.mului_extended
-// f32 uniform: (w0 >> 8) * 2^-24.
-// CHECK: %[[BITS:.*]] = arith.shrui %{{.*}}, %c8_i32 : i32
+// The element's word: word (slot) of the counter's four.
+// CHECK: %[[SLOT:.*]] = linalg.index 1 : index
+// CHECK: %[[IS1:.*]] = arith.cmpi eq, %[[SLOT]], %c1{{.*}} : index
+// CHECK: %[[S1:.*]] = arith.select %[[IS1]], %{{.*}}, %{{.*}} : i32
+// CHECK: %[[IS2:.*]] = arith.cmpi eq, %[[SLOT]], %c2{{.*}} : index
+// CHECK: %[[S2:.*]] = arith.select %[[IS2]], %{{.*}}, %[[S1]] : i32
+// CHECK: %[[IS3:.*]] = arith.cmpi eq, %[[SLOT]], %c3{{.*}} : index
+// CHECK: %[[WORD:.*]] = arith.select %[[IS3]], %{{.*}}, %[[S2]] : i32
+// f32 uniform: (w >> 8) * 2^-24.
+// CHECK: %[[BITS:.*]] = arith.shrui %[[WORD]], %c8_i32 : i32
 // CHECK-DAG: %[[SCALE:.*]] = arith.constant 5.96046448E-8 : f32
 // CHECK-DAG: %[[F:.*]] = arith.uitofp %[[BITS]] : i32 to f32
 // CHECK: %[[U:.*]] = arith.mulf %[[F]], %[[SCALE]] : f32
 // CHECK: linalg.yield %[[U]] : f32
+// CHECK: %[[FLAT:.*]] = tensor.collapse_shape %[[PACKED]] {{\[}}[0, 1]] : tensor<3x4xf32> into tensor<12xf32>
+// CHECK: %[[DRAW:.*]] = tensor.expand_shape %[[FLAT]] {{\[}}[0, 1]] output_shape [3, 4] : tensor<12xf32> into tensor<3x4xf32>
+// CHECK: return %[[DRAW]]
 func.func @uniform_f32(%k: tensor<2xi32>) -> tensor<3x4xf32> {
   %0 = bism.random_uniform %k : tensor<3x4xf32>
   return %0 : tensor<3x4xf32>
 }
 
-// f64 uniform: ((w0 << 32 | w1) >> 11) * 2^-53.
+// f64 uniform: ((w0 << 32 | w1) >> 11) * 2^-53 on the element's two
+// words, (w0, w1) or (w2, w3) of its counter; 5 elements: 3 counters of 2,
+// the last element dropped.
 // CHECK-LABEL: func.func @uniform_f64(
-// CHECK: linalg.generic
+// CHECK: %[[PACKED:.*]] = linalg.generic {{.*}} outs(%{{.*}} : tensor<3x2xf64>)
 // CHECK-COUNT-20: arith.mului_extended
-// CHECK: %[[HI:.*]] = arith.extui %{{.*}} : i32 to i64
-// CHECK: %[[LO:.*]] = arith.extui %{{.*}} : i32 to i64
+// CHECK: %[[SLOT:.*]] = linalg.index 1 : index
+// CHECK: %[[IS1:.*]] = arith.cmpi eq, %[[SLOT]], %c1{{.*}} : index
+// CHECK: %[[FIRST:.*]] = arith.select %[[IS1]], %{{.*}}, %{{.*}} : i32
+// CHECK: %[[IS1B:.*]] = arith.cmpi eq, %[[SLOT]], %c1{{.*}} : index
+// CHECK: %[[SECOND:.*]] = arith.select %[[IS1B]], %{{.*}}, %{{.*}} : i32
+// CHECK: %[[HI:.*]] = arith.extui %[[FIRST]] : i32 to i64
+// CHECK: %[[LO:.*]] = arith.extui %[[SECOND]] : i32 to i64
 // CHECK: %[[SHL:.*]] = arith.shli %[[HI]], %{{.*}} : i64
 // CHECK: %[[OR:.*]] = arith.ori %[[SHL]], %[[LO]] : i64
 // CHECK: %[[B53:.*]] = arith.shrui %[[OR]], %c11_i64 : i64
 // CHECK-DAG: arith.constant 1.1102230246251565E-16 : f64
 // CHECK-DAG: arith.uitofp %[[B53]] : i64 to f64
 // CHECK: arith.mulf
+// CHECK: %[[FLAT:.*]] = tensor.collapse_shape %[[PACKED]] {{\[}}[0, 1]] : tensor<3x2xf64> into tensor<6xf64>
+// CHECK: %[[DRAW:.*]] = tensor.extract_slice %[[FLAT]][0] [5] [1] : tensor<6xf64> to tensor<5xf64>
+// CHECK: return %[[DRAW]]
 func.func @uniform_f64(%k: tensor<2xi32>) -> tensor<5xf64> {
   %0 = bism.random_uniform %k : tensor<5xf64>
   return %0 : tensor<5xf64>
@@ -158,16 +182,19 @@ func.func @gumbel_f64(%k: tensor<2xi32>) -> tensor<3xf64> {
   return %0 : tensor<3xf64>
 }
 
-// Rademacher: (w0 & 1) ? +1 : -1; rank 0 has index 0.
+// Rademacher: (w & 1) ? +1 : -1; a scalar is word 0 of counter 0 (one
+// counter computed, one element kept).
 // CHECK-LABEL: func.func @rademacher_scalar(
-// CHECK: linalg.generic {indexing_maps = [#{{.*}}], iterator_types = []}
-// CHECK: %[[C0:.*]] = arith.constant 0 : index
-// CHECK: arith.index_castui %[[C0]] : index to i64
+// CHECK: %[[PACKED:.*]] = linalg.generic {{.*}} outs(%{{.*}} : tensor<1x4xf32>)
 // CHECK: %[[BIT:.*]] = arith.andi %{{.*}}, %c1_i32 : i32
 // CHECK: %[[SET:.*]] = arith.cmpi ne, %[[BIT]], %{{.*}} : i32
 // CHECK-DAG: %[[PLUS:.*]] = arith.constant 1.000000e+00 : f32
 // CHECK-DAG: %[[MINUS:.*]] = arith.constant -1.000000e+00 : f32
 // CHECK: arith.select %[[SET]], %[[PLUS]], %[[MINUS]] : f32
+// CHECK: %[[FLAT:.*]] = tensor.collapse_shape %[[PACKED]]
+// CHECK: %[[ONE:.*]] = tensor.extract_slice %[[FLAT]][0] [1] [1] : tensor<4xf32> to tensor<1xf32>
+// CHECK: %[[DRAW:.*]] = tensor.collapse_shape %[[ONE]] [] : tensor<1xf32> into tensor<f32>
+// CHECK: return %[[DRAW]]
 func.func @rademacher_scalar(%k: tensor<2xi32>) -> tensor<f32> {
   %0 = bism.random_rademacher %k : tensor<f32>
   return %0 : tensor<f32>

@@ -15,7 +15,7 @@
 // RUN:   --input "2x4xf32=0" --input "4xf32=0" --input "2x4xf32=0" --input "4xf32=0" \
 // RUN:   --input "f32=0" --input "f32=0" --input "4x2xf32=0.1 0.9 0.3 0.2 0.8 0.7 0.5 0.4" \
 // RUN:   --input "2xi32=0 42" | FileCheck %s --check-prefix=EXEC
-// EXEC: 2x4xf32=[0.09 -0.19 0.29 0.04][-0.09 0.21 0.14 -0.29]
+// EXEC: 2x4xf32=[0.09 -0.21 0.29 0.06][-0.09 0.19 0.16 -0.31]
 // EXEC: {{^}}f32=1{{$}}
 // EXEC-NEXT: {{^}}f32=1{{$}}
 // EXEC-NEXT: f32={{-?[0-9]}}

@@ -498,12 +498,21 @@ template <typename T> Tensor<T> concat(const std::vector<Tensor<T>> &inputs, int
 // Random draws (bism/runtime/Philox.h is the specification)
 //===----------------------------------------------------------------------===//
 
-/// kind: "uniform", "normal", "gumbel", "rademacher". Element i uses counter i.
+/// kind: "uniform", "normal", "gumbel", "rademacher"; element i takes its
+/// words as runtime::wordsForDrawElement gives them.
 template <typename T>
 Tensor<T> random(const std::string &kind, runtime::PhiloxKey key, const Shape &shape) {
+  using runtime::DrawKind;
+  DrawKind drawKind = kind == "uniform"  ? DrawKind::Uniform
+                      : kind == "normal" ? DrawKind::Normal
+                      : kind == "gumbel" ? DrawKind::Gumbel
+                                         : DrawKind::Rademacher;
+  int wordsPerElement =
+      runtime::drawWordsPerElement(drawKind, std::is_same<T, float>::value);
   Tensor<T> out(shape);
   for (int64_t i = 0; i < out.size(); ++i) {
-    runtime::PhiloxCounter w = runtime::philoxWordsForElement(key, uint64_t(i));
+    runtime::PhiloxCounter w =
+        runtime::wordsForDrawElement(key, uint64_t(i), wordsPerElement);
     T v;
     if (kind == "uniform") v = runtime::uniformFromWords<T>(w);
     else if (kind == "normal") v = runtime::normalFromWords<T>(w);

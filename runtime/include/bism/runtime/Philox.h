@@ -40,9 +40,44 @@ inline PhiloxCounter philox4x32(PhiloxCounter counter, PhiloxKey key) {
   return counter;
 }
 
-/// The four words for element `index` of a draw.
+/// The four words of counter (index lo, index hi, 0, 0): element `index` of
+/// a host-side stream that gives each element a counter of its own (data
+/// sets, parameter initialisation, evaluation noise).
 inline PhiloxCounter philoxWordsForElement(PhiloxKey key, uint64_t index) {
   return philox4x32({uint32_t(index), uint32_t(index >> 32), 0u, 0u}, key);
+}
+
+enum class DrawKind { Uniform, Normal, Gumbel, Rademacher };
+
+/// The words of the Philox stream one element of a bism.random_* draw
+/// consumes: 1 (f32 uniform and gumbel, rademacher), 2 (f32 normal, f64
+/// uniform and gumbel) or 4 (f64 normal).
+constexpr int drawWordsPerElement(DrawKind kind, bool f32) {
+  switch (kind) {
+  case DrawKind::Normal:
+    return f32 ? 2 : 4;
+  case DrawKind::Rademacher:
+    return 1;
+  default:
+    return f32 ? 1 : 2;
+  }
+}
+
+/// The words of element `index` of a bism.random_* draw, first in the
+/// result (the rest unspecified). A draw reads the words of counters
+/// (0, 0, 0, 0), (1, 0, 0, 0), ... in order, each element taking
+/// `wordsPerElement` of them: element i of a one-word draw is word i mod 4
+/// of counter i / 4, so one Philox evaluation serves 4 elements (2 of a
+/// two-word draw).
+inline PhiloxCounter wordsForDrawElement(PhiloxKey key, uint64_t index,
+                                         int wordsPerElement) {
+  uint64_t perCounter = uint64_t(4 / wordsPerElement);
+  PhiloxCounter words = philoxWordsForElement(key, index / perCounter);
+  int first = int(index % perCounter) * wordsPerElement;
+  PhiloxCounter own = words;
+  for (int j = 0; j < wordsPerElement; ++j)
+    own[size_t(j)] = words[size_t(first + j)];
+  return own;
 }
 
 inline PhiloxKey keySplit(PhiloxKey key, uint64_t index) {
@@ -51,7 +86,7 @@ inline PhiloxKey keySplit(PhiloxKey key, uint64_t index) {
   return {words[0], words[1]};
 }
 
-// Conversions (w = the element's words):
+// Conversions (w = the element's words, wordsForDrawElement):
 //   f32 uniform [0,1):  (w0 >> 8) * 2^-24
 //   f64 uniform [0,1):  ((w0 << 21) ^ (w1 >> 11) as 53 bits) * 2^-53,
 //                       i.e. ((uint64(w0) << 32 | w1) >> 11) * 2^-53
