@@ -452,6 +452,9 @@ int main(int argc, char **argv) {
       llvm::cl::sub(bism::tools::trainCommand),
       llvm::cl::sub(bism::tools::evalCommand),
       llvm::cl::sub(bism::tools::sampleCommand));
+  // The top-level --help lists bism-run's own options, not the hundreds
+  // libLLVM registers (they still parse; --help-hidden shows them).
+  llvm::cl::HideUnrelatedOptions(executionCategory);
   llvm::cl::ParseCommandLineOptions(int(final.size()), final.data(), kOverview);
   // OMP_NUM_THREADS is honoured unless --threads is given.
   if (threadsOption.getNumOccurrences() || !std::getenv("OMP_NUM_THREADS"))
