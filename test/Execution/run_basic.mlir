@@ -6,6 +6,13 @@
 // ADD: 2x3xf32=[1.5 2.5 3.5][4.5 5.5 6.5]
 // ADD-NOT: {{.}}
 //
+// --help lists the subcommands and bism-run's own options, not libLLVM's.
+// RUN: bism-run --help | FileCheck %s --check-prefix=HELP
+// HELP: USAGE: bism-run [subcommand] [options]
+// HELP: train  - train a model file
+// HELP-NOT: aarch64
+// HELP: --version
+//
 // The `run` subcommand is the default; `-` reads the module from stdin.
 // Brackets in inputs are ignored, so printed results can be passed back.
 // RUN: cat %s | bism-run run - --entry add --input "2x3xf32=[1 2 3][4 5 6]" --input "2x3xf32=1,1,1,1,1,1" | FileCheck %s --check-prefix=STDIN
