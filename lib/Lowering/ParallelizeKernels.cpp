@@ -1,11 +1,14 @@
 //===- ParallelizeKernels.cpp - kernels' outer loops over the thread pool -===//
 //
-// Tiling the first (parallel) loop of a kernel's linalg op by one gives an
+// Tiling the first (parallel) loop of a kernel's linalg op gives an
 // scf.parallel whose iterations are whole rows of the result (a flat,
-// one-loop kernel is tiled into chunks instead); OpenMP's static schedule
-// then hands each thread a contiguous block of rows. The inner loops stay as
-// they are, so they vectorise as in the serial code and every output element
-// is computed by the same instructions whatever the thread count.
+// one-loop kernel is tiled into chunks); a kernel whose first loop is a
+// reduction (column sums over the batch) is tiled along its first parallel
+// loop instead, each iteration a block of whole columns. OpenMP's static
+// schedule then hands each thread a contiguous block of iterations. The
+// inner loops stay as they are, so they vectorise as in the serial code
+// and every output element is computed by the same instructions, in the
+// same order, whatever the thread count.
 //
 //===----------------------------------------------------------------------===//
 #include "bism/Kernels/Kernels.h"
@@ -38,13 +41,33 @@ std::optional<int64_t> iterationPoints(linalg::LinalgOp op) {
   return points;
 }
 
+/// The loop the threads share: the first, when it is parallel; after
+/// leading reductions (column sums over the batch), the first parallel
+/// loop, each thread then summing whole columns over all rows in the
+/// serial order. None when no loop is parallel.
+std::optional<unsigned> sharedLoop(linalg::LinalgOp op) {
+  SmallVector<utils::IteratorType> iterators = op.getIteratorTypesArray();
+  for (auto [index, iterator] : llvm::enumerate(iterators))
+    if (iterator == utils::IteratorType::parallel)
+      return unsigned(index);
+  return std::nullopt;
+}
+
+/// Columns of a column-reducing kernel go out in tiles of a multiple of
+/// kColumnAlignment, about kColumnTiles of them (enough to balance a few
+/// threads, each tile still a vectorised inner loop).
+constexpr int64_t kColumnTiles = 16;
+constexpr int64_t kColumnAlignment = 16;
+
 bool worthParallelizing(linalg::LinalgOp op, int64_t minPoints) {
-  if (!op.hasPureBufferSemantics() || op.getNumLoops() == 0 ||
-      op.getIteratorTypesArray().front() != utils::IteratorType::parallel)
+  if (!op.hasPureBufferSemantics() || op.getNumLoops() == 0)
     return false;
-  SmallVector<int64_t> ranges = op.getStaticLoopRanges();
+  std::optional<unsigned> loop = sharedLoop(op);
   std::optional<int64_t> points = iterationPoints(op);
-  return points && *points >= minPoints && ranges.front() >= 2;
+  if (!loop || !points || *points < minPoints)
+    return false;
+  int64_t size = op.getStaticLoopRanges()[*loop];
+  return *loop == 0 ? size >= 2 : size >= 2 * kColumnAlignment;
 }
 
 /// The first loop is cut into tiles of whole rows (its iterations) that
@@ -56,15 +79,22 @@ bool worthParallelizing(linalg::LinalgOp op, int64_t minPoints) {
 constexpr int64_t kChunksPerKernel = 64;
 constexpr int64_t kChunkAlignment = 64;
 
-int64_t outerTileSize(linalg::LinalgOp op) {
+int64_t roundUp(int64_t value, int64_t multiple) {
+  return (value + multiple - 1) / multiple * multiple;
+}
+
+int64_t tileSize(linalg::LinalgOp op, unsigned loop) {
   SmallVector<int64_t> ranges = op.getStaticLoopRanges();
+  if (loop > 0)
+    return roundUp((ranges[loop] + kColumnTiles - 1) / kColumnTiles,
+                   kColumnAlignment);
   int64_t rowPoints = 1, points = 1;
   for (int64_t range : ranges)
     points *= range;
   for (int64_t range : llvm::drop_begin(ranges))
     rowPoints *= range;
-  int64_t chunk = (points + kChunksPerKernel - 1) / kChunksPerKernel;
-  chunk = (chunk + kChunkAlignment - 1) / kChunkAlignment * kChunkAlignment;
+  int64_t chunk = roundUp((points + kChunksPerKernel - 1) / kChunksPerKernel,
+                          kChunkAlignment);
   return std::max<int64_t>(1, chunk / rowPoints);
 }
 
@@ -85,8 +115,9 @@ struct ParallelizeKernels
 
     IRRewriter rewriter(&getContext());
     for (linalg::LinalgOp op : candidates) {
+      unsigned loop = *sharedLoop(op);
       SmallVector<int64_t> tileSizes(op.getNumLoops(), 0);
-      tileSizes.front() = outerTileSize(op);
+      tileSizes[loop] = tileSize(op, loop);
       linalg::LinalgTilingOptions options;
       options.setTileSizes(tileSizes).setLoopType(
           linalg::LinalgTilingLoopType::ParallelLoops);

@@ -7,7 +7,7 @@
 // iteration: a flat elementwise kernel in chunks of 64-multiples, a kernel
 // with long rows row by row (the inner loop and the row's reduction stay
 // inside each iteration). A kernel whose first loop is a reduction (column
-// sums) and a small one stay serial.
+// sums) is shared out by blocks of columns; a small one stays serial.
 
 func.func @kernels(%x: tensor<64x512xf32>, %s: tensor<4x8xf32>)
     -> (tensor<64x512xf32>, tensor<64xf32>, tensor<512xf32>, tensor<4x8xf32>) {
@@ -34,10 +34,15 @@ func.func @kernels(%x: tensor<64x512xf32>, %s: tensor<4x8xf32>)
 // CHECK: linalg.generic {{.*}} iterator_types = ["parallel", "reduction"]} ins(%{{.*}} : memref<1x512xf32, {{.*}}>) outs(%{{.*}} : memref<1xf64,
 // CHECK: arith.addf
 
-// Column sums: the first loop is the reduction, so the kernel stays serial.
+// Column sums: the first loop is the reduction, so the threads share the
+// columns, in tiles of 32 (about 16 tiles, multiples of 16), each summed
+// over all 64 rows in order.
 // CHECK-LABEL: func.func private @kernels.k3(
-// CHECK-NOT: scf.parallel
-// CHECK: linalg.generic {{.*}} iterator_types = ["reduction", "parallel"]} ins(%arg1 : memref<64x512xf32>)
+// CHECK: linalg.fill
+// CHECK: scf.parallel (%[[J:.*]]) = (%{{.*}}) to (%c512{{.*}}) step (%c32{{.*}}) {
+// CHECK: %[[IN:.*]] = memref.subview %arg1[0, %[[J]]] [64, 32] [1, 1]
+// CHECK: %[[OUT:.*]] = memref.subview %arg0[%[[J]]] [32] [1]
+// CHECK: linalg.generic {{.*}} iterator_types = ["reduction", "parallel"]} ins(%[[IN]] : {{.*}}) outs(%[[OUT]] :
 // CHECK: return
 
 // 32 points: serial.
@@ -47,7 +52,7 @@ func.func @kernels(%x: tensor<64x512xf32>, %s: tensor<4x8xf32>)
 // CHECK: return
 
 // Through the CPU pipeline the parallel loops become OpenMP worksharing
-// loops (two kernels); parallel-min-points=-1 keeps every kernel serial.
+// loops (three kernels); parallel-min-points=-1 keeps every kernel serial.
 // CPU-LABEL: llvm.func @kernels.k0(
 // CPU: omp.parallel {
 // CPU-NEXT: omp.wsloop {
@@ -57,6 +62,8 @@ func.func @kernels(%x: tensor<64x512xf32>, %s: tensor<4x8xf32>)
 // CPU-LABEL: llvm.func @kernels.k2(
 // CPU-NOT: omp.
 // CPU-LABEL: llvm.func @kernels.k3(
+// CPU: omp.wsloop
+// CPU-LABEL: llvm.func @kernels.k4(
 // CPU-NOT: omp.
 // CPU: llvm.return
 // SERIAL-NOT: omp.
