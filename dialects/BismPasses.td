@@ -232,6 +232,22 @@ def BismParallelizeKernels : Pass<"bism-parallelize-kernels", "::mlir::ModuleOp"
                            "::mlir::linalg::LinalgDialect"];
 }
 
+def BismParallelToOpenMP : Pass<"bism-parallel-to-openmp", "::mlir::ModuleOp"> {
+  let summary = "Run the kernels' scf.parallel loops on the OpenMP pool";
+  let description = [{
+    Each one-dimensional `scf.parallel` without reductions (what
+    `--bism-parallelize-kernels` makes) becomes an `omp.parallel` region in
+    which every thread runs an `scf.for` over its own contiguous block of
+    the iterations (the static schedule: thread t of n takes iterations
+    [t p, (t + 1) p), p = ceil(iterations / n)). Unlike MLIR's
+    `convert-scf-to-openmp` there is no worksharing loop: no
+    `__kmpc_for_static_init` call (which allocates a buffer per thread
+    and call in libomp) and no second barrier besides the region's join.
+  }];
+  let dependentDialects = ["::mlir::omp::OpenMPDialect", "::mlir::scf::SCFDialect",
+                           "::mlir::arith::ArithDialect", "::mlir::func::FuncDialect"];
+}
+
 def BismPlanBuffers : Pass<"bism-plan-buffers", "::mlir::ModuleOp"> {
   let summary = "Place a function's temporary buffers in one arena, planned once";
   let description = [{

@@ -1041,8 +1041,13 @@ llvm::Error JitModule::invoke(llvm::StringRef name,
   }
 
   size_t count = inputs.size() + outputs.size();
-  llvm::SmallVector<Descriptor, 8> descriptors(count);
-  llvm::SmallVector<void *, 8> args(count);
+  // Kept from call to call: a training step has dozens of arguments, and
+  // the step allocates nothing once it runs (compiled code never calls
+  // back into invoke, so one set per thread suffices).
+  static thread_local std::vector<Descriptor> descriptors;
+  static thread_local std::vector<void *> args;
+  descriptors.resize(count);
+  args.resize(count);
   for (size_t i = 0; i < inputs.size(); ++i)
     descriptors[i].fill(const_cast<void *>(inputs[i]->data()),
                         inputs[i]->shape());

@@ -17,6 +17,7 @@
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Linalg/Transforms/Transforms.h"
+#include "mlir/Dialect/OpenMP/OpenMPDialect.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/IR/PatternMatch.h"
 
@@ -24,6 +25,7 @@ using namespace mlir;
 
 namespace bism {
 #define GEN_PASS_DEF_BISMPARALLELIZEKERNELS
+#define GEN_PASS_DEF_BISMPARALLELTOOPENMP
 #include "bism/Lowering/Passes.h.inc"
 } // namespace bism
 
@@ -127,6 +129,71 @@ struct ParallelizeKernels
         return signalPassFailure();
       }
       rewriter.eraseOp(op);
+    }
+  }
+};
+
+/// The OpenMP runtime's thread number and team size, declared once.
+func::FuncOp declareRuntimeFunction(ModuleOp module, StringRef name) {
+  if (auto existing = module.lookupSymbol<func::FuncOp>(name))
+    return existing;
+  OpBuilder builder = OpBuilder::atBlockBegin(module.getBody());
+  auto type = builder.getFunctionType({}, {builder.getI32Type()});
+  auto func = func::FuncOp::create(builder, module.getLoc(), name, type);
+  func.setPrivate();
+  return func;
+}
+
+struct ParallelToOpenMP
+    : bism::impl::BismParallelToOpenMPBase<ParallelToOpenMP> {
+  void runOnOperation() override {
+    ModuleOp module = getOperation();
+    SmallVector<scf::ParallelOp> loops;
+    module.walk([&](scf::ParallelOp loop) { loops.push_back(loop); });
+    if (loops.empty())
+      return;
+    func::FuncOp threadNum = declareRuntimeFunction(module, "omp_get_thread_num");
+    func::FuncOp numThreads = declareRuntimeFunction(module, "omp_get_num_threads");
+    for (scf::ParallelOp loop : loops) {
+      if (loop.getNumLoops() != 1 || loop.getNumResults() != 0) {
+        loop.emitOpError("only one-dimensional loops without reductions run "
+                         "on the OpenMP pool");
+        return signalPassFailure();
+      }
+      Location loc = loop.getLoc();
+      OpBuilder b(loop);
+      auto parallel = omp::ParallelOp::create(b, loc);
+      b.setInsertionPointToStart(b.createBlock(&parallel.getRegion()));
+      auto toIndex = [&](Value value) -> Value {
+        return arith::IndexCastOp::create(b, loc, b.getIndexType(), value);
+      };
+      Value thread = toIndex(func::CallOp::create(b, loc, threadNum).getResult(0));
+      Value threads = toIndex(func::CallOp::create(b, loc, numThreads).getResult(0));
+      Value lower = loop.getLowerBound()[0], upper = loop.getUpperBound()[0];
+      Value step = loop.getStep()[0];
+      Value iterations = arith::CeilDivUIOp::create(
+          b, loc, arith::SubIOp::create(b, loc, upper, lower), step);
+      Value perThread = arith::CeilDivUIOp::create(b, loc, iterations, threads);
+      Value first = arith::MinUIOp::create(
+          b, loc, arith::MulIOp::create(b, loc, thread, perThread), iterations);
+      Value last = arith::MinUIOp::create(
+          b, loc, arith::AddIOp::create(b, loc, first, perThread), iterations);
+      Value one = arith::ConstantIndexOp::create(b, loc, 1);
+      auto forOp = scf::ForOp::create(b, loc, first, last, one);
+      omp::TerminatorOp::create(b, loc);
+
+      // The loop body, at iteration lower + k * step.
+      b.setInsertionPointToStart(forOp.getBody());
+      Value iv = arith::AddIOp::create(
+          b, loc, lower,
+          arith::MulIOp::create(b, loc, forOp.getInductionVar(), step));
+      Block *body = loop.getBody();
+      body->getTerminator()->erase(); // scf.reduce without operands
+      body->getArgument(0).replaceAllUsesWith(iv);
+      Block *forBody = forOp.getBody();
+      forBody->getOperations().splice(forBody->getTerminator()->getIterator(),
+                                      body->getOperations());
+      loop.erase();
     }
   }
 };

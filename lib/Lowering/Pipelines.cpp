@@ -204,11 +204,8 @@ void buildLowerToCpuPipeline(OpPassManager &pm,
   }
   if (parallel) {
     // One pool for kernels and BLAS: OpenMP's, which runtime/src/Blas.cpp
-    // also uses. The canonicalisation drops the alloca scopes the
-    // conversion wraps loop bodies in (they hold no allocas), which the
-    // lowering to control flow could not handle.
-    pm.addPass(createConvertSCFToOpenMPPass());
-    pm.addPass(createCanonicalizerPass());
+    // also uses.
+    pm.addPass(createBismParallelToOpenMP());
   }
   pm.addPass(memref::createExpandStridedMetadataPass());
   pm.addPass(createLowerAffinePass());

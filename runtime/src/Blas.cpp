@@ -130,8 +130,11 @@ void gemmSplit(const Operand<T> &a, const Operand<T> &b, T *c, int64_t ldc,
          toBlasInt(a.ld), b.data, toBlasInt(b.ld), c, toBlasInt(ldc));
     return;
   }
-#pragma omp parallel for num_threads(int(blocks)) schedule(static, 1)
-  for (int64_t block = 0; block < blocks; ++block) {
+  // A parallel region whose threads take blocks by number, rather than an
+  // `omp for`: libomp's worksharing-loop start allocates per call.
+#pragma omp parallel num_threads(int(blocks))
+  for (int64_t block = omp_get_thread_num(); block < blocks;
+       block += omp_get_num_threads()) {
     int64_t begin = block * per;
     int64_t end = block == blocks - 1 ? side : begin + per;
     if (splitRows) {

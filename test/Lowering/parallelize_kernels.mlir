@@ -1,4 +1,5 @@
 // RUN: bism-opt %s --bism-to-kernels --one-shot-bufferize="bufferize-function-boundaries function-boundary-type-conversion=identity-layout-map" --bism-outline-kernels --bism-parallelize-kernels | FileCheck %s
+// RUN: bism-opt %s --bism-to-kernels --one-shot-bufferize="bufferize-function-boundaries function-boundary-type-conversion=identity-layout-map" --bism-outline-kernels --bism-parallelize-kernels --bism-parallel-to-openmp | FileCheck %s --check-prefix=OMP
 // RUN: bism-opt %s --bism-lower-cpu | FileCheck %s --check-prefix=CPU
 // RUN: bism-opt %s --bism-lower-cpu=parallel-min-points=-1 | FileCheck %s --check-prefix=SERIAL
 
@@ -51,19 +52,43 @@ func.func @kernels(%x: tensor<64x512xf32>, %s: tensor<4x8xf32>)
 // CHECK: math.tanh
 // CHECK: return
 
-// Through the CPU pipeline the parallel loops become OpenMP worksharing
-// loops (three kernels); parallel-min-points=-1 keeps every kernel serial.
+// --bism-parallel-to-openmp: an omp.parallel region in which thread t of n
+// runs iterations [t p, min((t + 1) p, 64)), p = ceil(64 / n), as an
+// scf.for (no worksharing loop, so no __kmpc_for_static_init).
+// OMP-DAG: func.func private @omp_get_num_threads() -> i32
+// OMP-DAG: func.func private @omp_get_thread_num() -> i32
+// OMP-LABEL: func.func private @kernels.k0(
+// OMP: omp.parallel {
+// OMP-NEXT: %[[T32:.*]] = func.call @omp_get_thread_num() : () -> i32
+// OMP-NEXT: %[[T:.*]] = arith.index_cast %[[T32]] : i32 to index
+// OMP-NEXT: %[[N32:.*]] = func.call @omp_get_num_threads() : () -> i32
+// OMP-NEXT: %[[N:.*]] = arith.index_cast %[[N32]] : i32 to index
+// OMP: %[[ITERS:.*]] = arith.ceildivui %{{.*}}, %c512{{.*}} : index
+// OMP: %[[PER:.*]] = arith.ceildivui %[[ITERS]], %[[N]] : index
+// OMP: %[[START:.*]] = arith.muli %[[T]], %[[PER]] : index
+// OMP: %[[FIRST:.*]] = arith.minui %[[START]], %[[ITERS]] : index
+// OMP: %[[END:.*]] = arith.addi %[[FIRST]], %[[PER]] : index
+// OMP: %[[LAST:.*]] = arith.minui %[[END]], %[[ITERS]] : index
+// OMP: scf.for %[[K:.*]] = %[[FIRST]] to %[[LAST]] step %{{.*}} {
+// OMP: %[[OFFSET:.*]] = arith.muli %[[K]], %c512{{.*}} : index
+// OMP: memref.subview %arg0[%{{.*}}] [512] [1]
+// OMP: math.exp
+// OMP: omp.terminator
+// OMP-NOT: omp.wsloop
+
+// Through the CPU pipeline three kernels run on OpenMP threads;
+// parallel-min-points=-1 keeps every kernel serial.
 // CPU-LABEL: llvm.func @kernels.k0(
 // CPU: omp.parallel {
-// CPU-NEXT: omp.wsloop {
-// CPU-NEXT: omp.loop_nest (%{{.*}}) : i64 =
+// CPU: llvm.call @omp_get_thread_num()
 // CPU-LABEL: llvm.func @kernels.k1(
-// CPU: omp.wsloop
+// CPU: omp.parallel
 // CPU-LABEL: llvm.func @kernels.k2(
 // CPU-NOT: omp.
 // CPU-LABEL: llvm.func @kernels.k3(
-// CPU: omp.wsloop
+// CPU: omp.parallel
 // CPU-LABEL: llvm.func @kernels.k4(
 // CPU-NOT: omp.
 // CPU: llvm.return
+// CPU-NOT: omp.wsloop
 // SERIAL-NOT: omp.
