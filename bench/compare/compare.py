@@ -44,13 +44,13 @@ PINNED = []  # taskset prefix of the timed processes (--threads)
 # bism-run training iterations per configuration (full, --quick): each run
 # should take some seconds of steps after its compilation.
 BISM_ITERS = {
-    "ck-bidsm-K5N5": (10000, 1000),
-    "frey-bidsm-K5N5": (40, 5),
-    "frey-bidsm-K5N10": (30, 4),
-    "frey-bissm-K5N5": (30, 4),
-    "frey-vages-dsm-L2": (120, 10),
-    "frey-marginal-dsm": (1000, 100),
-    "mlp-bidsm-K5N2": (80, 6),
+    "ck-bidsm-K5N5": (60000, 1000),
+    "frey-bidsm-K5N5": (300, 5),
+    "frey-bidsm-K5N10": (200, 4),
+    "frey-bissm-K5N5": (250, 4),
+    "frey-vages-dsm-L2": (600, 10),
+    "frey-marginal-dsm": (3000, 100),
+    "mlp-bidsm-K5N2": (400, 6),
 }
 
 

@@ -473,11 +473,16 @@ static void allowReassociatingReductions(ModuleOp module) {
 
 void formKernels(ModuleOp module) {
   MLIRContext *ctx = module.getContext();
+  // The step is one block of straight-line kernels: no region to simplify
+  // (which the greedy driver would otherwise redo over every kernel body
+  // after each round).
+  GreedyRewriteConfig config;
+  config.setRegionSimplificationLevel(GreedySimplifyRegionLevel::Disabled);
   {
     RewritePatternSet patterns(ctx);
     patterns.add<GeneralizeForFusion, AccumulateIntoMatmul,
                  MergeMatmulsSharingAnOperand>(ctx);
-    (void)applyPatternsGreedily(module, std::move(patterns));
+    (void)applyPatternsGreedily(module, std::move(patterns), config);
   }
   duplicateDataMovementPerUser(module);
   {
@@ -485,21 +490,21 @@ void formKernels(ModuleOp module) {
     linalg::populateElementwiseOpsFusionPatterns(patterns, shouldFuse);
     linalg::populateEraseUnusedOperandsAndResultsPatterns(patterns);
     linalg::GenericOp::getCanonicalizationPatterns(patterns, ctx);
-    (void)applyPatternsGreedily(module, std::move(patterns));
+    (void)applyPatternsGreedily(module, std::move(patterns), config);
   }
   {
     RewritePatternSet patterns(ctx);
     patterns.add<FuseAlongSharedValue>(ctx);
     linalg::populateEraseUnusedOperandsAndResultsPatterns(patterns);
     linalg::GenericOp::getCanonicalizationPatterns(patterns, ctx);
-    (void)applyPatternsGreedily(module, std::move(patterns));
+    (void)applyPatternsGreedily(module, std::move(patterns), config);
   }
   allowReassociatingReductions(module);
   {
     RewritePatternSet patterns(ctx);
     patterns.add<FlattenElementwise>(ctx);
     affine::AffineLinearizeIndexOp::getCanonicalizationPatterns(patterns, ctx);
-    (void)applyPatternsGreedily(module, std::move(patterns));
+    (void)applyPatternsGreedily(module, std::move(patterns), config);
   }
   module.walk([&](func::FuncOp func) {
     int64_t index = 0;
