@@ -234,7 +234,8 @@ TEST(Blas, ThreadCountDoesNotChangeResults) {
   std::mt19937 generator(7);
   std::uniform_real_distribution<float> uniform(-1.0f, 1.0f);
   for (auto [m, n, k] : {std::tuple<int64_t, int64_t, int64_t>{100, 400, 560},
-                         {560, 400, 100}, {37, 900, 300}}) {
+                         {560, 400, 100}, {37, 900, 300}, {100, 560, 400},
+                         {264, 200, 300}, {100, 784, 256}, {200, 100, 784}}) {
     for (bool tl : {false, true})
       for (bool tr : {false, true}) {
         Matrix<float> lhs(1, tl ? k : m, tl ? m : k, Layout::Contiguous, 1);
