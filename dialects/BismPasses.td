@@ -148,6 +148,12 @@ def BismFormKernels : Pass<"bism-form-kernels", "::mlir::ModuleOp"> {
       recomputed), the fused kernel also writing the producer's results
       for the later readers: Adam's moment updates and the parameter
       update become one pass over the state;
+    - a value a kernel stores only for later kernels over the same
+      iteration space, when a few arithmetic ops (square roots included)
+      make it from that kernel's inputs, is made again by its readers when
+      none of them reads more than one tensor more for it (the stored
+      intermediates of each unrolled Adam step, which the reverse sweep
+      reads);
     - an all-parallel kernel that reads and writes whole tensors in loop
       order becomes one flat loop between collapses and expands of its
       operands (views), so that it vectorises across rows and maps to a

@@ -3,7 +3,8 @@
 // The kernel stage (DESIGN.md §3, level 4½): on linalg-on-tensors IR,
 //   1. named reductions/transposes -> linalg.generic (so they can fuse);
 //   2. add(matmul(a, b), x) -> matmul(a, b) accumulating into x;
-//   3. elementwise fusion of producers into consumers;
+//   3. elementwise fusion of producers into consumers, then along values
+//      other kernels read too; cheap stored values recomputed by readers;
 //   4. elementwise kernels over whole tensors as one flat loop;
 //   5. every remaining linalg op is one kernel: named and given a kind.
 // Both back ends consume the result and do not re-decide the grouping.
@@ -136,6 +137,194 @@ struct FuseAlongSharedValue : OpRewritePattern<linalg::GenericOp> {
     return failure();
   }
 };
+
+/// Whether `op` runs over `ranges` (all parallel) reading and writing every
+/// tensor operand whole in loop order (identity maps; rank-0 inputs read
+/// as scalars).
+bool isPointwiseOver(linalg::GenericOp op, ArrayRef<int64_t> ranges) {
+  if (!isAllParallel(op) || op.getStaticLoopRanges() != ranges)
+    return false;
+  for (OpOperand &operand : op->getOpOperands()) {
+    AffineMap map = op.getMatchingIndexingMap(&operand);
+    bool scalar = map.getNumResults() == 0 && op.isDpsInput(&operand);
+    if (!map.isIdentity() && !scalar)
+      return false;
+  }
+  return true;
+}
+
+/// The ops of `producer`'s body that compute its yielded value `index`, in
+/// body order, when that is cheap to do again elsewhere (a few arithmetic
+/// ops, square roots, no other transcendental) from its inputs alone;
+/// `inputs` gets the input positions it reads.
+std::optional<SmallVector<Operation *>>
+recomputableSlice(linalg::GenericOp producer, unsigned index,
+                  llvm::SmallSetVector<unsigned, 4> &inputs) {
+  constexpr size_t kMaxRecomputedOps = 12;
+  Block *body = producer.getBody();
+  llvm::SmallPtrSet<Operation *, 16> inSlice;
+  SmallVector<Value> work = {body->getTerminator()->getOperand(index)};
+  while (!work.empty()) {
+    Value value = work.pop_back_val();
+    if (auto argument = dyn_cast<BlockArgument>(value)) {
+      if (argument.getOwner() != body)
+        continue;
+      if (argument.getArgNumber() >= producer.getNumDpsInputs())
+        return std::nullopt; // reads an output's initial value
+      inputs.insert(argument.getArgNumber());
+      continue;
+    }
+    Operation *op = value.getDefiningOp();
+    if (op->getBlock() != body || !inSlice.insert(op).second)
+      continue; // defined outside the kernel (a constant), or seen
+    if (!isa<arith::ArithDialect>(op->getDialect()) &&
+        !isa<math::SqrtOp, math::FmaOp, math::AbsFOp>(op))
+      return std::nullopt;
+    if (inSlice.size() > kMaxRecomputedOps)
+      return std::nullopt;
+    llvm::append_range(work, op->getOperands());
+  }
+  SmallVector<Operation *> slice;
+  for (Operation &op : body->without_terminator())
+    if (inSlice.contains(&op))
+      slice.push_back(&op);
+  return slice;
+}
+
+/// `consumer` with its reads of `value` replaced by recomputing it from
+/// `producer`'s inputs (`slice`): the needed inputs join the consumer's,
+/// the slice is cloned at the top of its body.
+void recomputeInConsumer(RewriterBase &rewriter, linalg::GenericOp producer,
+                         Value value, ArrayRef<Operation *> slice,
+                         ArrayRef<unsigned> producerInputs,
+                         linalg::GenericOp consumer) {
+  unsigned index = cast<OpResult>(value).getResultNumber();
+  SmallVector<Value> inputs(consumer.getDpsInputs());
+  SmallVector<AffineMap> maps;
+  for (OpOperand *input : consumer.getDpsInputOperands())
+    maps.push_back(consumer.getMatchingIndexingMap(input));
+  unsigned rank = consumer.getNumLoops();
+  // Position in `inputs` of each producer input the slice reads.
+  DenseMap<unsigned, unsigned> position;
+  for (unsigned producerInput : producerInputs) {
+    Value needed = producer.getDpsInputs()[producerInput];
+    auto found = llvm::find(inputs, needed);
+    if (found == inputs.end()) {
+      inputs.push_back(needed);
+      maps.push_back(producer.getMatchingIndexingMap(
+          producer.getDpsInputOperand(producerInput)));
+      found = std::prev(inputs.end());
+    }
+    position[producerInput] = unsigned(found - inputs.begin());
+  }
+  for (OpOperand &init : consumer.getDpsInitsMutable())
+    maps.push_back(consumer.getMatchingIndexingMap(&init));
+  (void)rank;
+
+  rewriter.setInsertionPoint(consumer);
+  auto rebuilt = linalg::GenericOp::create(
+      rewriter, consumer.getLoc(), consumer->getResultTypes(), inputs,
+      consumer.getDpsInits(), maps, consumer.getIteratorTypesArray());
+  rebuilt->setDiscardableAttrs(consumer->getDiscardableAttrDictionary());
+  Block *oldBody = consumer.getBody();
+  SmallVector<Type> argTypes;
+  SmallVector<Location> argLocs;
+  for (Value input : inputs) {
+    argTypes.push_back(getElementTypeOrSelf(input.getType()));
+    argLocs.push_back(input.getLoc());
+  }
+  for (Value init : consumer.getDpsInits()) {
+    argTypes.push_back(getElementTypeOrSelf(init.getType()));
+    argLocs.push_back(init.getLoc());
+  }
+  Block *body = rewriter.createBlock(&rebuilt.getRegion(), {}, argTypes, argLocs);
+  IRMapping mapping;
+  for (unsigned i = 0; i < consumer.getNumDpsInputs(); ++i)
+    mapping.map(oldBody->getArgument(i), body->getArgument(i));
+  for (unsigned i = 0; i < consumer.getNumDpsInits(); ++i)
+    mapping.map(oldBody->getArgument(consumer.getNumDpsInputs() + i),
+                body->getArgument(unsigned(inputs.size()) + i));
+  IRMapping sliceMapping;
+  for (auto [producerInput, at] : position)
+    sliceMapping.map(producer.getBody()->getArgument(producerInput),
+                     body->getArgument(at));
+  for (Operation *op : slice)
+    rewriter.clone(*op, sliceMapping);
+  Value recomputed = sliceMapping.lookupOrDefault(
+      producer.getBody()->getTerminator()->getOperand(index));
+  for (OpOperand *input : consumer.getDpsInputOperands())
+    if (input->get() == value)
+      mapping.map(oldBody->getArgument(input->getOperandNumber()), recomputed);
+  for (Operation &op : oldBody->getOperations())
+    rewriter.clone(op, mapping);
+  rewriter.replaceOp(consumer, rebuilt->getResults());
+}
+
+/// A value a kernel stores only for later kernels over the same iteration
+/// space, when a few arithmetic ops make it from that kernel's inputs
+/// (Adam's square root and ratio, stored by each unrolled step for the
+/// reverse sweep), is made again by its readers: each reader reads at most
+/// one tensor more than before (the value's own read goes), and the
+/// kernel no longer writes it. A reader that already reads every input
+/// needed recomputes it even where others keep reading it.
+bool recomputeInsteadOfStoring(ModuleOp module) {
+  bool changed = false;
+  IRRewriter rewriter(module.getContext());
+  SmallVector<linalg::GenericOp> producers;
+  module.walk([&](linalg::GenericOp op) { producers.push_back(op); });
+  llvm::DenseSet<Operation *> replaced;
+  for (linalg::GenericOp producer : producers) {
+    if (replaced.contains(producer.getOperation()))
+      continue; // rebuilt as a reader above
+    SmallVector<int64_t> ranges = producer.getStaticLoopRanges();
+    if (!isPointwiseOver(producer, ranges))
+      continue;
+    for (Value value : producer->getResults()) {
+      if (value.use_empty())
+        continue;
+      llvm::SmallSetVector<unsigned, 4> neededInputs;
+      std::optional<SmallVector<Operation *>> slice = recomputableSlice(
+          producer, cast<OpResult>(value).getResultNumber(), neededInputs);
+      if (!slice)
+        continue;
+      // Readers and the tensors each would read in addition.
+      SmallVector<std::pair<linalg::GenericOp, int64_t>> readers;
+      bool everyReader = true;
+      llvm::SmallPtrSet<Operation *, 4> seen;
+      for (Operation *user : value.getUsers()) {
+        if (!seen.insert(user).second)
+          continue;
+        auto consumer = dyn_cast<linalg::GenericOp>(user);
+        bool readsWhole =
+            consumer && isPointwiseOver(consumer, ranges) &&
+            llvm::none_of(consumer.getDpsInits(),
+                          [&](Value init) { return init == value; }) &&
+            bodyOpCount(consumer) + int64_t(slice->size()) <= kMaxFusedBodyOps;
+        if (!readsWhole) {
+          everyReader = false;
+          continue;
+        }
+        int64_t added = 0;
+        for (unsigned input : neededInputs) {
+          Value needed = producer.getDpsInputs()[input];
+          if (cast<ShapedType>(needed.getType()).getRank() > 0 &&
+              !llvm::is_contained(consumer.getDpsInputs(), needed))
+            ++added;
+        }
+        readers.push_back({consumer, added});
+      }
+      for (auto [consumer, added] : readers) {
+        if (added > 1 || (added == 1 && !everyReader))
+          continue;
+        replaced.insert(consumer.getOperation());
+        recomputeInConsumer(rewriter, producer, value, *slice,
+                            neededInputs.getArrayRef(), consumer);
+        changed = true;
+      }
+    }
+  }
+  return changed;
+}
 
 /// A broadcast, transpose or constant fill read by several ops: one copy
 /// per reader, each then fused into it (moving data costs more than
@@ -495,6 +684,14 @@ void formKernels(ModuleOp module) {
   {
     RewritePatternSet patterns(ctx);
     patterns.add<FuseAlongSharedValue>(ctx);
+    linalg::populateEraseUnusedOperandsAndResultsPatterns(patterns);
+    linalg::GenericOp::getCanonicalizationPatterns(patterns, ctx);
+    (void)applyPatternsGreedily(module, std::move(patterns), config);
+  }
+  // Each round moves reads to values defined earlier, so this ends; the
+  // bound only guards against a mistake.
+  for (int round = 0; round < 8 && recomputeInsteadOfStoring(module); ++round) {
+    RewritePatternSet patterns(ctx);
     linalg::populateEraseUnusedOperandsAndResultsPatterns(patterns);
     linalg::GenericOp::getCanonicalizationPatterns(patterns, ctx);
     (void)applyPatternsGreedily(module, std::move(patterns), config);

@@ -194,3 +194,36 @@ func.func @draw_scaled(%key: tensor<2xi32>) -> tensor<8x4xf32> {
 // CHECK: arith.mulf
 // CHECK-NOT: bism.kernel =
 // CHECK: return
+
+// A kernel stores d = sqrt(v) + 0.1 only for a kernel after a matmul of its
+// other result: the reader makes d again from v (one read of v instead of
+// one of d), and the first kernel writes p1 alone.
+func.func @recompute(%v: tensor<4x2xf32>, %m: tensor<4x2xf32>, %p: tensor<4x2xf32>,
+                     %x: tensor<4x4xf32>) -> (tensor<4x2xf32>, tensor<4x2xf32>) {
+  %eps = bism.constant dense<0.1> : tensor<4x2xf32>
+  %s = bism.sqrt %v : tensor<4x2xf32>
+  %d = bism.add %s, %eps : tensor<4x2xf32>
+  %u = bism.div %m, %d : tensor<4x2xf32>
+  %p1 = bism.sub %p, %u : tensor<4x2xf32>
+  %y = bism.matmul %x, %p1 : tensor<4x4xf32>, tensor<4x2xf32> -> tensor<4x2xf32>
+  %z = bism.mul %y, %d : tensor<4x2xf32>
+  return %p1, %z : tensor<4x2xf32>, tensor<4x2xf32>
+}
+
+// CHECK-LABEL: func.func @recompute(
+// CHECK: %[[V:.*]] = tensor.collapse_shape %arg0
+// CHECK: %[[P1:.*]] = linalg.generic {{.*}} outs(%{{.*}} : tensor<8xf32>) {{.*}} {bism.kernel = "recompute.k0", bism.kernel_kind = "elementwise"}
+// CHECK: math.sqrt
+// CHECK: arith.divf
+// CHECK: linalg.yield %{{.*}} : f32
+// CHECK: } -> tensor<8xf32>
+// CHECK: %[[Y:.*]] = linalg.matmul {bism.kernel = "recompute.k1", bism.kernel_kind = "matmul"}
+// CHECK: %[[FLAT_Y:.*]] = tensor.collapse_shape %[[Y]]
+// CHECK: linalg.generic {{.*}} ins(%[[FLAT_Y]], %[[V]] : tensor<8xf32>, tensor<8xf32>) {{.*}} {bism.kernel = "recompute.k2", bism.kernel_kind = "elementwise"}
+// CHECK-NEXT: ^bb0(%[[YE:.*]]: f32, %[[VE:.*]]: f32, %{{.*}}: f32):
+// CHECK-NEXT: %[[S:.*]] = math.sqrt %[[VE]] : f32
+// CHECK-NEXT: %[[D:.*]] = arith.addf %[[S]], %{{.*}} : f32
+// CHECK-NEXT: %[[Z:.*]] = arith.mulf %[[YE]], %[[D]] : f32
+// CHECK-NEXT: linalg.yield %[[Z]] : f32
+// CHECK-NOT: bism.kernel =
+// CHECK: return
