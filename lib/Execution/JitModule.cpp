@@ -29,6 +29,8 @@
 #include "mlir/Target/LLVMIR/Dialect/OpenMP/OpenMPToLLVMIRTranslation.h"
 #include "mlir/Target/LLVMIR/Export.h"
 #include "llvm/ADT/StringExtras.h"
+#include "llvm/Bitcode/BitcodeReader.h"
+#include "llvm/Bitcode/BitcodeWriter.h"
 #include "llvm/Config/llvm-config.h"
 #include "llvm/ExecutionEngine/Orc/Core.h"
 #include "llvm/ExecutionEngine/Orc/JITTargetMachineBuilder.h"
@@ -48,8 +50,11 @@
 #include "llvm/Support/Path.h"
 #include "llvm/Support/SourceMgr.h"
 #include "llvm/Support/TargetSelect.h"
+#include "llvm/Support/ThreadPool.h"
+#include "llvm/Support/Threading.h"
 #include "llvm/Support/raw_ostream.h"
 #include "llvm/Target/TargetMachine.h"
+#include "llvm/Transforms/Utils/SplitModule.h"
 
 #include <algorithm>
 #include <atomic>
@@ -320,10 +325,58 @@ void addPackedWrapper(llvm::Module &module, llvm::Function &function) {
   builder.CreateRetVoid();
 }
 
+/// A module is compiled in parts of at least this many functions.
+constexpr unsigned kFunctionsPerPart = 32;
+
+/// Relocatable objects in one string: "BISMOBJS", u32 count, then per
+/// object a u64 size and its bytes (little-endian).
+constexpr char kObjectsMagic[8] = {'B', 'I', 'S', 'M', 'O', 'B', 'J', 'S'};
+
+std::string packObjects(llvm::ArrayRef<std::string> objects) {
+  std::string packed(kObjectsMagic, sizeof(kObjectsMagic));
+  char word[8];
+  llvm::support::endian::write32le(word, uint32_t(objects.size()));
+  packed.append(word, 4);
+  for (const std::string &object : objects) {
+    llvm::support::endian::write64le(word, object.size());
+    packed.append(word, 8);
+    packed += object;
+  }
+  return packed;
+}
+
+/// The objects packObjects packed, or an error naming what is wrong.
+llvm::Expected<std::vector<llvm::StringRef>>
+unpackObjects(llvm::StringRef packed) {
+  auto malformed = [](const llvm::Twine &what) {
+    return makeError("malformed object list: " + what);
+  };
+  if (!packed.consume_front(llvm::StringRef(kObjectsMagic, sizeof(kObjectsMagic))))
+    return malformed("no magic");
+  if (packed.size() < 4)
+    return malformed("no count");
+  uint32_t count = llvm::support::endian::read32le(packed.data());
+  packed = packed.drop_front(4);
+  std::vector<llvm::StringRef> objects;
+  for (uint32_t i = 0; i < count; ++i) {
+    if (packed.size() < 8)
+      return malformed("object " + llvm::Twine(i) + " has no size");
+    uint64_t size = llvm::support::endian::read64le(packed.data());
+    packed = packed.drop_front(8);
+    if (size > packed.size())
+      return malformed("object " + llvm::Twine(i) + " is cut short");
+    objects.push_back(packed.take_front(size));
+    packed = packed.drop_front(size);
+  }
+  if (!packed.empty() || objects.empty())
+    return malformed(objects.empty() ? "no object" : "trailing bytes");
+  return objects;
+}
+
 /// Lowers a copy of `module` with the CPU pipeline, translates it to LLVM IR,
-/// adds the packed wrappers, optimises at `options.optLevel` and emits a
-/// relocatable object for the host.
-llvm::Expected<llvm::SmallVector<char, 0>>
+/// adds the packed wrappers, optimises at `options.optLevel` and emits
+/// relocatable objects for the host (packObjects).
+llvm::Expected<std::string>
 compileToObject(ModuleOp module, const JitOptions &options,
                 const std::vector<FunctionSignature> &signatures,
                 const HostTarget &host, DiagnosticCollector &diagnostics) {
@@ -381,13 +434,6 @@ compileToObject(ModuleOp module, const JitOptions &options,
   static const llvm::CodeGenOptLevel codeGenLevels[] = {
       llvm::CodeGenOptLevel::None, llvm::CodeGenOptLevel::Less,
       llvm::CodeGenOptLevel::Default, llvm::CodeGenOptLevel::Aggressive};
-  llvm::orc::JITTargetMachineBuilder builder = *host.builder;
-  builder.setCodeGenOptLevel(codeGenLevels[optLevel]);
-  auto machine = builder.createTargetMachine();
-  if (!machine)
-    return jitError(llvm::toString(machine.takeError()));
-  llvmModule->setDataLayout((*machine)->createDataLayout());
-  llvmModule->setTargetTriple((*machine)->getTargetTriple());
   for (const FunctionSignature &signature : signatures) {
     llvm::Function *function =
         llvmModule->getFunction("_mlir_ciface_" + signature.name);
@@ -397,30 +443,88 @@ compileToObject(ModuleOp module, const JitOptions &options,
     addPackedWrapper(*llvmModule, *function);
   }
 
-  // The IR passes of -O<optLevel> for the host: with the target machine the
-  // loop and SLP vectorisers see its vector registers (AVX2/AVX-512); the
-  // kernels are written for them (bism-outline-kernels, noalias buffers,
-  // polynomial math).
-  auto transformer = makeOptimizingTransformer(optLevel, /*sizeLevel=*/0,
-                                               machine->get());
-  if (llvm::Error error = transformer(llvmModule.get()))
-    return jitError(llvm::toString(std::move(error)));
+  // The module's functions (each kernel one, noinline) are optimised and
+  // compiled in parts, one per thread, each in an LLVMContext of its own
+  // (a part travels as bitcode): code generation is most of a compile, and
+  // the parts link as one program. Small modules stay whole.
+  unsigned functionCount = 0;
+  for (llvm::Function &function : *llvmModule)
+    functionCount += !function.isDeclaration();
+  unsigned parts = std::min<unsigned>(
+      llvm::hardware_concurrency().compute_thread_count(),
+      std::max<unsigned>(1, functionCount / kFunctionsPerPart));
+  std::vector<llvm::SmallString<0>> bitcode;
+  if (parts > 1) {
+    llvm::SplitModule(
+        *llvmModule, parts,
+        [&](std::unique_ptr<llvm::Module> part) {
+          bitcode.emplace_back();
+          llvm::raw_svector_ostream os(bitcode.back());
+          llvm::WriteBitcodeToFile(*part, os);
+        },
+        /*PreserveLocals=*/false, /*RoundRobin=*/true);
+  }
 
-  llvm::SmallVector<char, 0> object;
-  llvm::raw_svector_ostream os(object);
-  llvm::legacy::PassManager codegen;
-  if ((*machine)->addPassesToEmitFile(codegen, os, nullptr,
-                                      llvm::CodeGenFileType::ObjectFile))
-    return jitError("the target cannot emit object files");
-  codegen.run(*llvmModule);
-  return object;
+  // Optimises and compiles one module for the host: the IR passes of
+  // -O<optLevel>, with the target machine, so the loop and SLP vectorisers
+  // see its vector registers (AVX2/AVX-512); the kernels are written for
+  // them (bism-outline-kernels, noalias buffers, polynomial math).
+  auto emit = [&](llvm::Module &part, std::string &object) -> std::string {
+    llvm::orc::JITTargetMachineBuilder builder = *host.builder;
+    builder.setCodeGenOptLevel(codeGenLevels[optLevel]);
+    auto machine = builder.createTargetMachine();
+    if (!machine)
+      return llvm::toString(machine.takeError());
+    part.setDataLayout((*machine)->createDataLayout());
+    part.setTargetTriple((*machine)->getTargetTriple());
+    auto transformer = makeOptimizingTransformer(optLevel, /*sizeLevel=*/0,
+                                                 machine->get());
+    if (llvm::Error error = transformer(&part))
+      return llvm::toString(std::move(error));
+    llvm::SmallVector<char, 0> bytes;
+    llvm::raw_svector_ostream os(bytes);
+    llvm::legacy::PassManager codegen;
+    if ((*machine)->addPassesToEmitFile(codegen, os, nullptr,
+                                        llvm::CodeGenFileType::ObjectFile))
+      return "the target cannot emit object files";
+    codegen.run(part);
+    object.assign(bytes.data(), bytes.size());
+    return "";
+  };
+
+  std::vector<std::string> objects(std::max<size_t>(1, bitcode.size()));
+  std::vector<std::string> failures(objects.size());
+  if (bitcode.empty()) {
+    failures[0] = emit(*llvmModule, objects[0]);
+  } else {
+    llvm::DefaultThreadPool pool(llvm::hardware_concurrency(parts));
+    for (size_t i = 0; i < bitcode.size(); ++i)
+      pool.async([&, i] {
+        llvm::LLVMContext partContext;
+        auto part = llvm::parseBitcodeFile(
+            llvm::MemoryBufferRef(
+                llvm::StringRef(bitcode[i].data(), bitcode[i].size()),
+                "part"),
+            partContext);
+        if (!part) {
+          failures[i] = llvm::toString(part.takeError());
+          return;
+        }
+        failures[i] = emit(**part, objects[i]);
+      });
+    pool.wait();
+  }
+  for (const std::string &failure : failures)
+    if (!failure.empty())
+      return jitError(failure);
+  return packObjects(objects);
 }
 
 //===----------------------------------------------------------------------===//
 // The object cache
 //===----------------------------------------------------------------------===//
 //
-// An entry is the object compileToObject emits, in a file named after its key
+// An entry is what compileToObject emits, in a file named after its key
 // (<hex>.bismobj in the cache directory):
 //
 //   offset  size  field
@@ -430,7 +534,7 @@ compileToObject(ModuleOp module, const JitOptions &options,
 //       16    32  the key (BLAKE3)
 //       48     8  payload size in bytes (little-endian)
 //       56    32  BLAKE3 of the payload
-//       88     n  payload: the relocatable object
+//       88     n  payload: the relocatable objects (packObjects)
 //
 // The key hashes everything the object depends on: the module as printed
 // (generic form, without locations, which only reach diagnostics), the
@@ -448,7 +552,7 @@ compileToObject(ModuleOp module, const JitOptions &options,
 /// Bump when the entry layout, the compilation (pipeline, passes, code
 /// generation options, packed wrappers) or the key changes in a way the
 /// build IDs would not catch, e.g. a build without build IDs.
-constexpr uint32_t kCacheFormatVersion = 1;
+constexpr uint32_t kCacheFormatVersion = 2;
 constexpr char kEntryMagic[8] = {'B', 'I', 'S', 'M', 'O', 'B', 'J', '\n'};
 constexpr size_t kEntryHeaderSize = 88;
 constexpr const char *kEntrySuffix = ".bismobj";
@@ -877,9 +981,13 @@ llvm::Error JitModule::load(llvm::StringRef object) {
           runtimeSymbols(llvm::orc::MangleAndInterner(
               (*jit)->getExecutionSession(), (*jit)->getDataLayout())))))
     return error;
-  if (llvm::Error error = (*jit)->addObjectFile(
-          llvm::MemoryBuffer::getMemBufferCopy(object, "bism-jit-object")))
-    return error;
+  auto objects = unpackObjects(object);
+  if (!objects)
+    return objects.takeError();
+  for (llvm::StringRef part : *objects)
+    if (llvm::Error error = (*jit)->addObjectFile(
+            llvm::MemoryBuffer::getMemBufferCopy(part, "bism-jit-object")))
+      return error;
   for (const FunctionSignature &signature : functions_) {
     auto entry = (*jit)->lookup("_mlir__mlir_ciface_" + signature.name);
     if (!entry)
@@ -944,7 +1052,7 @@ JitModule::compile(ModuleOp module, const JitOptions &options) {
                                 diagnostics);
   if (!object)
     return object.takeError();
-  llvm::StringRef bytes(object->data(), object->size());
+  llvm::StringRef bytes(*object);
   if (llvm::Error error = result->load(bytes)) {
     std::string message = llvm::toString(std::move(error));
     if (llvm::StringRef(message).starts_with("JIT: "))

@@ -12,6 +12,7 @@
 #include "TempFiles.h"
 
 #include "llvm/Support/FileSystem.h"
+#include "llvm/Support/Threading.h"
 
 #include <gtest/gtest.h>
 
@@ -160,8 +161,11 @@ TEST_F(JitCache, SecondCompileHitsAndComputesTheSame) {
   std::string bytes = readFile(entry);
   ASSERT_GT(bytes.size(), kHeaderSize + 100);
   EXPECT_EQ(bytes.substr(0, 8), "BISMOBJ\n");
-  // The payload is an ELF object.
-  EXPECT_EQ(bytes.substr(kHeaderSize, 4), "\x7f" "ELF");
+  // The payload lists relocatable objects: here one ELF object (a small
+  // module is compiled whole).
+  EXPECT_EQ(bytes.substr(kHeaderSize, 8), "BISMOBJS");
+  EXPECT_EQ(bytes.substr(kHeaderSize + 8, 4), std::string("\x01\0\0\0", 4));
+  EXPECT_EQ(bytes.substr(kHeaderSize + 20, 4), "\x7f" "ELF");
   EXPECT_EQ(countFiles(dir), 1);
 
   int64_t calls = blasCallCount();
@@ -394,4 +398,48 @@ TEST(JitCacheDirectory, FromTheEnvironment) {
     else
       ::unsetenv(s.name);
   }
+}
+
+/// A module of many functions is compiled in parts, one per thread (on a
+/// machine with one core, whole), and the parts link into one program:
+/// every function computes what the single-part build computes.
+TEST_F(JitCache, ModuleCompiledInPartsLinksAsOne) {
+  std::string source;
+  const int functions = 96;
+  for (int i = 0; i < functions; ++i)
+    source += "func.func @f" + std::to_string(i) +
+              "(%x: tensor<64xf32>) -> tensor<64xf32> {\n"
+              "  %c = bism.constant dense<" + std::to_string(i + 1) +
+              ".0> : tensor<64xf32>\n"
+              "  %y = bism.mul %x, %c : tensor<64xf32>\n"
+              "  %e = bism.tanh %y : tensor<64xf32>\n"
+              "  return %e : tensor<64xf32>\n}\n";
+  auto jit = compileOrDie(source, options());
+  ASSERT_TRUE(jit);
+  std::string bytes = readFile(jit->cacheEntryPath());
+  ASSERT_GT(bytes.size(), kHeaderSize + 12);
+  uint32_t parts = uint32_t(uint8_t(bytes[kHeaderSize + 8])) |
+                   uint32_t(uint8_t(bytes[kHeaderSize + 9])) << 8;
+  if (llvm::hardware_concurrency().compute_thread_count() > 1)
+    EXPECT_GT(parts, 1u);
+  else
+    EXPECT_EQ(parts, 1u);
+  HostTensor x(ElementType::f32, {64});
+  for (int j = 0; j < 64; ++j)
+    x.dataAs<float>()[j] = 0.01f * float(j - 32);
+  for (int i = 0; i < functions; ++i) {
+    auto result = jit->call("f" + std::to_string(i), {x});
+    ASSERT_TRUE(bool(result)) << llvm::toString(result.takeError());
+    for (int j = 0; j < 64; ++j)
+      EXPECT_NEAR((*result)[0].dataAs<float>()[j],
+                  std::tanh(double(x.dataAs<float>()[j]) * (i + 1)), 2e-6)
+          << "f" << i << "[" << j << "]";
+  }
+  // A hit links the same parts.
+  auto again = compileOrDie(source, options());
+  ASSERT_TRUE(again);
+  EXPECT_TRUE(again->cacheHit());
+  auto result = again->call("f95", {x});
+  ASSERT_TRUE(bool(result));
+  EXPECT_NEAR((*result)[0].dataAs<float>()[40], std::tanh(0.08 * 96), 2e-6);
 }

@@ -116,9 +116,10 @@ public:
 
 private:
   JitModule();
-  /// Links `object` (a relocatable object for the host) into a fresh JIT and
-  /// looks up the entry points of `functions_`.
-  llvm::Error load(llvm::StringRef object);
+  /// Links `objects` (relocatable objects for the host, as compileToObject
+  /// packs them) into a fresh JIT and looks up the entry points of
+  /// `functions_`.
+  llvm::Error load(llvm::StringRef objects);
 
   std::vector<FunctionSignature> functions_;
   /// Packed entry point (`_mlir__mlir_ciface_<name>`) of each function, in
