@@ -1,6 +1,7 @@
 //===- DrawBench.cpp - compiled random draws, ns per element -------------===//
 //
-// One draw of the Frey step's shape (100 x 400 f32) per call, compiled as
+// One draw of the Frey step's shape (100 x 400 f32), or the checkerboard
+// step's (100 x 4), per call, compiled as
 // bism-run compiles a step: Philox-4x32-10 and the conversion per element,
 // vectorised. The counter reports nanoseconds per element drawn.
 //
@@ -17,8 +18,8 @@ using bism::runtime::HostTensor;
 
 namespace {
 
-void benchmarkDraw(benchmark::State &state, const char *kind) {
-  const int64_t rows = 100, cols = 400;
+void benchmarkDraw(benchmark::State &state, const char *kind, int64_t rows,
+                   int64_t cols) {
   std::string type = "tensor<" + std::to_string(rows) + "x" +
                      std::to_string(cols) + "xf32>";
   std::string source = "func.func @draw(%k: tensor<2xi32>) -> " + type +
@@ -48,9 +49,12 @@ void benchmarkDraw(benchmark::State &state, const char *kind) {
 
 } // namespace
 
-BENCHMARK_CAPTURE(benchmarkDraw, uniform_100x400, "uniform")
+BENCHMARK_CAPTURE(benchmarkDraw, uniform_100x400, "uniform", 100, 400)
     ->Unit(benchmark::kMicrosecond);
-BENCHMARK_CAPTURE(benchmarkDraw, normal_100x400, "normal")
+BENCHMARK_CAPTURE(benchmarkDraw, normal_100x400, "normal", 100, 400)
     ->Unit(benchmark::kMicrosecond);
-BENCHMARK_CAPTURE(benchmarkDraw, gumbel_100x400, "gumbel")
+BENCHMARK_CAPTURE(benchmarkDraw, gumbel_100x400, "gumbel", 100, 400)
+    ->Unit(benchmark::kMicrosecond);
+// The checkerboard step's posterior noise (batch 100, 4 latents).
+BENCHMARK_CAPTURE(benchmarkDraw, gumbel_100x4, "gumbel", 100, 4)
     ->Unit(benchmark::kMicrosecond);
