@@ -40,11 +40,15 @@ def BismMatmulToBlas : Pass<"bism-matmul-to-blas", "::mlir::ModuleOp"> {
     After bufferisation, every linalg.matmul / linalg.batch_matmul on f32 or
     f64 memrefs with M*N*K >= `min-flops` becomes a call to
     `bism_rt_gemm_f32` / `bism_rt_gemm_f64` (runtime/src/Blas.cpp), which
-    calls OpenBLAS. Smaller products stay loops.
+    calls OpenBLAS; with `library=cublas`, to `bism_rt_cublas_gemm_*`
+    (the CUDA executor's cuBLAS calls on device buffers). Smaller products
+    stay loops.
   }];
   let options = [
     Option<"minFlops", "min-flops", "int64_t", /*default=*/"32768",
-           "smallest M*N*K (times batch) that is sent to BLAS">
+           "smallest M*N*K (times batch) that is sent to BLAS">,
+    Option<"library", "library", "std::string", /*default=*/"\"blas\"",
+           "blas (OpenBLAS on the host) or cublas (the CUDA executor)">
   ];
   let dependentDialects = ["::mlir::func::FuncDialect", "::mlir::memref::MemRefDialect",
                            "::mlir::arith::ArithDialect"];
@@ -252,6 +256,30 @@ def BismParallelToOpenMP : Pass<"bism-parallel-to-openmp", "::mlir::ModuleOp"> {
   }];
   let dependentDialects = ["::mlir::omp::OpenMPDialect", "::mlir::scf::SCFDialect",
                            "::mlir::arith::ArithDialect", "::mlir::func::FuncDialect"];
+}
+
+def BismMapKernelsToGpu : Pass<"bism-map-kernels-to-gpu", "::mlir::ModuleOp"> {
+  let summary = "Turn the linalg ops of a bufferised step into GPU loops";
+  let description = [{
+    For the CUDA back end, after `--bism-outline-kernels` (and the cuBLAS
+    calls of `--bism-matmul-to-blas`): every remaining linalg op becomes
+    one `scf.parallel` over all its parallel iterations, flattened to one
+    dimension and tiled by `block-size` (the tile a block of threads, the
+    elements its threads, guarded at the end), mapped to the GPU's block
+    and thread x dimensions; its reduction dimensions become sequential
+    loops inside each thread (a reduction's parallel dimensions moved
+    outermost first; a full reduction is one thread). Buffers the host
+    code allocates become `gpu.alloc`/`gpu.dealloc`: every buffer of a step
+    lives on the device. `convert-parallel-loops-to-gpu` and
+    `gpu-kernel-outlining` then make each loop a `gpu.launch_func` of a
+    kernel in a `gpu.module`.
+  }];
+  let options = [
+    Option<"blockSize", "block-size", "int64_t", /*default=*/"256",
+           "threads per block">
+  ];
+  let dependentDialects = ["::mlir::scf::SCFDialect", "::mlir::gpu::GPUDialect",
+                           "::mlir::memref::MemRefDialect", "::mlir::arith::ArithDialect"];
 }
 
 def BismPlanBuffers : Pass<"bism-plan-buffers", "::mlir::ModuleOp"> {

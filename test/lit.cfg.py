@@ -23,3 +23,11 @@ llvm_config.add_tool_substitutions(["bism-opt", "bism-run", "bism-translate"], t
 # Compiled objects are cached per test run inside the build tree, never in
 # the user's ~/.cache.
 config.environment["BISM_CACHE_DIR"] = os.path.join(config.test_exec_root, "jit-cache")
+
+# The CUDA toolkit's ptxas turns the CUDA back end's PTX into cubins (tests
+# that need it say `REQUIRES: ptxas`; without a toolkit they are skipped and
+# lit prints so).
+cuda_toolkit = os.environ.get("BISM_CUDA_TOOLKIT", "/usr/local/cuda")
+if os.access(os.path.join(cuda_toolkit, "bin", "ptxas"), os.X_OK):
+    config.available_features.add("ptxas")
+config.substitutions.append(("%cuda_toolkit", cuda_toolkit))

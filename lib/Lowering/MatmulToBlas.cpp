@@ -50,6 +50,12 @@ struct MatmulToBlas : bism::impl::BismMatmulToBlasBase<MatmulToBlas> {
   using BismMatmulToBlasBase::BismMatmulToBlasBase;
 
   void runOnOperation() override {
+    if (library != "blas" && library != "cublas") {
+      getOperation().emitError("bism-matmul-to-blas: library must be blas or "
+                               "cublas, not '")
+          << library << "'";
+      return signalPassFailure();
+    }
     SmallVector<linalg::LinalgOp> candidates;
     getOperation().walk([&](Operation *op) {
       if (isa<linalg::MatmulOp, linalg::BatchMatmulOp>(op))
@@ -102,8 +108,10 @@ struct MatmulToBlas : bism::impl::BismMatmulToBlasBase<MatmulToBlas> {
     if (flops < minFlops)
       return;
 
-    std::string name = (batched ? "bism_rt_batch_gemm_" : "bism_rt_gemm_") +
-                       std::string(element.isF32() ? "f32" : "f64");
+    std::string name = std::string(library == "cublas" ? "bism_rt_cublas_"
+                                                        : "bism_rt_") +
+                       (batched ? "batch_gemm_" : "gemm_") +
+                       (element.isF32() ? "f32" : "f64");
     MemRefType operandType =
         dynamicStridedType(op->getContext(), rank, element);
     func::FuncOp callee = getOrDeclareGemm(getOperation(), name, operandType);

@@ -231,6 +231,11 @@ void registerBismPassesAndPipelines() {
       "Differentiate, inline, lower to linalg and form the kernels: the "
       "stage both back ends start from",
       [](OpPassManager &pm) { buildKernelPipeline(pm, /*formKernels=*/true); });
+  PassPipelineRegistration<CudaPipelineOptions>(
+      "bism-lower-cuda",
+      "Lower bism to GPU kernels (NVVM, then PTX or cubin) and host code "
+      "calling the CUDA executor (cuBLAS for matmuls)",
+      buildLowerToCudaPipeline);
   PassPipelineRegistration<CpuPipelineOptions>(
       "bism-lower-cpu",
       "Lower bism to the LLVM dialect for CPU execution (BLAS for large "

@@ -5,6 +5,7 @@
 #include "mlir/Dialect/Affine/IR/AffineOps.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
@@ -56,6 +57,26 @@ struct CpuPipelineOptions : mlir::PassPipelineOptions<CpuPipelineOptions> {
       llvm::cl::init(16384)};
 };
 
+struct CudaPipelineOptions : mlir::PassPipelineOptions<CudaPipelineOptions> {
+  Option<std::string> chip{*this, "chip",
+                           llvm::cl::desc("the GPU architecture (sm_80, sm_90)"),
+                           llvm::cl::init("sm_90")};
+  Option<std::string> features{
+      *this, "features", llvm::cl::desc("PTX ISA version, e.g. +ptx80"),
+      llvm::cl::init("+ptx80")};
+  Option<std::string> format{
+      *this, "format",
+      llvm::cl::desc("what the GPU modules become: isa (PTX text), bin "
+                     "(cubin, through the toolkit's ptxas) or fatbin"),
+      llvm::cl::init("isa")};
+  Option<std::string> toolkit{
+      *this, "toolkit", llvm::cl::desc("the CUDA toolkit (ptxas, libdevice)"),
+      llvm::cl::init("/usr/local/cuda")};
+  Option<int64_t> blockSize{*this, "block-size",
+                            llvm::cl::desc("threads per block"),
+                            llvm::cl::init(256)};
+};
+
 /// The shared front of both back ends (`--bism-to-kernels`): bism-autodiff,
 /// inlining, canonicalize + cse, bism-lower-to-linalg and, with
 /// `formKernels`, bism-form-kernels.
@@ -66,6 +87,13 @@ void buildKernelPipeline(mlir::OpPassManager &pm, bool formKernels);
 /// large matmuls, kernels outlined, f32 math as polynomials, loops, LLVM.
 void buildLowerToCpuPipeline(mlir::OpPassManager &pm,
                              const CpuPipelineOptions &options);
+
+/// The CUDA lowering (`--bism-lower-cuda`): the kernel stage, bufferisation,
+/// matmuls as cuBLAS calls, every other kernel a GPU kernel (NVVM, then PTX
+/// or cubin in a gpu.binary), host code calling the MLIR GPU runtime ABI
+/// (mgpu*) that runtime/ provides.
+void buildLowerToCudaPipeline(mlir::OpPassManager &pm,
+                              const CudaPipelineOptions &options);
 
 /// Registers every bism pass and the `bism-lower-cpu` pipeline.
 void registerBismPassesAndPipelines();

@@ -1,0 +1,102 @@
+// RUN: bism-opt %s --bism-lower-cuda | FileCheck %s
+
+// The CUDA back end on a small GRBM (batch 4, 3 visible, 2 latent): its
+// energy, its score and one differentiable gradient step of a posterior
+// parameter, the kernels of test/Kernels/form_kernels.mlir. Each kernel
+// becomes a function that launches GPU kernels (one per linalg op: a
+// flat loop of 256-thread blocks, reductions looping inside a thread);
+// matmuls are cuBLAS calls of the executor; the step's temporaries are
+// device buffers (mgpuMemAlloc); each GPU kernel is compiled to PTX for
+// sm_90 in a gpu.binary (kernel names with '_' for the kernel stage's '.',
+// which PTX identifiers cannot hold).
+
+func.func @energy(%v: tensor<4x3xf32>, %h: tensor<4x2xf32>, %w: tensor<3x2xf32>,
+                  %b: tensor<3xf32>, %c: tensor<2xf32>) -> tensor<f32> {
+  %b_batch = bism.broadcast %b : tensor<3xf32> to tensor<4x3xf32>
+  %centred = bism.sub %v, %b_batch : tensor<4x3xf32>
+  %sq = bism.square %centred : tensor<4x3xf32>
+  %quadratic = bism.reduce_sum %sq axes [0, 1] : tensor<4x3xf32> -> tensor<f32>
+  %vw = bism.matmul %v, %w : tensor<4x3xf32>, tensor<3x2xf32> -> tensor<4x2xf32>
+  %c_batch = bism.broadcast %c : tensor<2xf32> to tensor<4x2xf32>
+  %field = bism.add %vw, %c_batch : tensor<4x2xf32>
+  %coupling = bism.mul %field, %h : tensor<4x2xf32>
+  %interaction = bism.reduce_sum %coupling axes [0, 1] : tensor<4x2xf32> -> tensor<f32>
+  %e = bism.sub %quadratic, %interaction : tensor<f32>
+  return %e : tensor<f32>
+}
+
+func.func @score(%v: tensor<4x3xf32>, %h: tensor<4x2xf32>, %w: tensor<3x2xf32>,
+                 %b: tensor<3xf32>, %c: tensor<2xf32>) -> tensor<4x3xf32> {
+  %s = bism.grad @energy(%v, %h, %w, %b, %c) wrt [0]
+      : (tensor<4x3xf32>, tensor<4x2xf32>, tensor<3x2xf32>, tensor<3xf32>, tensor<2xf32>) -> tensor<4x3xf32>
+  return %s : tensor<4x3xf32>
+}
+
+func.func private @lower_loss(%a: tensor<3x2xf32>, %v: tensor<4x3xf32>, %field: tensor<4x2xf32>) -> tensor<f32> {
+  %logits = bism.matmul %v, %a : tensor<4x3xf32>, tensor<3x2xf32> -> tensor<4x2xf32>
+  %q = bism.sigmoid %logits : tensor<4x2xf32>
+  %weighted = bism.mul %q, %field : tensor<4x2xf32>
+  %sp = bism.softplus %logits : tensor<4x2xf32>
+  %terms = bism.sub %sp, %weighted : tensor<4x2xf32>
+  %loss = bism.reduce_sum %terms axes [0, 1] : tensor<4x2xf32> -> tensor<f32>
+  return %loss : tensor<f32>
+}
+
+func.func @phi_step(%a: tensor<3x2xf32>, %v: tensor<4x3xf32>, %field: tensor<4x2xf32>) -> tensor<3x2xf32> {
+  %g = bism.grad @lower_loss(%a, %v, %field) wrt [0]
+      : (tensor<3x2xf32>, tensor<4x3xf32>, tensor<4x2xf32>) -> tensor<3x2xf32>
+  %lr = bism.constant dense<0.1> : tensor<3x2xf32>
+  %step = bism.mul %g, %lr : tensor<3x2xf32>
+  %next = bism.sub %a, %step : tensor<3x2xf32>
+  return %next : tensor<3x2xf32>
+}
+
+// The energy: the host function allocates its temporaries on the device,
+// calls the kernels in the step's order (the matmul v·W as cuBLAS, into the
+// broadcast bias), and frees them.
+// CHECK-LABEL: llvm.func @energy(
+// CHECK: llvm.call @mgpuMemAlloc(
+// CHECK: llvm.call @energy.k0(
+// CHECK: llvm.call @energy.k1(
+// CHECK: llvm.call @bism_rt_cublas_gemm_f32(
+// CHECK: llvm.call @energy.k3(
+// CHECK: llvm.call @energy.k4(
+// CHECK: llvm.call @mgpuMemFree(
+// CHECK: llvm.return
+
+// CHECK-LABEL: llvm.func @score(
+// CHECK: llvm.call @score.k0(
+// CHECK: llvm.call @score.k1(
+// CHECK: llvm.call @score.k2(
+// CHECK: llvm.call @bism_rt_cublas_gemm_f32(
+// CHECK: llvm.return
+
+// CHECK-LABEL: llvm.func @phi_step(
+// CHECK: llvm.call @phi_step.k0(
+// CHECK: llvm.call @bism_rt_cublas_gemm_f32(
+// CHECK: llvm.call @phi_step.k1(
+// CHECK: llvm.call @phi_step.k2(
+// CHECK: llvm.call @bism_rt_cublas_gemm_f32(
+// CHECK: llvm.call @phi_step.k3(
+// CHECK: llvm.return
+
+// The energy's first kernel: the f64 accumulator's fill and the full sum
+// of squares, two GPU kernels; the sum has no parallel dimension, so one
+// block of one active thread loops over the 12 elements.
+// CHECK-LABEL: llvm.func @energy.k0(
+// CHECK: gpu.launch_func <%{{.*}} : !llvm.ptr> @energy_k0_kernel::@energy_k0_kernel blocks in
+// CHECK: gpu.launch_func <%{{.*}} : !llvm.ptr> @energy_k0_kernel_0::@energy_k0_kernel blocks in
+// CHECK: llvm.return
+// CHECK: gpu.binary @energy_k0_kernel [#gpu.object<#nvvm.target<O = 3, chip = "sm_90", features = "+ptx80">, {{.*}}assembly = "{{.*}}.target sm_90{{.*}}.visible .entry energy_k0_kernel(
+// CHECK: gpu.binary @energy_k0_kernel_0 [#gpu.object<#nvvm.target<O = 3, chip = "sm_90", features = "+ptx80">, {{.*}}assembly = "{{.*}}.visible .entry energy_k0_kernel(
+
+// The cotangent of the logits (sigmoid' and softplus' fused, flat over the
+// 8 elements): exp is the polynomial of the CPU back end (no libdevice
+// call), so both devices compute the same arithmetic.
+// CHECK-LABEL: llvm.func @phi_step.k1(
+// CHECK: gpu.launch_func <%{{.*}} : !llvm.ptr> @phi_step_k1_kernel::@phi_step_k1_kernel
+// CHECK: gpu.binary @phi_step_k1_kernel
+// CHECK-SAME: .visible .entry phi_step_k1_kernel(
+// CHECK-NOT: __nv_expf
+// CHECK-SAME: fma.rn.f32
+// CHECK: llvm.func @mgpuMemAlloc(
