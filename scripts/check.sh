@@ -14,3 +14,12 @@ echo "== lit =="
 echo
 echo "== ctest =="
 ctest --test-dir "$build" --output-on-failure -j "$(nproc)"
+
+# ctest lists skipped tests without their reasons (no GPU, a data set not
+# installed): print them.
+log=$build/Testing/Temporary/LastTest.log
+if grep -q ": Skipped$" "$log" 2>/dev/null; then
+  echo
+  echo "== why tests were skipped =="
+  grep -h -A1 ": Skipped$" "$log" | grep -v -e "^--$" -e ": Skipped$" | sed 's/^/  /' || true
+fi
