@@ -14,7 +14,6 @@
 
 #include "mlir/Conversion/Passes.h"
 #include "mlir/Dialect/Bufferization/Pipelines/Passes.h"
-#include "mlir/Dialect/Bufferization/Transforms/Passes.h"
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/Dialect/GPU/Transforms/ParallelLoopMapper.h"
 #include "mlir/Dialect/GPU/Transforms/Passes.h"
@@ -202,28 +201,31 @@ struct PtxIdentifiers
     return StringAttr::get(ctx, candidate);
   }
 
+  /// Gives `symbol` (in `table`) a PTX name, updating its uses in `root`.
+  static LogicalResult rename(Operation *symbol, SymbolTable &table,
+                              Operation *root) {
+    StringRef name = SymbolTable::getSymbolName(symbol).getValue();
+    if (sanitized(name) == name)
+      return success();
+    StringAttr fresh = freshName(table, name, symbol->getContext());
+    if (failed(SymbolTable::replaceAllSymbolUses(symbol, fresh, root)))
+      return failure();
+    table.setSymbolName(symbol, fresh);
+    return success();
+  }
+
   void runOnOperation() override {
     ModuleOp module = getOperation();
-    MLIRContext *ctx = &getContext();
     SymbolTable symbols(module);
     for (auto gpuModule :
          llvm::make_early_inc_range(module.getOps<gpu::GPUModuleOp>())) {
       SymbolTable inner(gpuModule);
       for (auto func : llvm::make_early_inc_range(
-               gpuModule.getOps<gpu::GPUFuncOp>())) {
-        if (sanitized(func.getName()) == func.getName())
-          continue;
-        StringAttr name = freshName(inner, func.getName(), ctx);
-        if (failed(SymbolTable::replaceAllSymbolUses(func, name, module)))
+               gpuModule.getOps<gpu::GPUFuncOp>()))
+        if (failed(rename(func, inner, module)))
           return signalPassFailure();
-        inner.setSymbolName(func, name);
-      }
-      if (sanitized(gpuModule.getName()) == gpuModule.getName())
-        continue;
-      StringAttr name = freshName(symbols, gpuModule.getName(), ctx);
-      if (failed(SymbolTable::replaceAllSymbolUses(gpuModule, name, module)))
+      if (failed(rename(gpuModule, symbols, module)))
         return signalPassFailure();
-      symbols.setSymbolName(gpuModule, name);
     }
   }
 };
@@ -235,18 +237,7 @@ namespace bism {
 void buildLowerToCudaPipeline(OpPassManager &pm,
                               const CudaPipelineOptions &options) {
   buildKernelPipeline(pm, /*formKernels=*/true);
-  pm.addPass(createBismMarkEntryPoints());
-
-  bufferization::OneShotBufferizePassOptions bufferize;
-  bufferize.bufferizeFunctionBoundaries = true;
-  bufferize.allowReturnAllocsFromLoops = true;
-  bufferize.functionBoundaryTypeConversion =
-      bufferization::LayoutMapOption::IdentityLayoutMap;
-  pm.addPass(bufferization::createOneShotBufferizePass(bufferize));
-  bufferization::BufferResultsToOutParamsPassOptions outParams;
-  outParams.hoistStaticAllocs = true;
-  outParams.modifyPublicFunctions = true;
-  pm.addPass(bufferization::createBufferResultsToOutParamsPass(outParams));
+  buildBufferizationPipeline(pm);
   // Every matmul goes to cuBLAS: even small ones are faster there than as
   // one thread per output element.
   BismMatmulToBlasOptions blas;

@@ -157,11 +157,8 @@ void buildKernelPipeline(OpPassManager &pm, bool formKernels) {
   }
 }
 
-void buildLowerToCpuPipeline(OpPassManager &pm,
-                             const CpuPipelineOptions &options) {
-  buildKernelPipeline(pm, options.formKernels);
+void buildBufferizationPipeline(OpPassManager &pm) {
   pm.addPass(createBismMarkEntryPoints());
-
   bufferization::OneShotBufferizePassOptions bufferize;
   bufferize.bufferizeFunctionBoundaries = true;
   // scf.for loops carrying tensors (unrolled steps run as loops) yield new
@@ -176,6 +173,12 @@ void buildLowerToCpuPipeline(OpPassManager &pm,
   outParams.hoistStaticAllocs = true;
   outParams.modifyPublicFunctions = true;
   pm.addPass(bufferization::createBufferResultsToOutParamsPass(outParams));
+}
+
+void buildLowerToCpuPipeline(OpPassManager &pm,
+                             const CpuPipelineOptions &options) {
+  buildKernelPipeline(pm, options.formKernels);
+  buildBufferizationPipeline(pm);
   if (options.blasMinFlops >= 0) {
     BismMatmulToBlasOptions blas;
     blas.minFlops = options.blasMinFlops;

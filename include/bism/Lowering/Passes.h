@@ -82,6 +82,11 @@ struct CudaPipelineOptions : mlir::PassPipelineOptions<CudaPipelineOptions> {
 /// `formKernels`, bism-form-kernels.
 void buildKernelPipeline(mlir::OpPassManager &pm, bool formKernels);
 
+/// What both back ends do after the kernel stage to reach buffers: entry
+/// points marked, one-shot bufferisation (function boundaries included),
+/// results as caller-owned out-parameters.
+void buildBufferizationPipeline(mlir::OpPassManager &pm);
+
 /// bism (tensors) -> LLVM dialect, for JitModule: the kernel pipeline,
 /// one-shot bufferisation with out-parameters for results, BLAS calls for
 /// large matmuls, kernels outlined, f32 math as polynomials, loops, LLVM.
