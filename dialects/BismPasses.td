@@ -266,9 +266,15 @@ def BismMapKernelsToGpu : Pass<"bism-map-kernels-to-gpu", "::mlir::ModuleOp"> {
     one `scf.parallel` over all its parallel iterations, flattened to one
     dimension and tiled by `block-size` (the tile a block of threads, the
     elements its threads, guarded at the end), mapped to the GPU's block
-    and thread x dimensions; its reduction dimensions become sequential
-    loops inside each thread (a reduction's parallel dimensions moved
-    outermost first; a full reduction is one thread). Buffers the host
+    and thread x dimensions. A reduction of at least
+    `min-block-reduction` terms per output becomes one block per output
+    element instead (a `gpu.launch` written directly): its threads stride
+    over the reduction's iterations, each folding a partial result from
+    the combiner's neutral element, then one `gpu.all_reduce` of the block
+    (warp shuffles, then shared memory across warps) and thread 0 folds
+    the total into the output. Shorter reductions, and those whose body is
+    not one recognised combiner per output, loop inside one thread per
+    output element (parallel dimensions moved outermost first). Buffers the host
     code allocates become `gpu.alloc`/`gpu.dealloc`: every buffer of a step
     lives on the device. `convert-parallel-loops-to-gpu` and
     `gpu-kernel-outlining` then make each loop a `gpu.launch_func` of a
@@ -276,9 +282,14 @@ def BismMapKernelsToGpu : Pass<"bism-map-kernels-to-gpu", "::mlir::ModuleOp"> {
   }];
   let options = [
     Option<"blockSize", "block-size", "int64_t", /*default=*/"256",
-           "threads per block">
+           "threads per block">,
+    Option<"minBlockReduction", "min-block-reduction", "int64_t",
+           /*default=*/"32",
+           "fewest terms per output of a reduction done by a whole block "
+           "(fewer: one thread per output)">
   ];
   let dependentDialects = ["::mlir::scf::SCFDialect", "::mlir::gpu::GPUDialect",
+                           "::mlir::affine::AffineDialect",
                            "::mlir::memref::MemRefDialect", "::mlir::arith::ArithDialect"];
 }
 

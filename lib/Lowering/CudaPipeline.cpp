@@ -12,6 +12,7 @@
 #include "bism/Kernels/Kernels.h"
 #include "bism/Lowering/Passes.h"
 
+#include "mlir/Analysis/SliceAnalysis.h"
 #include "mlir/Conversion/Passes.h"
 #include "mlir/Dialect/Bufferization/Pipelines/Passes.h"
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
@@ -26,6 +27,8 @@
 #include "mlir/IR/SymbolTable.h"
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Transforms/Passes.h"
+
+#include "llvm/ADT/TypeSwitch.h"
 
 #include <numeric>
 
@@ -60,6 +63,104 @@ FailureOr<linalg::LinalgOp> parallelDimensionsFirst(RewriterBase &rewriter,
   if (failed(swapped))
     return failure();
   return cast<linalg::LinalgOp>(swapped->getOperation());
+}
+
+
+/// The gpu.all_reduce operation of a linalg reduction's combiner, if it has
+/// one.
+std::optional<gpu::AllReduceOperation> allReduceKind(Operation *combiner) {
+  using Kind = gpu::AllReduceOperation;
+  return llvm::TypeSwitch<Operation *, std::optional<Kind>>(combiner)
+      .Case<arith::AddFOp, arith::AddIOp>([](auto) { return Kind::ADD; })
+      .Case<arith::MulFOp, arith::MulIOp>([](auto) { return Kind::MUL; })
+      .Case<arith::MaxNumFOp>([](auto) { return Kind::MAXNUMF; })
+      .Case<arith::MinNumFOp>([](auto) { return Kind::MINNUMF; })
+      .Case<arith::MaximumFOp>([](auto) { return Kind::MAXIMUMF; })
+      .Case<arith::MinimumFOp>([](auto) { return Kind::MINIMUMF; })
+      .Case<arith::MaxSIOp>([](auto) { return Kind::MAXSI; })
+      .Case<arith::MinSIOp>([](auto) { return Kind::MINSI; })
+      .Case<arith::AndIOp>([](auto) { return Kind::AND; })
+      .Case<arith::OrIOp>([](auto) { return Kind::OR; })
+      .Case<arith::XOrIOp>([](auto) { return Kind::XOR; })
+      .Default([](Operation *) { return std::nullopt; });
+}
+
+/// How output `index` of a reduction folds: `combiner(accumulator, term)`.
+struct OutputReduction {
+  Operation *combiner = nullptr;
+  Value term; // the combiner's other operand, computed from the inputs
+  gpu::AllReduceOperation kind;
+  TypedAttr neutral;
+};
+
+/// The reduction of each output of `op`, or failure when one is not a
+/// single recognised combiner of the accumulator and a term that does not
+/// read any accumulator (then the block reduction would be wrong).
+FailureOr<SmallVector<OutputReduction>>
+matchOutputReductions(linalg::GenericOp op) {
+  SmallVector<BlockArgument> accumulators(op.getRegionOutputArgs());
+  SmallVector<OutputReduction> result;
+  for (unsigned index = 0; index < accumulators.size(); ++index) {
+    SmallVector<Operation *> combiners;
+    Value term = matchReduction(accumulators, index, combiners);
+    if (!term || combiners.size() != 1)
+      return failure();
+    OutputReduction reduction;
+    reduction.combiner = combiners.front();
+    reduction.term = term;
+    std::optional<gpu::AllReduceOperation> kind =
+        allReduceKind(reduction.combiner);
+    std::optional<TypedAttr> neutral =
+        arith::getNeutralElement(reduction.combiner);
+    if (!kind || !neutral)
+      return failure();
+    reduction.kind = *kind;
+    reduction.neutral = *neutral;
+    // The term may not depend on any accumulator.
+    SetVector<Operation *> slice;
+    BackwardSliceOptions options;
+    options.omitBlockArguments = false;
+    options.inclusive = true;
+    if (Operation *def = term.getDefiningOp())
+      (void)getBackwardSlice(def, &slice, options);
+    for (Operation *sliced : slice)
+      for (Value operand : sliced->getOperands())
+        if (llvm::is_contained(accumulators, operand))
+          return failure();
+    if (llvm::is_contained(accumulators, term))
+      return failure();
+    result.push_back(reduction);
+  }
+  return result;
+}
+
+/// `linear` split into indices of a row-major space of `sizes`.
+SmallVector<Value> delinearize(OpBuilder &builder, Location loc, Value linear,
+                               ArrayRef<int64_t> sizes) {
+  SmallVector<Value> indices(sizes.size());
+  for (size_t i = sizes.size(); i-- > 0;) {
+    if (i == 0) {
+      indices[i] = linear;
+      break;
+    }
+    Value size = arith::ConstantIndexOp::create(builder, loc, sizes[i]);
+    indices[i] = arith::RemUIOp::create(builder, loc, linear, size);
+    linear = arith::DivUIOp::create(builder, loc, linear, size);
+  }
+  return indices;
+}
+
+/// The element of `operand` (a memref, or a scalar operand itself) that
+/// iteration `iv` of a linalg op reads through `map`.
+Value loadAt(OpBuilder &builder, Location loc, Value operand, AffineMap map,
+             ValueRange iv) {
+  if (!isa<MemRefType>(operand.getType()))
+    return operand;
+  SmallVector<Value> indices;
+  for (AffineExpr expr : map.getResults())
+    indices.push_back(affine::AffineApplyOp::create(
+        builder, loc, AffineMap::get(map.getNumDims(), 0, expr), iv));
+  return memref::LoadOp::create(builder, loc, operand, indices);
 }
 
 struct MapKernelsToGpu : bism::impl::BismMapKernelsToGpuBase<MapKernelsToGpu> {
@@ -120,6 +221,9 @@ struct MapKernelsToGpu : bism::impl::BismMapKernelsToGpuBase<MapKernelsToGpu> {
     if (failed(reordered))
       return failure();
     op = *reordered;
+    if (auto generic = dyn_cast<linalg::GenericOp>(op.getOperation()))
+      if (succeeded(mapReductionToBlocks(rewriter, generic)))
+        return success();
     Location loc = op.getLoc();
     bool hasParallel = op.getNumParallelLoops() > 0;
     scf::ParallelOp parallel;
@@ -159,6 +263,132 @@ struct MapKernelsToGpu : bism::impl::BismMapKernelsToGpuBase<MapKernelsToGpu> {
         return failure();
     }
     return mapParallel(rewriter, parallel);
+  }
+
+  /// A reduction (parallel dimensions first) as one block per output
+  /// element: threads fold strided partial results, a gpu.all_reduce
+  /// combines them, thread 0 folds the total into the output. Fails, with
+  /// the IR untouched, where this does not apply.
+  LogicalResult mapReductionToBlocks(IRRewriter &rewriter,
+                                     linalg::GenericOp op) {
+    unsigned parallelCount = op.getNumParallelLoops();
+    unsigned reductionCount = op.getNumReductionLoops();
+    if (reductionCount == 0)
+      return failure();
+    SmallVector<int64_t> ranges = op.getStaticLoopRanges();
+    if (llvm::any_of(ranges, ShapedType::isDynamic))
+      return failure();
+    ArrayRef<int64_t> parallelSizes = ArrayRef(ranges).take_front(parallelCount);
+    ArrayRef<int64_t> reductionSizes = ArrayRef(ranges).drop_front(parallelCount);
+    int64_t outputs = 1, terms = 1;
+    for (int64_t size : parallelSizes)
+      outputs *= size;
+    for (int64_t size : reductionSizes)
+      terms *= size;
+    if (terms < minBlockReduction || outputs == 0)
+      return failure();
+    // Outputs index parallel dimensions only.
+    for (OpOperand &init : op.getDpsInitsMutable())
+      for (AffineExpr expr : op.getMatchingIndexingMap(&init).getResults())
+        for (unsigned dim = parallelCount; dim < ranges.size(); ++dim)
+          if (expr.isFunctionOfDim(dim))
+            return failure();
+    FailureOr<SmallVector<OutputReduction>> reductions =
+        matchOutputReductions(op);
+    if (failed(reductions))
+      return failure();
+
+    Location loc = op.getLoc();
+    rewriter.setInsertionPoint(op);
+    int64_t warps = (std::min(terms, int64_t(blockSize)) + 31) / 32;
+    int64_t threads = std::min(int64_t(blockSize), warps * 32);
+    Value one = arith::ConstantIndexOp::create(rewriter, loc, 1);
+    auto launch = gpu::LaunchOp::create(
+        rewriter, loc,
+        arith::ConstantIndexOp::create(rewriter, loc, outputs), one, one,
+        arith::ConstantIndexOp::create(rewriter, loc, threads), one, one);
+    Block &body = launch.getBody().front();
+    rewriter.setInsertionPointToStart(&body);
+    Value outputIndex = launch.getBlockIds().x;
+    Value thread = launch.getThreadIds().x;
+    SmallVector<Value> parallelIv =
+        delinearize(rewriter, loc, outputIndex, parallelSizes);
+
+    // Each thread's partial results, from the neutral elements.
+    SmallVector<Value> neutrals;
+    for (const OutputReduction &reduction : *reductions)
+      neutrals.push_back(arith::ConstantOp::create(rewriter, loc,
+                                                   reduction.neutral));
+    auto strided = scf::ForOp::create(
+        rewriter, loc, thread, arith::ConstantIndexOp::create(rewriter, loc, terms),
+        arith::ConstantIndexOp::create(rewriter, loc, threads), neutrals);
+    {
+      OpBuilder::InsertionGuard guard(rewriter);
+      rewriter.setInsertionPointToStart(strided.getBody());
+      SmallVector<Value> iv = parallelIv;
+      llvm::append_range(iv, delinearize(rewriter, loc,
+                                         strided.getInductionVar(),
+                                         reductionSizes));
+      IRMapping mapping;
+      Block &region = op.getRegion().front();
+      for (OpOperand *input : op.getDpsInputOperands())
+        mapping.map(op.getMatchingBlockArgument(input),
+                    loadAt(rewriter, loc, input->get(),
+                           op.getMatchingIndexingMap(input), iv));
+      for (auto [accumulator, partial] :
+           llvm::zip(op.getRegionOutputArgs(), strided.getRegionIterArgs()))
+        mapping.map(accumulator, partial);
+      for (Operation &inner : region.without_terminator()) {
+        if (auto index = dyn_cast<linalg::IndexOp>(inner)) {
+          mapping.map(index.getResult(), iv[index.getDim()]);
+          continue;
+        }
+        rewriter.clone(inner, mapping);
+      }
+      SmallVector<Value> next;
+      for (Value yielded : region.getTerminator()->getOperands())
+        next.push_back(mapping.lookupOrDefault(yielded));
+      scf::YieldOp::create(rewriter, loc, next);
+    }
+
+    // The block's totals, folded into the outputs by thread 0.
+    SmallVector<Value> totals;
+    for (auto [reduction, partial] :
+         llvm::zip(*reductions, strided.getResults()))
+      totals.push_back(gpu::AllReduceOp::create(
+          rewriter, loc, partial,
+          gpu::AllReduceOperationAttr::get(rewriter.getContext(),
+                                           reduction.kind),
+          /*uniform=*/true));
+    Value isFirst = arith::CmpIOp::create(
+        rewriter, loc, arith::CmpIPredicate::eq, thread,
+        arith::ConstantIndexOp::create(rewriter, loc, 0));
+    auto ifFirst = scf::IfOp::create(rewriter, loc, isFirst,
+                                     /*withElseRegion=*/false);
+    {
+      OpBuilder::InsertionGuard guard(rewriter);
+      rewriter.setInsertionPointToStart(ifFirst.thenBlock());
+      for (auto [index, reduction] : llvm::enumerate(*reductions)) {
+        OpOperand *init = op.getDpsInitOperand(index);
+        AffineMap map = op.getMatchingIndexingMap(init);
+        // (Outputs read no reduction dimension: any value does for those.)
+        SmallVector<Value> iv = parallelIv;
+        iv.resize(map.getNumDims(), thread);
+        SmallVector<Value> indices;
+        for (AffineExpr expr : map.getResults())
+          indices.push_back(affine::AffineApplyOp::create(
+              rewriter, loc, AffineMap::get(map.getNumDims(), 0, expr), iv));
+        Value old = memref::LoadOp::create(rewriter, loc, init->get(), indices);
+        IRMapping mapping;
+        mapping.map(op.getRegionOutputArgs()[index], old);
+        mapping.map(reduction.term, totals[index]);
+        Value folded = rewriter.clone(*reduction.combiner, mapping)->getResult(0);
+        memref::StoreOp::create(rewriter, loc, folded, init->get(), indices);
+      }
+    }
+    gpu::TerminatorOp::create(rewriter, loc);
+    rewriter.eraseOp(op);
+    return success();
   }
 
   LogicalResult mapParallel(IRRewriter &rewriter, scf::ParallelOp loop) {

@@ -51,6 +51,22 @@ func.func @phi_step(%a: tensor<3x2xf32>, %v: tensor<4x3xf32>, %field: tensor<4x2
   return %next : tensor<3x2xf32>
 }
 
+// Row energies of a 100x400 batch: 400 terms per row, so one block of 256
+// threads per row and a warp-shuffle + shared-memory reduction.
+func.func @row_energy(%v: tensor<100x400xf32>) -> tensor<100xf32> {
+  %sq = bism.square %v : tensor<100x400xf32>
+  %e = bism.reduce_sum %sq axes [1] : tensor<100x400xf32> -> tensor<100xf32>
+  return %e : tensor<100xf32>
+}
+
+// A relaxed-Bernoulli sample: packed Philox Gumbel draws and their log.
+func.func @relaxed_sample(%logits: tensor<100x4xf32>, %key: tensor<2xi32>) -> tensor<100x4xf32> {
+  %g = bism.random_gumbel %key : tensor<100x4xf32>
+  %pre = bism.add %logits, %g : tensor<100x4xf32>
+  %h = bism.sigmoid %pre : tensor<100x4xf32>
+  return %h : tensor<100x4xf32>
+}
+
 // The energy: the host function allocates its temporaries on the device,
 // calls the kernels in the step's order (the matmul v·W as cuBLAS, into the
 // broadcast bias), and frees them.
@@ -99,4 +115,27 @@ func.func @phi_step(%a: tensor<3x2xf32>, %v: tensor<4x3xf32>, %field: tensor<4x2
 // CHECK-SAME: .visible .entry phi_step_k1_kernel(
 // CHECK-NOT: __nv_expf
 // CHECK-SAME: fma.rn.f32
+
+// The row energies: the accumulators' fill, then 100 blocks of 256 threads
+// (f64 partial sums; warp butterflies of two 32-bit shuffles each, one
+// barrier around the shared memory of the per-warp totals).
+// CHECK-LABEL: llvm.func @row_energy.k0(
+// CHECK: gpu.launch_func <%{{.*}} : !llvm.ptr> @row_energy_k0_kernel::@row_energy_k0_kernel
+// CHECK: gpu.launch_func <%{{.*}} : !llvm.ptr> @[[SUM:row_energy_k0_kernel_[0-9]+]]::@row_energy_k0_kernel blocks in
+// CHECK: gpu.binary @[[SUM]]
+// CHECK-SAME: .shared .align 8 .b8 __wg_row_energy_k0_kernel
+// CHECK-SAME: shfl.sync.bfly.b32
+// CHECK-SAME: bar.sync
+
+// The draws use no approximate PTX instruction and do not flush
+// denormals: what the CPU computes, bit for bit (Philox.h, DrawMath.h).
+// CHECK-LABEL: llvm.func @relaxed_sample.k0(
+// CHECK: gpu.binary @relaxed_sample_k0_kernel
+// CHECK-SAME: mul.wide.u32
+// CHECK-NOT: .approx
+// CHECK-NOT: .ftz
+// CHECK-SAME: fma.rn.f32
+// CHECK-NOT: .approx
+// CHECK-NOT: .ftz
+// CHECK-SAME: ret;
 // CHECK: llvm.func @mgpuMemAlloc(

@@ -4,8 +4,9 @@
 
 // The toolkit's ptxas accepts the PTX of a GRBM score kernel and of a
 // relaxed-Bernoulli sample with its packed Gumbel draws (Philox, the draws'
-// polynomial log) for sm_80 and sm_90: format=bin runs it and embeds the
-// cubin (an ELF object) in the gpu.binary.
+// polynomial log) for sm_80 and sm_90, and of a block reduction (f64 warp
+// shuffles and shared memory of gpu.all_reduce): format=bin runs it and
+// embeds the cubin (an ELF object) in the gpu.binary.
 
 func.func @score(%v: tensor<4x3xf32>, %h: tensor<4x2xf32>, %w: tensor<3x2xf32>,
                  %b: tensor<3xf32>) -> tensor<4x3xf32> {
@@ -27,7 +28,15 @@ func.func @relaxed_sample(%logits: tensor<100x4xf32>, %key: tensor<2xi32>) -> te
   return %h : tensor<100x4xf32>
 }
 
+func.func @row_energy(%v: tensor<100x400xf32>) -> tensor<100xf32> {
+  %sq = bism.square %v : tensor<100x400xf32>
+  %e = bism.reduce_sum %sq axes [1] : tensor<100x400xf32> -> tensor<100xf32>
+  return %e : tensor<100xf32>
+}
+
 // SM80: gpu.binary @score_k0_kernel [#gpu.object<#nvvm.target<O = 3, chip = "sm_80", features = "+ptx80">, {{.*}}bin = "\7FELF
 // SM80: gpu.binary @relaxed_sample_k0_kernel [#gpu.object<#nvvm.target<O = 3, chip = "sm_80", features = "+ptx80">, {{.*}}bin = "\7FELF
+// SM80: gpu.binary @row_energy_k0_kernel [#gpu.object<#nvvm.target<O = 3, chip = "sm_80", features = "+ptx80">, {{.*}}bin = "\7FELF
 // SM90: gpu.binary @score_k0_kernel [#gpu.object<#nvvm.target<O = 3, chip = "sm_90", features = "+ptx80">, {{.*}}bin = "\7FELF
 // SM90: gpu.binary @relaxed_sample_k0_kernel [#gpu.object<#nvvm.target<O = 3, chip = "sm_90", features = "+ptx80">, {{.*}}bin = "\7FELF
+// SM90: gpu.binary @row_energy_k0_kernel [#gpu.object<#nvvm.target<O = 3, chip = "sm_90", features = "+ptx80">, {{.*}}bin = "\7FELF
