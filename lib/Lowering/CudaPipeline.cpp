@@ -21,9 +21,14 @@
 #include "mlir/Dialect/Linalg/Passes.h"
 #include "mlir/Dialect/Linalg/Transforms/Transforms.h"
 #include "mlir/Dialect/MemRef/Transforms/Passes.h"
+#include "mlir/Dialect/MemRef/Utils/MemRefUtils.h"
 #include "mlir/Dialect/SCF/Transforms/Transforms.h"
 #include "mlir/Dialect/SCF/Utils/Utils.h"
+#include "mlir/IR/AsmState.h"
 #include "mlir/IR/PatternMatch.h"
+#include "mlir/Interfaces/SideEffectInterfaces.h"
+#include "mlir/Interfaces/ViewLikeInterface.h"
+#include "mlir/Transforms/RegionUtils.h"
 #include "mlir/IR/SymbolTable.h"
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Transforms/Passes.h"
@@ -169,6 +174,30 @@ struct MapKernelsToGpu : bism::impl::BismMapKernelsToGpuBase<MapKernelsToGpu> {
   void runOnOperation() override {
     ModuleOp module = getOperation();
     IRRewriter rewriter(&getContext());
+
+    // Host copies of device buffers (results into the caller's buffers,
+    // reshapes): a device-to-device copy on the stream where both sides
+    // are contiguous, else a copy kernel.
+    SmallVector<memref::CopyOp> copies;
+    module.walk([&](memref::CopyOp copy) {
+      if (!copy->getParentOfType<gpu::GPUModuleOp>())
+        copies.push_back(copy);
+    });
+    auto contiguous = [](Value value) {
+      auto type = dyn_cast<MemRefType>(value.getType());
+      return type && memref::isStaticShapeAndContiguousRowMajor(type);
+    };
+    for (memref::CopyOp copy : copies) {
+      rewriter.setInsertionPoint(copy);
+      if (contiguous(copy.getSource()) && contiguous(copy.getTarget()))
+        gpu::MemcpyOp::create(rewriter, copy.getLoc(), /*asyncToken=*/Type(),
+                              ValueRange(), copy.getTarget(),
+                              copy.getSource());
+      else
+        linalg::CopyOp::create(rewriter, copy.getLoc(), copy.getSource(),
+                               copy.getTarget());
+      rewriter.eraseOp(copy);
+    }
 
     SmallVector<linalg::LinalgOp> ops;
     module.walk([&](linalg::LinalgOp op) {
@@ -460,6 +489,346 @@ struct PtxIdentifiers
   }
 };
 
+
+/// Each launch named after its kernel (`energy.k3` launches `energy_k3`,
+/// then `energy_k3_1`, ...) before the kernel functions are inlined into
+/// the step, so that gpu-kernel-outlining keeps the kernel stage's names
+/// (profiles and PTX say which kernel is which).
+struct NameLaunchesAfterKernels
+    : PassWrapper<NameLaunchesAfterKernels, OperationPass<ModuleOp>> {
+  MLIR_DEFINE_EXPLICIT_INTERNAL_INLINE_TYPE_ID(NameLaunchesAfterKernels)
+  StringRef getArgument() const override {
+    return "bism-name-launches-after-kernels";
+  }
+  void runOnOperation() override {
+    for (auto func : getOperation().getOps<func::FuncOp>()) {
+      int count = 0;
+      func.walk([&](gpu::LaunchOp launch) {
+        std::string name = PtxIdentifiers::sanitized(func.getSymName());
+        if (count++ > 0)
+          name += "_" + std::to_string(count - 1);
+        auto symbol = FlatSymbolRefAttr::get(func.getContext(), name);
+        launch.setFunctionAttr(symbol);
+        launch.setModuleAttr(symbol);
+      });
+    }
+  }
+};
+
+/// One GPU function per kernel: the step's kernel functions are inlined
+/// into each caller, so a kernel called from several places (each unrolled
+/// step's energy) is outlined once per call; identical copies in a GPU
+/// module (the kernel's name) are merged and their launches retargeted.
+struct DeduplicateGpuKernels
+    : PassWrapper<DeduplicateGpuKernels, OperationPass<ModuleOp>> {
+  MLIR_DEFINE_EXPLICIT_INTERNAL_INLINE_TYPE_ID(DeduplicateGpuKernels)
+  StringRef getArgument() const override {
+    return "bism-deduplicate-gpu-kernels";
+  }
+
+  /// A hash of the function's type and operations (not their operands).
+  static llvm::hash_code shapeHash(gpu::GPUFuncOp func) {
+    llvm::hash_code hash = hash_value(func.getFunctionType());
+    func.getBody().walk([&](Operation *op) {
+      hash = llvm::hash_combine(
+          hash, OperationEquivalence::computeHash(
+                    op, OperationEquivalence::ignoreHashValue,
+                    OperationEquivalence::ignoreHashValue,
+                    OperationEquivalence::IgnoreLocations));
+    });
+    return hash;
+  }
+
+  static bool sameKernel(gpu::GPUFuncOp a, gpu::GPUFuncOp b) {
+    return a.getFunctionType() == b.getFunctionType() &&
+           OperationEquivalence::isRegionEquivalentTo(
+               &a.getBody(), &b.getBody(),
+               OperationEquivalence::IgnoreLocations);
+  }
+
+  void runOnOperation() override {
+    ModuleOp module = getOperation();
+    // The launches of each kernel, found once.
+    DenseMap<std::pair<StringAttr, StringAttr>,
+             SmallVector<gpu::LaunchFuncOp>> launches;
+    module.walk([&](gpu::LaunchFuncOp launch) {
+      launches[{launch.getKernelModuleName(), launch.getKernelName()}]
+          .push_back(launch);
+    });
+    for (auto gpuModule : module.getOps<gpu::GPUModuleOp>()) {
+      DenseMap<llvm::hash_code, SmallVector<gpu::GPUFuncOp>> kept;
+      for (auto func :
+           llvm::make_early_inc_range(gpuModule.getOps<gpu::GPUFuncOp>())) {
+        SmallVector<gpu::GPUFuncOp> &candidates = kept[shapeHash(func)];
+        auto same = llvm::find_if(candidates, [&](gpu::GPUFuncOp other) {
+          return sameKernel(func, other);
+        });
+        if (same == candidates.end()) {
+          candidates.push_back(func);
+          continue;
+        }
+        auto target = SymbolRefAttr::get(
+            gpuModule.getNameAttr(),
+            {FlatSymbolRefAttr::get(same->getNameAttr())});
+        for (gpu::LaunchFuncOp launch :
+             launches.lookup({gpuModule.getNameAttr(), func.getNameAttr()}))
+          launch.setKernelAttr(target);
+        func.erase();
+      }
+    }
+  }
+};
+
+/// The buffer a view of memory (cast, reinterpret_cast, subview, reshape)
+/// reads.
+Value viewedBuffer(Value memref) {
+  while (Operation *def = memref.getDefiningOp()) {
+    auto view = dyn_cast<ViewLikeOpInterface>(def);
+    if (!view)
+      break;
+    memref = view.getViewSource();
+  }
+  return memref;
+}
+
+/// Host scalars that GPU kernels use and that are computed from device
+/// memory (a random key's words, through Philox on the host: the kernel
+/// stage hoists such scalars out of the kernels for the CPU) are computed
+/// inside each kernel instead: host code never reads device memory. After
+/// convert-parallel-loops-to-gpu and the inlining of the step's kernel
+/// functions into their callers; before gpu-kernel-outlining.
+struct SinkDeviceReadsIntoLaunches
+    : PassWrapper<SinkDeviceReadsIntoLaunches, OperationPass<ModuleOp>> {
+  MLIR_DEFINE_EXPLICIT_INTERNAL_INLINE_TYPE_ID(SinkDeviceReadsIntoLaunches)
+  StringRef getArgument() const override {
+    return "bism-sink-device-reads-into-launches";
+  }
+
+  /// The host ops `value` is computed by, in order, when they read device
+  /// memory (and are otherwise pure and region-free); empty otherwise.
+  static SmallVector<Operation *> deviceReadingSlice(Value value,
+                                                     Block *hostBlock) {
+    SetVector<Operation *> slice;
+    bool readsDevice = false, sinkable = true;
+    SmallVector<Value> worklist{value};
+    while (!worklist.empty() && sinkable) {
+      Value next = worklist.pop_back_val();
+      Operation *def = next.getDefiningOp();
+      if (!def || isa<MemRefType>(next.getType()))
+        continue; // block arguments and buffers are passed to the kernel
+      if (def->getBlock() != hostBlock || def->getNumRegions() != 0 ||
+          !(isPure(def) || isa<memref::LoadOp>(def))) {
+        sinkable = false;
+        break;
+      }
+      if (!slice.insert(def))
+        continue;
+      readsDevice |= isa<memref::LoadOp>(def);
+      llvm::append_range(worklist, def->getOperands());
+    }
+    if (!sinkable || !readsDevice)
+      return {};
+    SmallVector<Operation *> ordered(slice.begin(), slice.end());
+    llvm::sort(ordered, [](Operation *a, Operation *b) {
+      return a->isBeforeInBlock(b);
+    });
+    return ordered;
+  }
+
+  /// The buffers each launch writes (a null entry: it may write any).
+  DenseMap<Operation *, DenseSet<Value>> launchWrites;
+
+  const DenseSet<Value> &writtenBy(gpu::LaunchOp launch) {
+    auto [it, inserted] = launchWrites.try_emplace(launch.getOperation());
+    if (!inserted)
+      return it->second;
+    DenseSet<Value> &written = it->second;
+    launch.getBody().walk([&](Operation *inner) {
+      auto effects = dyn_cast<MemoryEffectOpInterface>(inner);
+      if (!effects) {
+        // (Loops and branches: their bodies are walked too.)
+        if (!isPure(inner) && !inner->hasTrait<OpTrait::IsTerminator>() &&
+            !inner->hasTrait<OpTrait::HasRecursiveMemoryEffects>())
+          written.insert(Value());
+        return;
+      }
+      SmallVector<MemoryEffects::EffectInstance> instances;
+      effects.getEffects(instances);
+      for (const auto &instance : instances)
+        if (isa<MemoryEffects::Write>(instance.getEffect()))
+          written.insert(instance.getValue()
+                             ? viewedBuffer(instance.getValue())
+                             : Value());
+    });
+    return written;
+  }
+
+  /// Whether host op `op` may write `buffer`: a launch that stores to it,
+  /// a copy into it; any other op that takes it, conservatively.
+  bool mayWrite(Operation *op, Value buffer) {
+    if (auto launch = dyn_cast<gpu::LaunchOp>(op)) {
+      const DenseSet<Value> &written = writtenBy(launch);
+      return written.contains(buffer) || written.contains(Value());
+    }
+    if (auto copy = dyn_cast<gpu::MemcpyOp>(op))
+      return viewedBuffer(copy.getDst()) == buffer;
+    if (auto effects = dyn_cast<MemoryEffectOpInterface>(op))
+      if (!effects.hasEffect<MemoryEffects::Write>())
+        return false;
+    return llvm::any_of(op->getOperands(), [&](Value operand) {
+      return isa<MemRefType>(operand.getType()) &&
+             viewedBuffer(operand) == buffer;
+    });
+  }
+
+  void runOnOperation() override {
+    ModuleOp module = getOperation();
+    SmallVector<gpu::LaunchOp> launches;
+    module.walk([&](gpu::LaunchOp launch) { launches.push_back(launch); });
+    for (gpu::LaunchOp launch : launches) {
+      SetVector<Value> above;
+      getUsedValuesDefinedAbove(launch.getBody(), above);
+      for (Value value : above) {
+        SmallVector<Operation *> slice =
+            deviceReadingSlice(value, launch->getBlock());
+        if (slice.empty())
+          continue;
+        // The buffers read must not be written between the read and the
+        // launch (they would be read too late inside the kernel).
+        for (Operation *op : slice) {
+          auto load = dyn_cast<memref::LoadOp>(op);
+          if (!load)
+            continue;
+          Value buffer = viewedBuffer(load.getMemRef());
+          for (Operation *at = load->getNextNode(); at && at != launch;
+               at = at->getNextNode()) {
+            if (isPure(at) || llvm::is_contained(slice, at) ||
+                !mayWrite(at, buffer))
+              continue;
+            load.emitOpError("is read on the host and its buffer is "
+                             "written before the GPU kernel that needs the "
+                             "value; the CUDA back end cannot move the "
+                             "read into the kernel");
+            return signalPassFailure();
+          }
+        }
+        OpBuilder builder = OpBuilder::atBlockBegin(&launch.getBody().front());
+        IRMapping mapping;
+        for (Operation *op : slice)
+          builder.clone(*op, mapping);
+        Value inside = mapping.lookup(value);
+        replaceAllUsesInRegionWith(value, inside, launch.getBody());
+      }
+    }
+    // The host reads that no longer have users, then any left: host code
+    // cannot dereference device pointers.
+    for (auto func : module.getOps<func::FuncOp>())
+      for (Block &block : func.getBody())
+        for (Operation &op : llvm::make_early_inc_range(llvm::reverse(block)))
+          if (op.use_empty() && op.getNumResults() != 0 &&
+              (isPure(&op) || isa<memref::LoadOp>(op)))
+            op.erase();
+    WalkResult result = module.walk([&](Operation *op) {
+      if (!isa<memref::LoadOp, memref::StoreOp>(op) ||
+          op->getParentOfType<gpu::GPUModuleOp>() ||
+          op->getParentOfType<gpu::LaunchOp>())
+        return WalkResult::advance();
+      op->emitOpError("reads or writes device memory from host code, which "
+                      "the CUDA back end does not support");
+      return WalkResult::interrupt();
+    });
+    if (result.wasInterrupted())
+      signalPassFailure();
+  }
+};
+
+/// The CUDA executor's one stream (runtime/include/bism/runtime/
+/// CudaExecutor.h), in place of gpu-async-region: every GPU op of a host
+/// function is made asynchronous and chained on one token from a
+/// `gpu.wait async` (the executor's stream), the executor's stream-ordered
+/// calls (cuBLAS, `bism.stream_ordered`) need no wait, and the host waits
+/// once, before returning. Other host ops with memory effects wait first
+/// (none in a compiled step). GPU ops inside host control flow are refused.
+struct GpuOneStream : PassWrapper<GpuOneStream, OperationPass<ModuleOp>> {
+  MLIR_DEFINE_EXPLICIT_INTERNAL_INLINE_TYPE_ID(GpuOneStream)
+  StringRef getArgument() const override { return "bism-gpu-one-stream"; }
+
+  static bool isStreamOrderedCall(Operation *op, ModuleOp module) {
+    auto call = dyn_cast<func::CallOp>(op);
+    if (!call)
+      return false;
+    auto callee = module.lookupSymbol<func::FuncOp>(call.getCallee());
+    return callee && callee->hasAttr("bism.stream_ordered");
+  }
+
+  static bool needsHostWait(Operation *op) {
+    if (isPure(op) || isa<memref::AllocaOp, memref::DeallocOp>(op))
+      return false;
+    auto effects = dyn_cast<MemoryEffectOpInterface>(op);
+    return !effects || !effects.hasNoEffect();
+  }
+
+  LogicalResult runOnFunction(func::FuncOp func, ModuleOp module) {
+    if (func.isExternal())
+      return success();
+    WalkResult nested = func.walk([&](Operation *op) {
+      if (isa<gpu::AsyncOpInterface>(op) &&
+          op->getParentOp() != func.getOperation()) {
+        op->emitOpError("GPU work inside host control flow is not supported "
+                        "by the CUDA back end yet");
+        return WalkResult::interrupt();
+      }
+      return WalkResult::advance();
+    });
+    if (nested.wasInterrupted())
+      return failure();
+    OpBuilder builder(func.getContext());
+    Type tokenType = builder.getType<gpu::AsyncTokenType>();
+    Value token;
+    for (Operation &op : llvm::make_early_inc_range(func.getBody().front())) {
+      builder.setInsertionPoint(&op);
+      if (auto async = dyn_cast<gpu::AsyncOpInterface>(&op)) {
+        if (isa<gpu::WaitOp>(op))
+          return op.emitOpError("unexpected before bism-gpu-one-stream");
+        if (!token)
+          token = gpu::WaitOp::create(builder, op.getLoc(), tokenType,
+                                      ValueRange())
+                      .getAsyncToken();
+        async.addAsyncDependency(token);
+        if (Value existing = async.getAsyncToken()) {
+          token = existing;
+          continue;
+        }
+        // The op again, with a token as its last result.
+        SmallVector<Type> resultTypes(op.getResultTypes());
+        resultTypes.push_back(tokenType);
+        Operation *asyncOp = Operation::create(
+            op.getLoc(), op.getName(), resultTypes, op.getOperands(),
+            op.getDiscardableAttrDictionary(), op.getPropertiesStorage(),
+            op.getSuccessors(), /*numRegions=*/0);
+        builder.insert(asyncOp);
+        op.replaceAllUsesWith(asyncOp->getResults().drop_back());
+        op.erase();
+        token = asyncOp->getResults().back();
+        continue;
+      }
+      if (!token || isStreamOrderedCall(&op, module))
+        continue;
+      if (op.hasTrait<OpTrait::IsTerminator>() || needsHostWait(&op)) {
+        gpu::WaitOp::create(builder, op.getLoc(), Type(), ValueRange{token});
+        token = nullptr;
+      }
+    }
+    return success();
+  }
+
+  void runOnOperation() override {
+    ModuleOp module = getOperation();
+    for (auto func : module.getOps<func::FuncOp>())
+      if (failed(runOnFunction(func, module)))
+        return signalPassFailure();
+  }
+};
 } // namespace
 
 namespace bism {
@@ -484,7 +853,15 @@ void buildLowerToCudaPipeline(OpPassManager &pm,
   map.blockSize = options.blockSize;
   pm.addPass(createBismMapKernelsToGpu(map));
   pm.addPass(createConvertParallelLoopToGpuPass());
+  pm.addPass(std::make_unique<NameLaunchesAfterKernels>());
+  // One host function per entry point: its GPU work then chains on one
+  // stream, and scalars the kernels need can move into them. (After the
+  // loops are launches: the inliner's canonicalisation would unwrap the
+  // one-iteration loop of a full reduction onto the host.)
+  pm.addPass(createInlinerPass());
+  pm.addPass(std::make_unique<SinkDeviceReadsIntoLaunches>());
   pm.addPass(createGpuKernelOutliningPass());
+  pm.addPass(std::make_unique<DeduplicateGpuKernels>());
   pm.addPass(std::make_unique<PtxIdentifiers>());
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createBismApproximateMath());
@@ -506,7 +883,7 @@ void buildLowerToCudaPipeline(OpPassManager &pm,
   device.addPass(createCanonicalizerPass());
   device.addPass(createCSEPass());
   device.addPass(createReconcileUnrealizedCastsPass());
-  pm.addPass(createGpuAsyncRegionPass());
+  pm.addPass(std::make_unique<GpuOneStream>());
   pm.addPass(createConvertMathToLLVMPass());
   pm.addPass(createGpuToLLVMConversionPass());
   GpuModuleToBinaryPassOptions binary;

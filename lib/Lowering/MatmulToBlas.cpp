@@ -115,6 +115,10 @@ struct MatmulToBlas : bism::impl::BismMatmulToBlasBase<MatmulToBlas> {
     MemRefType operandType =
         dynamicStridedType(op->getContext(), rank, element);
     func::FuncOp callee = getOrDeclareGemm(getOperation(), name, operandType);
+    // The CUDA executor runs cuBLAS on the stream of the step's kernels, so
+    // host code needs no synchronisation around these calls.
+    if (library == "cublas")
+      callee->setAttr("bism.stream_ordered", UnitAttr::get(op->getContext()));
 
     OpBuilder builder(op);
     Location loc = op.getLoc();

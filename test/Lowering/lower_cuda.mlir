@@ -2,13 +2,14 @@
 
 // The CUDA back end on a small GRBM (batch 4, 3 visible, 2 latent): its
 // energy, its score and one differentiable gradient step of a posterior
-// parameter, the kernels of test/Kernels/form_kernels.mlir. Each kernel
-// becomes a function that launches GPU kernels (one per linalg op: a
-// flat loop of 256-thread blocks, reductions looping inside a thread);
-// matmuls are cuBLAS calls of the executor; the step's temporaries are
-// device buffers (mgpuMemAlloc); each GPU kernel is compiled to PTX for
-// sm_90 in a gpu.binary (kernel names with '_' for the kernel stage's '.',
-// which PTX identifiers cannot hold).
+// parameter, the kernels of test/Kernels/form_kernels.mlir, plus a long
+// reduction and a random draw. Each linalg op of a kernel becomes a GPU
+// kernel (a flat loop of 256-thread blocks; long reductions a block per
+// output); matmuls are cuBLAS calls of the executor; the step's
+// temporaries are device buffers (mgpuMemAlloc); everything runs on one
+// stream with one host wait per call; each GPU kernel is compiled to PTX
+// for sm_90 in a gpu.binary (kernel names with '_' for the kernel stage's
+// '.', which PTX identifiers cannot hold).
 
 func.func @energy(%v: tensor<4x3xf32>, %h: tensor<4x2xf32>, %w: tensor<3x2xf32>,
                   %b: tensor<3xf32>, %c: tensor<2xf32>) -> tensor<f32> {
@@ -67,70 +68,91 @@ func.func @relaxed_sample(%logits: tensor<100x4xf32>, %key: tensor<2xi32>) -> te
   return %h : tensor<100x4xf32>
 }
 
-// The energy: the host function allocates its temporaries on the device,
-// calls the kernels in the step's order (the matmul v·W as cuBLAS, into the
-// broadcast bias), and frees them.
+// The energy: one host function per entry point (the kernel functions
+// inlined) puts all its work on the executor's one stream: device
+// temporaries from the stream-ordered pool, the kernels in the step's
+// order (the matmul v*W as cuBLAS on the same stream, with no host wait
+// around it), frees, and one host wait before returning. Launches keep the
+// kernel stage's names (energy.k0 launches energy_k0, then energy_k0_1).
 // CHECK-LABEL: llvm.func @energy(
-// CHECK: llvm.call @mgpuMemAlloc(
-// CHECK: llvm.call @energy.k0(
-// CHECK: llvm.call @energy.k1(
+// CHECK: %[[STREAM:.*]] = llvm.call @mgpuStreamCreate()
+// CHECK: llvm.call @mgpuMemAlloc(%{{.*}}, %[[STREAM]], %{{.*}})
+// CHECK-NOT: mgpuStreamSynchronize
+// CHECK: gpu.launch_func <%[[STREAM]] : !llvm.ptr> @energy_k0::@energy_k0 blocks in
+// CHECK-NOT: mgpuStreamSynchronize
+// CHECK: gpu.launch_func <%[[STREAM]] : !llvm.ptr> @energy_k0_1::@energy_k0_1 blocks in
+// CHECK-NOT: mgpuStreamSynchronize
+// CHECK: gpu.launch_func <%[[STREAM]] : !llvm.ptr> @energy_k1::@energy_k1
+// CHECK-NOT: mgpuStreamSynchronize
 // CHECK: llvm.call @bism_rt_cublas_gemm_f32(
-// CHECK: llvm.call @energy.k3(
-// CHECK: llvm.call @energy.k4(
-// CHECK: llvm.call @mgpuMemFree(
-// CHECK: llvm.return
+// CHECK-NOT: mgpuStreamSynchronize
+// CHECK: gpu.launch_func <%[[STREAM]] : !llvm.ptr> @energy_k3::@energy_k3
+// CHECK-NOT: mgpuStreamSynchronize
+// CHECK: gpu.launch_func <%[[STREAM]] : !llvm.ptr> @energy_k4::@energy_k4
+// CHECK-NOT: mgpuStreamSynchronize
+// CHECK: llvm.call @mgpuMemFree(%{{.*}}, %[[STREAM]])
+// CHECK: llvm.call @mgpuStreamSynchronize(%[[STREAM]])
+// CHECK-NEXT: llvm.call @mgpuStreamDestroy(%[[STREAM]])
+// CHECK-NEXT: llvm.return
+
+// The energy's first kernel: the f64 accumulator's fill and the full sum
+// of squares, two GPU kernels; the sum (12 terms) has no parallel
+// dimension, so one block of one active thread loops over them.
+// CHECK: gpu.binary @energy_k0 [#gpu.object<#nvvm.target<O = 3, chip = "sm_90", features = "+ptx80">, {{.*}}assembly = "{{.*}}.target sm_90{{.*}}.visible .entry energy_k0(
+// CHECK: gpu.binary @energy_k0_1 [#gpu.object<#nvvm.target<O = 3, chip = "sm_90", features = "+ptx80">, {{.*}}assembly = "{{.*}}.visible .entry energy_k0_1(
 
 // CHECK-LABEL: llvm.func @score(
-// CHECK: llvm.call @score.k0(
-// CHECK: llvm.call @score.k1(
-// CHECK: llvm.call @score.k2(
+// CHECK: gpu.launch_func {{.*}} @score_k0::@score_k0
+// CHECK: gpu.launch_func {{.*}} @score_k1::@score_k1
+// CHECK: gpu.launch_func {{.*}} @score_k2::@score_k2
 // CHECK: llvm.call @bism_rt_cublas_gemm_f32(
+// CHECK: llvm.call @mgpuStreamSynchronize(
 // CHECK: llvm.return
 
 // CHECK-LABEL: llvm.func @phi_step(
-// CHECK: llvm.call @phi_step.k0(
+// CHECK: gpu.launch_func {{.*}} @phi_step_k0::@phi_step_k0
 // CHECK: llvm.call @bism_rt_cublas_gemm_f32(
-// CHECK: llvm.call @phi_step.k1(
-// CHECK: llvm.call @phi_step.k2(
+// CHECK: gpu.launch_func {{.*}} @phi_step_k1::@phi_step_k1
+// CHECK: gpu.launch_func {{.*}} @phi_step_k2::@phi_step_k2
 // CHECK: llvm.call @bism_rt_cublas_gemm_f32(
-// CHECK: llvm.call @phi_step.k3(
+// CHECK: gpu.launch_func {{.*}} @phi_step_k3::@phi_step_k3
+// The result into the caller's buffer: a device-to-device copy on the
+// stream.
+// CHECK: llvm.call @mgpuMemcpy(
+// CHECK: llvm.call @mgpuStreamSynchronize(
 // CHECK: llvm.return
-
-// The energy's first kernel: the f64 accumulator's fill and the full sum
-// of squares, two GPU kernels; the sum has no parallel dimension, so one
-// block of one active thread loops over the 12 elements.
-// CHECK-LABEL: llvm.func @energy.k0(
-// CHECK: gpu.launch_func <%{{.*}} : !llvm.ptr> @energy_k0_kernel::@energy_k0_kernel blocks in
-// CHECK: gpu.launch_func <%{{.*}} : !llvm.ptr> @energy_k0_kernel_0::@energy_k0_kernel blocks in
-// CHECK: llvm.return
-// CHECK: gpu.binary @energy_k0_kernel [#gpu.object<#nvvm.target<O = 3, chip = "sm_90", features = "+ptx80">, {{.*}}assembly = "{{.*}}.target sm_90{{.*}}.visible .entry energy_k0_kernel(
-// CHECK: gpu.binary @energy_k0_kernel_0 [#gpu.object<#nvvm.target<O = 3, chip = "sm_90", features = "+ptx80">, {{.*}}assembly = "{{.*}}.visible .entry energy_k0_kernel(
 
 // The cotangent of the logits (sigmoid' and softplus' fused, flat over the
 // 8 elements): exp is the polynomial of the CPU back end (no libdevice
 // call), so both devices compute the same arithmetic.
-// CHECK-LABEL: llvm.func @phi_step.k1(
-// CHECK: gpu.launch_func <%{{.*}} : !llvm.ptr> @phi_step_k1_kernel::@phi_step_k1_kernel
-// CHECK: gpu.binary @phi_step_k1_kernel
-// CHECK-SAME: .visible .entry phi_step_k1_kernel(
+// CHECK: gpu.binary @phi_step_k1
+// CHECK-SAME: .visible .entry phi_step_k1(
 // CHECK-NOT: __nv_expf
 // CHECK-SAME: fma.rn.f32
 
 // The row energies: the accumulators' fill, then 100 blocks of 256 threads
 // (f64 partial sums; warp butterflies of two 32-bit shuffles each, one
 // barrier around the shared memory of the per-warp totals).
-// CHECK-LABEL: llvm.func @row_energy.k0(
-// CHECK: gpu.launch_func <%{{.*}} : !llvm.ptr> @row_energy_k0_kernel::@row_energy_k0_kernel
-// CHECK: gpu.launch_func <%{{.*}} : !llvm.ptr> @[[SUM:row_energy_k0_kernel_[0-9]+]]::@row_energy_k0_kernel blocks in
-// CHECK: gpu.binary @[[SUM]]
-// CHECK-SAME: .shared .align 8 .b8 __wg_row_energy_k0_kernel
+// CHECK-LABEL: llvm.func @row_energy(
+// CHECK: gpu.launch_func {{.*}} @row_energy_k0::@row_energy_k0 blocks in
+// CHECK: gpu.launch_func {{.*}} @row_energy_k0_1::@row_energy_k0_1 blocks in
+// CHECK: gpu.binary @row_energy_k0_1
+// CHECK-SAME: .shared .align 8 .b8 __wg_row_energy_k0_1
 // CHECK-SAME: shfl.sync.bfly.b32
 // CHECK-SAME: bar.sync
 
-// The draws use no approximate PTX instruction and do not flush
-// denormals: what the CPU computes, bit for bit (Philox.h, DrawMath.h).
-// CHECK-LABEL: llvm.func @relaxed_sample.k0(
-// CHECK: gpu.binary @relaxed_sample_k0_kernel
+// The draw: the key's words are read by the kernel (the CPU back end
+// derives the Philox keys on the host: host code here never reads device
+// memory), and the draws use no approximate PTX instruction and do not
+// flush denormals: what the CPU computes, bit for bit (Philox.h,
+// DrawMath.h).
+// CHECK-LABEL: llvm.func @relaxed_sample(
+// CHECK-NOT: llvm.load
+// CHECK: gpu.launch_func
+// CHECK-NOT: llvm.load
+// CHECK: llvm.return
+// CHECK: gpu.binary @relaxed_sample_k0
+// CHECK-SAME: ld.global.b32
 // CHECK-SAME: mul.wide.u32
 // CHECK-NOT: .approx
 // CHECK-NOT: .ftz
@@ -138,4 +160,4 @@ func.func @relaxed_sample(%logits: tensor<100x4xf32>, %key: tensor<2xi32>) -> te
 // CHECK-NOT: .approx
 // CHECK-NOT: .ftz
 // CHECK-SAME: ret;
-// CHECK: llvm.func @mgpuMemAlloc(
+// CHECK: llvm.func @mgpuStreamCreate(

@@ -34,9 +34,9 @@ func.func @row_energy(%v: tensor<100x400xf32>) -> tensor<100xf32> {
   return %e : tensor<100xf32>
 }
 
-// SM80: gpu.binary @score_k0_kernel [#gpu.object<#nvvm.target<O = 3, chip = "sm_80", features = "+ptx80">, {{.*}}bin = "\7FELF
-// SM80: gpu.binary @relaxed_sample_k0_kernel [#gpu.object<#nvvm.target<O = 3, chip = "sm_80", features = "+ptx80">, {{.*}}bin = "\7FELF
-// SM80: gpu.binary @row_energy_k0_kernel [#gpu.object<#nvvm.target<O = 3, chip = "sm_80", features = "+ptx80">, {{.*}}bin = "\7FELF
-// SM90: gpu.binary @score_k0_kernel [#gpu.object<#nvvm.target<O = 3, chip = "sm_90", features = "+ptx80">, {{.*}}bin = "\7FELF
-// SM90: gpu.binary @relaxed_sample_k0_kernel [#gpu.object<#nvvm.target<O = 3, chip = "sm_90", features = "+ptx80">, {{.*}}bin = "\7FELF
-// SM90: gpu.binary @row_energy_k0_kernel [#gpu.object<#nvvm.target<O = 3, chip = "sm_90", features = "+ptx80">, {{.*}}bin = "\7FELF
+// SM80: gpu.binary @score_k0 [#gpu.object<#nvvm.target<O = 3, chip = "sm_80", features = "+ptx80">, {{.*}}bin = "\7FELF
+// SM80: gpu.binary @relaxed_sample_k0 [#gpu.object<#nvvm.target<O = 3, chip = "sm_80", features = "+ptx80">, {{.*}}bin = "\7FELF
+// SM80: gpu.binary @row_energy_k0_1 [#gpu.object<#nvvm.target<O = 3, chip = "sm_80", features = "+ptx80">, {{.*}}bin = "\7FELF
+// SM90: gpu.binary @score_k0 [#gpu.object<#nvvm.target<O = 3, chip = "sm_90", features = "+ptx80">, {{.*}}bin = "\7FELF
+// SM90: gpu.binary @relaxed_sample_k0 [#gpu.object<#nvvm.target<O = 3, chip = "sm_90", features = "+ptx80">, {{.*}}bin = "\7FELF
+// SM90: gpu.binary @row_energy_k0_1 [#gpu.object<#nvvm.target<O = 3, chip = "sm_90", features = "+ptx80">, {{.*}}bin = "\7FELF
