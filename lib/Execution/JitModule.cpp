@@ -328,6 +328,57 @@ void addPackedWrapper(llvm::Module &module, llvm::Function &function) {
 /// A module is compiled in parts of at least this many functions.
 constexpr unsigned kFunctionsPerPart = 32;
 
+/// The names of the functions that run a module's global constructors and
+/// destructors (exposeInitialisers), which JitModule::load calls.
+constexpr const char *kModuleInit = "bism_module_init";
+constexpr const char *kModuleFini = "bism_module_fini";
+
+/// Replaces `llvm.global_ctors` and `llvm.global_dtors` by two exported
+/// functions that call them in order (constructors by ascending priority,
+/// destructors by descending): the JIT links objects without a platform
+/// that would run them. Returns an error message, or "".
+std::string exposeInitialisers(llvm::Module &module) {
+  for (bool constructors : {true, false}) {
+    llvm::GlobalVariable *list = module.getNamedGlobal(
+        constructors ? "llvm.global_ctors" : "llvm.global_dtors");
+    if (!list)
+      continue;
+    std::vector<std::pair<uint64_t, llvm::Function *>> entries;
+    if (auto *array =
+            llvm::dyn_cast_or_null<llvm::ConstantArray>(list->getInitializer()))
+      for (llvm::Value *element : array->operands()) {
+        auto *entry = llvm::dyn_cast<llvm::ConstantStruct>(element);
+        auto *priority = entry ? llvm::dyn_cast<llvm::ConstantInt>(
+                                     entry->getOperand(0))
+                               : nullptr;
+        auto *function = entry ? llvm::dyn_cast<llvm::Function>(
+                                     entry->getOperand(1))
+                               : nullptr;
+        if (!priority || !function)
+          return "unsupported entry in " + list->getName().str();
+        entries.push_back({priority->getZExtValue(), function});
+      }
+    std::stable_sort(entries.begin(), entries.end(),
+                     [&](const auto &a, const auto &b) {
+                       return constructors ? a.first < b.first
+                                           : a.first > b.first;
+                     });
+    const char *name = constructors ? kModuleInit : kModuleFini;
+    if (module.getFunction(name))
+      return std::string("the module already defines ") + name;
+    llvm::LLVMContext &context = module.getContext();
+    auto *runner = llvm::Function::Create(
+        llvm::FunctionType::get(llvm::Type::getVoidTy(context), false),
+        llvm::GlobalValue::ExternalLinkage, name, module);
+    llvm::IRBuilder<> builder(llvm::BasicBlock::Create(context, "entry", runner));
+    for (auto &[priority, function] : entries)
+      builder.CreateCall(function->getFunctionType(), function);
+    builder.CreateRetVoid();
+    list->eraseFromParent();
+  }
+  return "";
+}
+
 /// Relocatable objects in one string: "BISMOBJS", u32 count, then per
 /// object a u64 size and its bytes (little-endian).
 constexpr char kObjectsMagic[8] = {'B', 'I', 'S', 'M', 'O', 'B', 'J', 'S'};
@@ -424,11 +475,10 @@ compileToObject(ModuleOp module, const JitOptions &options,
       translateModuleToLLVMIR(*lowered, llvmContext);
   if (!llvmModule)
     return jitError("could not convert to LLVM IR");
-  // The object loader runs no initialisers; the lowering emits none.
-  if (llvmModule->getNamedGlobal("llvm.global_ctors") ||
-      llvmModule->getNamedGlobal("llvm.global_dtors"))
-    return jitError("the module has global constructors or destructors, "
-                    "which the JIT does not run");
+  // The object loader runs no initialisers: the module's (the CUDA
+  // lowering's GPU module loads) become functions load() calls.
+  if (std::string error = exposeInitialisers(*llvmModule); !error.empty())
+    return jitError(error);
 
   unsigned optLevel = std::min(options.optLevel, 3u);
   static const llvm::CodeGenOptLevel codeGenLevels[] = {
@@ -954,11 +1004,17 @@ public:
 } // namespace
 
 JitModule::JitModule() = default;
-JitModule::~JitModule() = default;
+JitModule::~JitModule() {
+  if (moduleFini_)
+    moduleFini_();
+}
 
 llvm::Error JitModule::load(llvm::StringRef object) {
   const HostTarget &host = hostTarget();
   entryPoints_.clear();
+  if (moduleFini_)
+    moduleFini_();
+  moduleFini_ = nullptr;
   jit_.reset();
   auto jit = llvm::orc::LLJITBuilder()
                  .setJITTargetMachineBuilder(*host.builder)
@@ -995,6 +1051,15 @@ llvm::Error JitModule::load(llvm::StringRef object) {
                        "': " + llvm::toString(entry.takeError()));
     entryPoints_.push_back(entry->toPtr<void (*)(void **)>());
   }
+  // The module's initialisers (exposeInitialisers), if it has any.
+  if (auto init = (*jit)->lookup(kModuleInit))
+    init->toPtr<void (*)()>()();
+  else
+    llvm::consumeError(init.takeError());
+  if (auto fini = (*jit)->lookup(kModuleFini))
+    moduleFini_ = fini->toPtr<void (*)()>();
+  else
+    llvm::consumeError(fini.takeError());
   jit_ = std::move(*jit);
   return llvm::Error::success();
 }

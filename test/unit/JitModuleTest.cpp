@@ -307,3 +307,62 @@ func.func @f(%a: tensor<3x2xf32>, %b: tensor<2x3xf32>, %c: tensor<2x2xf32>)
     }
   }
 }
+
+// Global constructors run when the module is loaded, destructors when it is
+// destroyed (the CUDA lowering loads its GPU modules this way): the JIT
+// turns them into functions it calls, since its object loader runs none.
+// The constructors run by priority; the destructor sees what they wrote.
+TEST(JitModule, RunsGlobalConstructorsAndDestructors) {
+  static int32_t observedAtExit = 0;
+  std::string module = R"mlir(
+llvm.mlir.global internal @flag(0 : i32) : i32
+llvm.func @set_flag() {
+  %a = llvm.mlir.addressof @flag : !llvm.ptr
+  %v = llvm.load %a : !llvm.ptr -> i32
+  %c = llvm.mlir.constant(10 : i32) : i32
+  %m = llvm.mul %v, %c : i32
+  %one = llvm.mlir.constant(4 : i32) : i32
+  %s = llvm.add %m, %one : i32
+  llvm.store %s, %a : i32, !llvm.ptr
+  llvm.return
+}
+llvm.func @set_first() {
+  %a = llvm.mlir.addressof @flag : !llvm.ptr
+  %c = llvm.mlir.constant(2 : i32) : i32
+  llvm.store %c, %a : i32, !llvm.ptr
+  llvm.return
+}
+llvm.func @report() {
+  %a = llvm.mlir.addressof @flag : !llvm.ptr
+  %v = llvm.load %a : !llvm.ptr -> i32
+  %p = llvm.mlir.constant()mlir" +
+                       std::to_string(reinterpret_cast<intptr_t>(&observedAtExit)) +
+                       R"mlir( : i64) : i64
+  %q = llvm.inttoptr %p : i64 to !llvm.ptr
+  llvm.store %v, %q : i32, !llvm.ptr
+  llvm.return
+}
+llvm.mlir.global_ctors ctors = [@set_flag, @set_first], priorities = [200 : i32, 100 : i32], data = [#llvm.zero, #llvm.zero]
+llvm.mlir.global_dtors dtors = [@report], priorities = [0 : i32], data = [#llvm.zero]
+func.func @read() -> tensor<i32> {
+  %a = llvm.mlir.addressof @flag : !llvm.ptr
+  %v = llvm.load %a : !llvm.ptr -> i32
+  %t = tensor.from_elements %v : tensor<i32>
+  return %t : tensor<i32>
+}
+)mlir";
+  JitOptions options;
+  options.cacheDir = "";
+  observedAtExit = 0;
+  {
+    auto jit = JitModule::compileSource(module, options);
+    ASSERT_TRUE(static_cast<bool>(jit)) << llvm::toString(jit.takeError());
+    auto results = (*jit)->call("read", {});
+    ASSERT_TRUE(static_cast<bool>(results))
+        << llvm::toString(results.takeError());
+    // set_first (priority 100) then set_flag (200): 2 * 10 + 4.
+    EXPECT_EQ((*results)[0].dataAs<int32_t>()[0], 24);
+    EXPECT_EQ(observedAtExit, 0);
+  }
+  EXPECT_EQ(observedAtExit, 24);
+}

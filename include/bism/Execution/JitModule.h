@@ -125,6 +125,9 @@ private:
   /// Packed entry point (`_mlir__mlir_ciface_<name>`) of each function, in
   /// the order of `functions_`; looked up once at compile time.
   std::vector<void (*)(void **)> entryPoints_;
+  /// Runs the module's global destructors (the CUDA modules' unloads);
+  /// null when it has none.
+  void (*moduleFini_)() = nullptr;
   std::unique_ptr<llvm::orc::LLJIT> jit_;
   CacheOutcome cacheOutcome_ = CacheOutcome::Disabled;
   std::string cacheEntryPath_, cacheNote_;
