@@ -31,3 +31,13 @@ cuda_toolkit = os.environ.get("BISM_CUDA_TOOLKIT", "/usr/local/cuda")
 if os.access(os.path.join(cuda_toolkit, "bin", "ptxas"), os.X_OK):
     config.available_features.add("ptxas")
 config.substitutions.append(("%cuda_toolkit", cuda_toolkit))
+
+# A CUDA driver (libcuda.so.1) on this machine: tests of what bism says
+# without one are `UNSUPPORTED: cuda-driver` (the GPU tests run in the unit
+# tests, which skip with a printed reason where there is none).
+try:
+    import ctypes
+    ctypes.CDLL("libcuda.so.1")
+    config.available_features.add("cuda-driver")
+except OSError:
+    pass

@@ -91,7 +91,7 @@ std::string jsonNumber(double value) {
 
 /// The resolved spec, every field (defaults included), as the model file
 /// spells them.
-std::string specJson(const train::ModelInfo &info) {
+std::string specJson(const train::ModelInfo &info, const JitOptions &jit) {
   const train::TrainSpec &spec = info.spec;
   using namespace train;
   auto method = [&] {
@@ -145,6 +145,8 @@ std::string specJson(const train::ModelInfo &info) {
   };
   if (info.posterior)
     fields.push_back({"temperature", jsonNumber(info.temperature)});
+  // Where it ran (checkpoints are portable: any device resumes them).
+  fields.push_back({"device", jsonString(jit.device)});
   std::string out = "{\n";
   for (size_t i = 0; i < fields.size(); ++i)
     out += "  " + jsonString(fields[i].first) + ": " + fields[i].second +
@@ -305,7 +307,7 @@ CompiledModel::load(const ModelLoadOptions &options) {
     return makeError("invalid model in '" + options.path +
                      "' (see the message above)");
   model->info_ = *info;
-  model->configJson_ = specJson(model->info_);
+  model->configJson_ = specJson(model->info_, options.jit);
 
   train::TrainStepSignature signature = train::trainStepSignature(model->info_);
   for (const train::NamedType &state : signature.state)

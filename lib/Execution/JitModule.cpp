@@ -14,6 +14,8 @@
 #include "bism/Dialect/Bism.h"
 #include "bism/Lowering/Passes.h"
 #include "bism/runtime/Blas.h"
+#include "bism/runtime/CudaDriver.h"
+#include "bism/runtime/CudaExecutor.h"
 
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/ExecutionEngine/OptUtils.h"
@@ -236,6 +238,9 @@ llvm::orc::SymbolMap runtimeSymbols(llvm::orc::MangleAndInterner interner) {
       &_mlir_ciface_bism_rt_batch_gemm_f32);
   add("_mlir_ciface_bism_rt_batch_gemm_f64",
       &_mlir_ciface_bism_rt_batch_gemm_f64);
+  // The CUDA executor: the MLIR GPU runtime ABI and cuBLAS.
+  for (const runtime::cuda::Symbol &symbol : runtime::cuda::jitSymbols())
+    add(symbol.name, symbol.address);
   return symbols;
 }
 
@@ -328,6 +333,18 @@ void addPackedWrapper(llvm::Module &module, llvm::Function &function) {
 /// A module is compiled in parts of at least this many functions.
 constexpr unsigned kFunctionsPerPart = 32;
 
+/// The CUDA toolkit the CUDA lowering runs ptxas from: $CUDA_HOME, else
+/// the one bism was built with, else /usr/local/cuda.
+std::string cudaToolkitDirectory() {
+  if (const char *home = std::getenv("CUDA_HOME"); home && *home)
+    return home;
+#ifdef BISM_CUDA_TOOLKIT_DIR
+  return BISM_CUDA_TOOLKIT_DIR;
+#else
+  return "/usr/local/cuda";
+#endif
+}
+
 /// The names of the functions that run a module's global constructors and
 /// destructors (exposeInitialisers), which JitModule::load calls.
 constexpr const char *kModuleInit = "bism_module_init";
@@ -343,7 +360,8 @@ std::string exposeInitialisers(llvm::Module &module) {
         constructors ? "llvm.global_ctors" : "llvm.global_dtors");
     if (!list)
       continue;
-    std::vector<std::pair<uint64_t, llvm::Function *>> entries;
+    // (priority, position in the list, function)
+    std::vector<std::tuple<uint64_t, size_t, llvm::Function *>> entries;
     if (auto *array =
             llvm::dyn_cast_or_null<llvm::ConstantArray>(list->getInitializer()))
       for (llvm::Value *element : array->operands()) {
@@ -356,13 +374,15 @@ std::string exposeInitialisers(llvm::Module &module) {
                                : nullptr;
         if (!priority || !function)
           return "unsupported entry in " + list->getName().str();
-        entries.push_back({priority->getZExtValue(), function});
+        entries.push_back({priority->getZExtValue(), entries.size(), function});
       }
-    std::stable_sort(entries.begin(), entries.end(),
-                     [&](const auto &a, const auto &b) {
-                       return constructors ? a.first < b.first
-                                           : a.first > b.first;
-                     });
+    // By priority, then in list order (llvm.global_ctors' semantics).
+    llvm::sort(entries, [&](const auto &a, const auto &b) {
+      if (std::get<0>(a) != std::get<0>(b))
+        return constructors ? std::get<0>(a) < std::get<0>(b)
+                            : std::get<0>(a) > std::get<0>(b);
+      return std::get<1>(a) < std::get<1>(b);
+    });
     const char *name = constructors ? kModuleInit : kModuleFini;
     if (module.getFunction(name))
       return std::string("the module already defines ") + name;
@@ -371,7 +391,7 @@ std::string exposeInitialisers(llvm::Module &module) {
         llvm::FunctionType::get(llvm::Type::getVoidTy(context), false),
         llvm::GlobalValue::ExternalLinkage, name, module);
     llvm::IRBuilder<> builder(llvm::BasicBlock::Create(context, "entry", runner));
-    for (auto &[priority, function] : entries)
+    for (auto &[priority, position, function] : entries)
       builder.CreateCall(function->getFunctionType(), function);
     builder.CreateRetVoid();
     list->eraseFromParent();
@@ -434,13 +454,27 @@ compileToObject(ModuleOp module, const JitOptions &options,
   MLIRContext *context = module.getContext();
   OwningOpRef<ModuleOp> lowered(module.clone());
   PassManager pm = PassManager::on<ModuleOp>(context);
-  CpuPipelineOptions pipelineOptions;
-  pipelineOptions.blasMinFlops = options.blasMinFlops;
-  pipelineOptions.parallelMinPoints = options.parallelMinPoints;
-  buildLowerToCpuPipeline(pm, pipelineOptions);
+  bool cuda = options.device == "cuda";
+  if (cuda) {
+    CudaPipelineOptions pipelineOptions;
+    pipelineOptions.chip = options.cudaChip;
+    // PTX ISA 8.0 covers sm_80/sm_90 (CUDA 12+); Blackwell needs 8.6.
+    pipelineOptions.features =
+        llvm::StringRef(options.cudaChip).starts_with("sm_1") ? "+ptx86"
+                                                              : "+ptx80";
+    pipelineOptions.format = "bin";
+    pipelineOptions.toolkit = cudaToolkitDirectory();
+    buildLowerToCudaPipeline(pm, pipelineOptions);
+  } else {
+    CpuPipelineOptions pipelineOptions;
+    pipelineOptions.blasMinFlops = options.blasMinFlops;
+    pipelineOptions.parallelMinPoints = options.parallelMinPoints;
+    buildLowerToCpuPipeline(pm, pipelineOptions);
+  }
   if (failed(pm.run(*lowered))) {
     std::string message = diagnostics.take();
-    return makeError("lowering to the CPU failed" +
+    return makeError(std::string("lowering to ") +
+                     (cuda ? "CUDA" : "the CPU") + " failed" +
                      (message.empty() ? std::string() : ":\n" + message));
   }
 
@@ -717,6 +751,8 @@ CacheKey cacheKey(ModuleOp module, const JitOptions &options,
                         std::to_string(options.parallelMinPoints));
   hashField(hasher,
             "optLevel " + std::to_string(std::min(options.optLevel, 3u)));
+  if (options.device != "cpu")
+    hashField(hasher, "device " + options.device + " " + options.cudaChip);
   // Every flag set, so that command-line printing options (elision of large
   // constants, debug info) cannot change what is hashed.
   OpPrintingFlags flags;
@@ -1005,6 +1041,11 @@ public:
 
 JitModule::JitModule() = default;
 JitModule::~JitModule() {
+  for (std::vector<void *> &buffers : deviceBuffers_)
+    for (void *buffer : buffers)
+      runtime::cuda::deviceFree(buffer);
+  if (!deviceBuffers_.empty())
+    (void)runtime::cuda::synchronize();
   if (moduleFini_)
     moduleFini_();
 }
@@ -1060,13 +1101,38 @@ llvm::Error JitModule::load(llvm::StringRef object) {
     moduleFini_ = fini->toPtr<void (*)()>();
   else
     llvm::consumeError(fini.takeError());
+  if (device_ == "cuda")
+    if (std::string error = runtime::cuda::takeError(); !error.empty())
+      return makeError("JIT: loading the GPU modules failed: " + error);
   jit_ = std::move(*jit);
   return llvm::Error::success();
 }
 
 llvm::Expected<std::unique_ptr<JitModule>>
-JitModule::compile(ModuleOp module, const JitOptions &options) {
+JitModule::compile(ModuleOp module, const JitOptions &requested) {
   initializeNativeTargetOnce();
+  JitOptions options = requested;
+  if (options.device != "cpu" && options.device != "cuda")
+    return makeError("unknown device '" + options.device +
+                     "' (expected cpu or cuda)");
+  if (options.device == "cuda") {
+    // Said before compiling anything: there is nothing to run it on.
+    if (std::string reason = runtime::cuda::unavailableReason();
+        !reason.empty())
+      return makeError(reason);
+    if (std::string reason = runtime::cuda::cublasUnavailableReason();
+        !reason.empty())
+      return makeError(reason);
+    if (options.cudaChip.empty()) {
+      int major = 0, minor = 0;
+      if (std::string reason = runtime::cuda::computeCapability(major, minor);
+          !reason.empty())
+        return makeError(reason);
+      options.cudaChip =
+          "sm_" + std::to_string(major) + std::to_string(minor);
+    }
+    runtime::cuda::setAllowTf32(options.allowTf32);
+  }
   MLIRContext *context = module.getContext();
   // The pipeline needs the bufferisation and LLVM-conversion interfaces of
   // every dialect involved, whatever the caller registered.
@@ -1085,6 +1151,7 @@ JitModule::compile(ModuleOp module, const JitOptions &options) {
 
   std::unique_ptr<JitModule> result(new JitModule());
   result->functions_ = std::move(*signatures);
+  result->device_ = options.device;
 
   std::optional<CacheKey> key;
   if (!options.cacheDir.empty()) {
@@ -1213,6 +1280,8 @@ llvm::Error JitModule::invoke(llvm::StringRef name,
                          " shares storage with input " + llvm::Twine(j));
   }
 
+  if (device_ == "cuda")
+    return invokeOnDevice(index, inputs, outputs);
   size_t count = inputs.size() + outputs.size();
   // Kept from call to call: a training step has dozens of arguments, and
   // the step allocates nothing once it runs (compiled code never calls
@@ -1234,6 +1303,53 @@ llvm::Error JitModule::invoke(llvm::StringRef name,
     args[i] = &descriptors[i].address;
   }
   entryPoints_[index](args.data());
+  return llvm::Error::success();
+}
+
+llvm::Error JitModule::invokeOnDevice(size_t index,
+                                      llvm::ArrayRef<const HostTensor *> inputs,
+                                      llvm::ArrayRef<HostTensor *> outputs) {
+  namespace cuda = runtime::cuda;
+  const std::string &name = functions_[index].name;
+  // The function's device buffers, made on its first call.
+  deviceBuffers_.resize(functions_.size());
+  std::vector<void *> &buffers = deviceBuffers_[index];
+  size_t count = inputs.size() + outputs.size();
+  if (buffers.empty()) {
+    for (size_t i = 0; i < count; ++i) {
+      const HostTensor &tensor =
+          i < inputs.size() ? *inputs[i] : *outputs[i - inputs.size()];
+      // (At least one byte: a null buffer would be an error.)
+      buffers.push_back(cuda::deviceAlloc(std::max<size_t>(1, tensor.byteSize())));
+    }
+    if (std::string error = cuda::synchronize(); !error.empty()) {
+      for (void *buffer : buffers)
+        cuda::deviceFree(buffer);
+      buffers.clear();
+      return makeError(name + ": CUDA: " + error);
+    }
+  }
+  static thread_local std::vector<Descriptor> descriptors;
+  static thread_local std::vector<void *> args;
+  descriptors.resize(count);
+  args.resize(count);
+  for (size_t i = 0; i < inputs.size(); ++i) {
+    cuda::copyToDevice(buffers[i], inputs[i]->data(), inputs[i]->byteSize());
+    descriptors[i].fill(buffers[i], inputs[i]->shape());
+  }
+  for (size_t i = 0; i < outputs.size(); ++i)
+    descriptors[inputs.size() + i].fill(buffers[inputs.size() + i],
+                                        outputs[i]->shape());
+  for (size_t i = 0; i < count; ++i) {
+    descriptors[i].address = descriptors[i].words;
+    args[i] = &descriptors[i].address;
+  }
+  entryPoints_[index](args.data());
+  for (size_t i = 0; i < outputs.size(); ++i)
+    cuda::copyToHost(outputs[i]->data(), buffers[inputs.size() + i],
+                     outputs[i]->byteSize());
+  if (std::string error = cuda::synchronize(); !error.empty())
+    return makeError(name + ": CUDA: " + error);
   return llvm::Error::success();
 }
 

@@ -32,6 +32,7 @@
 
 // CONFIG: "method": "bism",
 // CONFIG: "dataset": "checkerboard",
+// CONFIG: "device": "cpu"
 
 func.func @unused() {
   return

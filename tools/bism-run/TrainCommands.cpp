@@ -234,8 +234,23 @@ std::string joinPath(const std::string &dir, const std::string &file) {
   return path.str().str();
 }
 
+cl::opt<std::string> device(
+    "device",
+    cl::desc("where the compiled functions run: cpu, or cuda (GPU kernels "
+             "and cuBLAS; needs an NVIDIA GPU and its driver)"),
+    cl::init("cpu"), cl::sub(trainCommand), cl::sub(evalCommand),
+    cl::sub(sampleCommand), cl::cat(commonCategory));
+cl::opt<bool> allowTf32(
+    "allow-tf32",
+    cl::desc("--device cuda: let cuBLAS use TF32 tensor cores for f32 "
+             "matmuls (faster; about 1e-3 relative error)"),
+    cl::sub(trainCommand), cl::sub(evalCommand), cl::sub(sampleCommand),
+    cl::cat(commonCategory));
+
 JitOptions jitOptions() {
   JitOptions options;
+  options.device = device;
+  options.allowTf32 = allowTf32;
   options.blasMinFlops = blasMinFlops;
   options.parallelMinPoints = parallelMinPoints;
   options.optLevel = optLevel;

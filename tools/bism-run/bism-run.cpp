@@ -98,6 +98,19 @@ llvm::cl::opt<bool> noCache(
                    "else $XDG_CACHE_HOME/bism, else ~/.cache/bism)"),
     llvm::cl::cat(runCategory), llvm::cl::sub(runCommand));
 
+llvm::cl::opt<std::string> device(
+    "device",
+    llvm::cl::desc("where the function runs: cpu, or cuda (GPU kernels and "
+                   "cuBLAS; needs an NVIDIA GPU and its driver)"),
+    llvm::cl::init("cpu"), llvm::cl::cat(runCategory),
+    llvm::cl::sub(runCommand));
+
+llvm::cl::opt<bool> allowTf32(
+    "allow-tf32",
+    llvm::cl::desc("--device cuda: let cuBLAS use TF32 tensor cores for f32 "
+                   "matmuls (faster; about 1e-3 relative error)"),
+    llvm::cl::cat(runCategory), llvm::cl::sub(runCommand));
+
 llvm::cl::opt<bool> printResults(
     "print-results", llvm::cl::desc("print the results to stdout"),
     llvm::cl::init(true), llvm::cl::cat(runCategory), llvm::cl::sub(runCommand));
@@ -355,6 +368,8 @@ int runEntry() {
   options.blasMinFlops = blasMinFlops;
   options.parallelMinPoints = parallelMinPoints;
   options.optLevel = optLevel;
+  options.device = device;
+  options.allowTf32 = allowTf32;
   if (noCache)
     options.cacheDir.clear();
   auto started = std::chrono::steady_clock::now();

@@ -47,6 +47,16 @@ struct JitOptions {
   int64_t parallelMinPoints = 16384;
   /// LLVM optimisation level 0-3.
   unsigned optLevel = 2;
+  /// Where the functions run: "cpu", or "cuda" (GPU kernels and cuBLAS on
+  /// the CUDA executor, runtime/include/bism/runtime/CudaExecutor.h; invoke
+  /// copies inputs into device buffers the module keeps and results back).
+  std::string device = "cpu";
+  /// CUDA: the GPU architecture to compile for ("sm_90"); empty: the
+  /// executor's device.
+  std::string cudaChip;
+  /// CUDA: let cuBLAS use TF32 tensor cores for f32 products (faster,
+  /// about 1e-3 relative error; off: f32 results match the CPU's).
+  bool allowTf32 = false;
   /// Where compiled objects are cached, keyed by a hash of the module, these
   /// options, the host CPU and the compiler build (JitModule.cpp, "The
   /// object cache"); empty disables the cache.
@@ -72,7 +82,8 @@ const char *cacheOutcomeName(CacheOutcome outcome);
 /// Every dialect a bism module at model, step or lowered level may contain.
 void registerExecutionDialects(mlir::DialectRegistry &registry);
 
-/// A module compiled for the CPU. Public func.func ops taking and returning
+/// A module compiled for the CPU or a CUDA GPU (JitOptions::device). Public
+/// func.func ops taking and returning
 /// ranked static tensors become callable; results are written into
 /// caller-owned buffers (so steady-state calls allocate nothing).
 class JitModule {
@@ -102,6 +113,7 @@ public:
 
   const FunctionSignature *lookup(llvm::StringRef name) const;
   const std::vector<FunctionSignature> &functions() const { return functions_; }
+  const std::string &device() const { return device_; }
 
   /// Calls `name`; checks that inputs and outputs match its signature
   /// (element type and shape) and writes the results into `outputs`. Outputs
@@ -116,6 +128,11 @@ public:
 
 private:
   JitModule();
+  /// invoke() on the CUDA device: inputs into the function's device
+  /// buffers, the call, results back, one synchronisation.
+  llvm::Error invokeOnDevice(size_t index,
+                             llvm::ArrayRef<const runtime::HostTensor *> inputs,
+                             llvm::ArrayRef<runtime::HostTensor *> outputs);
   /// Links `objects` (relocatable objects for the host, as compileToObject
   /// packs them) into a fresh JIT and looks up the entry points of
   /// `functions_`.
@@ -125,6 +142,11 @@ private:
   /// Packed entry point (`_mlir__mlir_ciface_<name>`) of each function, in
   /// the order of `functions_`; looked up once at compile time.
   std::vector<void (*)(void **)> entryPoints_;
+  /// "cpu" or "cuda".
+  std::string device_ = "cpu";
+  /// CUDA: per function, the device buffers of its inputs then outputs
+  /// (allocated on the first call, kept: a step allocates nothing after).
+  std::vector<std::vector<void *>> deviceBuffers_;
   /// Runs the module's global destructors (the CUDA modules' unloads);
   /// null when it has none.
   void (*moduleFini_)() = nullptr;
