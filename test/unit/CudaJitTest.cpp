@@ -2,7 +2,7 @@
 //
 // JitModule with device "cuda": the same module compiled for the CPU and
 // for the GPU gives the same results (f32 to 1e-5 relative to the largest
-// magnitude, the random draws bit for bit: Philox and DrawMath's
+// magnitude, f64 to 1e-12, the random draws bit for bit: Philox and DrawMath's
 // polynomials are the same integer and IEEE arithmetic on both), and a
 // second call makes no new device allocation. Without a GPU these tests
 // skip with the reason; the one that runs everywhere checks the error.
@@ -11,6 +11,8 @@
 #include "bism/Execution/JitModule.h"
 #include "bism/runtime/CudaDriver.h"
 #include "bism/runtime/CudaExecutor.h"
+
+#include "FiniteDifference.h"
 
 #include <gtest/gtest.h>
 
@@ -116,17 +118,6 @@ HostTensor randomTensor(ElementType type, std::vector<int64_t> shape,
   return tensor;
 }
 
-/// Largest |gpu - cpu| over the largest |cpu|.
-double relativeDifference(const HostTensor &cpu, const HostTensor &gpu) {
-  double largest = 0, difference = 0;
-  for (int64_t i = 0; i < cpu.numElements(); ++i) {
-    largest = std::max(largest, std::fabs(cpu.elementAsDouble(i)));
-    difference = std::max(difference, std::fabs(cpu.elementAsDouble(i) -
-                                                gpu.elementAsDouble(i)));
-  }
-  return largest > 0 ? difference / largest : difference;
-}
-
 TEST(CudaJit, WithoutAGpuCompilingSaysWhy) {
   if (gpuSkipReason().empty())
     GTEST_SKIP() << "a GPU is present";
@@ -165,7 +156,7 @@ TEST(CudaJit, FunctionsAgreeWithTheCpu) {
         continue;
       }
       double tolerance = want.elementType() == ElementType::f64 ? 1e-12 : 1e-5;
-      EXPECT_LE(relativeDifference(want, got), tolerance) << "result " << i;
+      EXPECT_LE(bism::testing::relativeError(got, want), tolerance) << "result " << i;
     }
   }
 }
