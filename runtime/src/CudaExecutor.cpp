@@ -608,46 +608,41 @@ cublasHandle_t cublasHandle(Executor &e) {
   return handle;
 }
 
-inline cublasStatus_t gemmCall(const CublasLibrary &l, cublasHandle_t h,
-                               const detail::GemmPlan &p, const float *one,
-                               const char *&call) {
+/// The cuBLAS product of `p` in T (float: S, double: D entry points).
+template <typename T>
+cublasStatus_t gemmCall(const CublasLibrary &l, cublasHandle_t h,
+                        const detail::GemmPlan &p, const T *one,
+                        const char *&call) {
+  constexpr bool single = std::is_same_v<T, float>;
   cublasOperation_t ta = p.transposeFirst ? CUBLAS_OP_T : CUBLAS_OP_N;
   cublasOperation_t tb = p.transposeSecond ? CUBLAS_OP_T : CUBLAS_OP_N;
-  auto first = static_cast<const float *>(p.first);
-  auto second = static_cast<const float *>(p.second);
-  auto out = static_cast<float *>(p.out);
+  auto first = static_cast<const T *>(p.first);
+  auto second = static_cast<const T *>(p.second);
+  auto out = static_cast<T *>(p.out);
   if (p.batch == 1) {
-    call = BISM_CUBLAS_STRINGIFY_EXPANDED(cublasSgemm);
-    return l.sgemm(h, ta, tb, int(p.m), int(p.n), int(p.k), one, first,
-                   int(p.ldFirst), second, int(p.ldSecond), one, out,
-                   int(p.ldOut));
+    call = single ? BISM_CUBLAS_STRINGIFY_EXPANDED(cublasSgemm)
+                  : BISM_CUBLAS_STRINGIFY_EXPANDED(cublasDgemm);
+    auto gemm = [&](auto function) {
+      return function(h, ta, tb, int(p.m), int(p.n), int(p.k), one, first,
+                      int(p.ldFirst), second, int(p.ldSecond), one, out,
+                      int(p.ldOut));
+    };
+    if constexpr (single)
+      return gemm(l.sgemm);
+    else
+      return gemm(l.dgemm);
   }
-  call = "cublasSgemmStridedBatched";
-  return l.sgemmStridedBatched(h, ta, tb, int(p.m), int(p.n), int(p.k), one,
-                               first, int(p.ldFirst), p.strideFirst, second,
-                               int(p.ldSecond), p.strideSecond, one, out,
-                               int(p.ldOut), p.strideOut, int(p.batch));
-}
-
-inline cublasStatus_t gemmCall(const CublasLibrary &l, cublasHandle_t h,
-                               const detail::GemmPlan &p, const double *one,
-                               const char *&call) {
-  cublasOperation_t ta = p.transposeFirst ? CUBLAS_OP_T : CUBLAS_OP_N;
-  cublasOperation_t tb = p.transposeSecond ? CUBLAS_OP_T : CUBLAS_OP_N;
-  auto first = static_cast<const double *>(p.first);
-  auto second = static_cast<const double *>(p.second);
-  auto out = static_cast<double *>(p.out);
-  if (p.batch == 1) {
-    call = BISM_CUBLAS_STRINGIFY_EXPANDED(cublasDgemm);
-    return l.dgemm(h, ta, tb, int(p.m), int(p.n), int(p.k), one, first,
-                   int(p.ldFirst), second, int(p.ldSecond), one, out,
-                   int(p.ldOut));
-  }
-  call = "cublasDgemmStridedBatched";
-  return l.dgemmStridedBatched(h, ta, tb, int(p.m), int(p.n), int(p.k), one,
-                               first, int(p.ldFirst), p.strideFirst, second,
-                               int(p.ldSecond), p.strideSecond, one, out,
-                               int(p.ldOut), p.strideOut, int(p.batch));
+  call = single ? "cublasSgemmStridedBatched" : "cublasDgemmStridedBatched";
+  auto batched = [&](auto function) {
+    return function(h, ta, tb, int(p.m), int(p.n), int(p.k), one, first,
+                    int(p.ldFirst), p.strideFirst, second, int(p.ldSecond),
+                    p.strideSecond, one, out, int(p.ldOut), p.strideOut,
+                    int(p.batch));
+  };
+  if constexpr (single)
+    return batched(l.sgemmStridedBatched);
+  else
+    return batched(l.dgemmStridedBatched);
 }
 
 template <typename T>
