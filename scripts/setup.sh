@@ -9,4 +9,4 @@ build=${BISM_BUILD_DIR:-$root/build}
 echo
 echo "== training examples/grbm/checkerboard.mlir (BiDSM K=5 N=5, CPU) =="
 "$build/bin/bism-run" "$root/examples/grbm/checkerboard.mlir" \
-  --out "$root/runs/checkerboard-quickstart"
+  --out "$root/runs/checkerboard-quickstart" --overwrite

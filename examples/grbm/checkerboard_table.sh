@@ -17,7 +17,7 @@ row() { # name, --set arguments...
   shift
   local log="$out/$name.log"
   mkdir -p "$out"
-  "$run" "$model" --iters "$iters" --seed 0 --out "$out/$name" --no-progress \
+  "$run" "$model" --iters "$iters" --seed 0 --out "$out/$name" --overwrite --no-progress \
     --eval-every 5000 "$@" > "$log"
   local ll rate
   ll=$(sed -n 's/.*test_ll \(-\{0,1\}[0-9.]*\).*/\1/p' "$log" | tail -1)

@@ -40,7 +40,7 @@ if [ "$phase" != eval ]; then
   for name in "${names[@]}"; do
     done_steps=$(last_step "$name")
     [ "$done_steps" -ge "$iters" ] && continue
-    resume=()
+    resume=(--overwrite)
     [ "$done_steps" -gt 0 ] && [ -f "$out/$name/last.ckpt" ] && resume=(--resume)
     # shellcheck disable=SC2086
     "$run" "$model" --iters "$iters" --seed 0 --out "$out/$name" \

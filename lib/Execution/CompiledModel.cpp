@@ -315,6 +315,9 @@ CompiledModel::load(const ModelLoadOptions &options) {
   model->batch_ = tensorSpec(signature.batch.name, signature.batch.type);
   for (const train::NamedType &metric : signature.metrics)
     model->metrics_.push_back(metric.name);
+  if (options.beforeCompile)
+    if (llvm::Error error = options.beforeCompile(*model))
+      return std::move(error);
 
   // The functions bism-run calls besides the step.
   std::vector<func::FuncOp> keep;

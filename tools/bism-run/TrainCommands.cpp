@@ -87,7 +87,9 @@ cl::opt<int64_t> seedOption("seed",
 cl::opt<std::string> outDir("out",
                             cl::desc("run folder: config.json, metrics.jsonl, "
                                      "last.ckpt, step-<s>.ckpt, PNGs "
-                                     "(default runs/<model file name>)"),
+                                     "(default runs/<model file name>, "
+                                     "followed by the --set/--seed options, "
+                                     "e.g. runs/checkerboard-N=10-seed=3)"),
                             cl::value_desc("dir"), cl::sub(trainCommand),
                             cl::cat(trainCategory));
 cl::opt<bool> resume("resume",
@@ -95,6 +97,11 @@ cl::opt<bool> resume("resume",
                               "(same model file and overrides; the result "
                               "equals an uninterrupted run)"),
                      cl::sub(trainCommand), cl::cat(trainCategory));
+cl::opt<bool> overwrite("overwrite",
+                        cl::desc("train into a --out folder that already "
+                                 "holds a run, replacing its checkpoints, "
+                                 "metrics, config and pictures"),
+                        cl::sub(trainCommand), cl::cat(trainCategory));
 cl::opt<std::string> modelName("model",
                                cl::desc("the bism.model to train when the "
                                         "file declares several"),
@@ -266,18 +273,28 @@ runtime::DatasetOptions datasetOptions(uint64_t seed) {
   return options;
 }
 
-bool loadData(const CompiledModel &model, runtime::Dataset &data) {
+/// Reads the model's data set into `data`; false with `error` if it cannot.
+bool readData(const CompiledModel &model, runtime::Dataset &data,
+              std::string &error) {
   const std::string &spec = model.info().spec.dataset;
   if (spec.empty()) {
-    fail("the model's spec names no dataset: add dataset = \"...\" to the "
-         "spec or pass --set dataset=checkerboard|freyface|fashion-mnist|"
-         "FILE.npy");
+    error = "the model's spec names no dataset: add dataset = \"...\" to the "
+            "spec or pass --set dataset=checkerboard|freyface|fashion-mnist|"
+            "FILE.npy";
     return false;
   }
-  std::string error;
   if (!runtime::loadDataset(spec, datasetOptions(model.info().spec.seed), data,
                             error)) {
-    fail("dataset '" + spec + "': " + error);
+    error = "dataset '" + spec + "': " + error;
+    return false;
+  }
+  return true;
+}
+
+bool loadData(const CompiledModel &model, runtime::Dataset &data) {
+  std::string error;
+  if (!readData(model, data, error)) {
+    fail(error);
     return false;
   }
   return true;
@@ -458,10 +475,59 @@ bool writePictures(CompiledModel &model, const runtime::Dataset &data,
   return true;
 }
 
-std::string resolvedOutDir() {
+/// --out, else runs/<model file stem>, followed by the run's --set and
+/// --seed options (`sets`), so that variants of one model do not share a
+/// folder: "runs/checkerboard-N=10-objective=ssm".
+std::string resolvedOutDir(const std::vector<std::string> &sets) {
   if (!outDir.empty())
     return outDir;
-  return joinPath("runs", llvm::sys::path::stem(modelPath).str());
+  std::string name = llvm::sys::path::stem(modelPath).str();
+  for (const std::string &set : sets) {
+    name += "-";
+    for (char c : set)
+      name += llvm::isAlnum(c) || c == '.' || c == '=' || c == '_' || c == '-'
+                  ? c
+                  : '_';
+  }
+  return joinPath("runs", name);
+}
+
+/// The files bism-run train writes into a run folder (what --overwrite
+/// replaces): their names, or "" when `dir` is missing or empty.
+std::vector<std::string> runFolderEntries(const std::string &dir) {
+  std::vector<std::string> entries;
+  std::error_code ec;
+  for (llvm::sys::fs::directory_iterator it(dir, ec), end; it != end && !ec;
+       it.increment(ec))
+    entries.push_back(llvm::sys::path::filename(it->path()).str());
+  llvm::sort(entries);
+  return entries;
+}
+
+bool isRunOutput(llvm::StringRef name) {
+  return name == "last.ckpt" || name == "metrics.jsonl" ||
+         name == "config.json" || name == "density.png" ||
+         name == "samples.png" ||
+         (name.starts_with("step-") && name.ends_with(".ckpt"));
+}
+
+/// Whether `path` is a bism checkpoint (its first bytes), for the hint when
+/// one is given where a model file is expected.
+bool looksLikeCheckpoint(const std::string &path) {
+  char head[8] = {};
+  FILE *file = std::fopen(path.c_str(), "rb");
+  if (!file)
+    return false;
+  size_t read = std::fread(head, 1, sizeof(head), file);
+  std::fclose(file);
+  return read == sizeof(head) && std::memcmp(head, "BISMCKPT", 8) == 0;
+}
+
+/// A checkpoint path as given, or a run folder's last.ckpt.
+std::string checkpointOrRunFolder(const std::string &path) {
+  if (llvm::sys::fs::is_directory(path))
+    return joinPath(path, "last.ckpt");
+  return path;
 }
 
 std::string absolutePath(const std::string &path) {
@@ -520,7 +586,8 @@ struct CheckpointRun {
 
 /// Reads `path`, rebuilds its model (evaluation functions only) and loads
 /// state and data; on failure prints the error and returns false.
-bool openCheckpointRun(const std::string &path, CheckpointRun &run) {
+bool openCheckpointRun(const std::string &given, CheckpointRun &run) {
+  std::string path = checkpointOrRunFolder(given);
   std::string error;
   if (!runtime::readCheckpoint(path, run.checkpoint, error)) {
     fail(error);
@@ -557,8 +624,27 @@ int runTrain() {
   if (logEvery < 1 || checkpointEvery < 1 || evalEvery < 0 || keepEvery < 0)
     return fail("--log-every and --checkpoint-every must be >= 1, "
                 "--eval-every and --keep-every >= 0");
-  std::string dir = resolvedOutDir();
+  if (looksLikeCheckpoint(modelPath))
+    return fail("'" + modelPath + "' is a checkpoint, not a model file: "
+                "evaluate it with 'bism-run eval " + modelPath +
+                "', sample with 'bism-run sample " + modelPath +
+                " --png FILE', or continue its run with 'bism-run MODEL.mlir "
+                "--out DIR --resume'");
+  if (resume && overwrite)
+    return fail("--resume and --overwrite exclude each other");
+  std::string dir = resolvedOutDir(sets);
   std::string lastPath = joinPath(dir, "last.ckpt");
+  std::vector<std::string> existing = runFolderEntries(dir);
+  if (!resume && !overwrite && !existing.empty()) {
+    std::string listed;
+    for (size_t i = 0; i < existing.size() && i < 4; ++i)
+      listed += (i ? ", " : "") + existing[i];
+    if (existing.size() > 4)
+      listed += ", ...";
+    return fail("the run folder '" + dir + "' is not empty (" + listed +
+                "): pass --resume to continue its run, --overwrite to "
+                "replace it, or another --out");
+  }
   runtime::Checkpoint resumeFrom;
   std::string error;
   if (resume) {
@@ -580,6 +666,31 @@ int runTrain() {
     options.overrides.push_back("iterations=" + std::to_string(iterations));
   options.modelName = modelName;
   options.jit = jitOptions();
+  // The data set is read and checked against the model before compiling
+  // (which takes seconds): a wrong name or width is said at once.
+  runtime::Dataset data;
+  options.beforeCompile = [&](const CompiledModel &model) -> llvm::Error {
+    std::string error;
+    if (!readData(model, data, error))
+      return llvm::createStringError(llvm::inconvertibleErrorCode(), error);
+    int64_t width = model.visibleDims();
+    if (data.train.rank() != 2 || data.train.shape()[1] != width)
+      return llvm::createStringError(
+          llvm::inconvertibleErrorCode(),
+          "the training data is " + data.train.typeString() +
+              " but the model's batch is " +
+              std::to_string(model.batchSize()) + "x" +
+              std::to_string(width) + "x" +
+              runtime::elementTypeName(model.elementType()) +
+              " (rows are examples; the widths must agree)");
+    if (data.train.shape()[0] < model.batchSize())
+      return llvm::createStringError(
+          llvm::inconvertibleErrorCode(),
+          "the training data has " + std::to_string(data.train.shape()[0]) +
+              " rows, fewer than the batch size " +
+              std::to_string(model.batchSize()));
+    return llvm::Error::success();
+  };
   say("compiling " + modelPath + " ...");
   auto started = std::chrono::steady_clock::now();
   auto compiled = CompiledModel::load(options);
@@ -597,9 +708,6 @@ int runTrain() {
           .str());
   llvm::outs() << model.configJson();
 
-  runtime::Dataset data;
-  if (!loadData(model, data))
-    return 1;
   say(llvm::formatv("data: {0}, {1} train / {2} validation / {3} test rows "
                     "of {4}",
                     spec.dataset, data.train.shape()[0],
@@ -610,6 +718,17 @@ int runTrain() {
 
   if (!runtime::createDirectories(dir, error))
     return fail("--out: " + error);
+  if (overwrite) {
+    // Only now, with the new run ready to start: a failed compile keeps the
+    // old one. Files bism-run did not write stay.
+    for (const std::string &name : existing)
+      if (isRunOutput(name))
+        if (std::error_code ec = llvm::sys::fs::remove(joinPath(dir, name)))
+          return fail("--overwrite: cannot remove '" + joinPath(dir, name) +
+                      "': " + ec.message());
+    if (!existing.empty())
+      say("--overwrite: replaced the run in " + dir);
+  }
   if (!runtime::writeFileAtomically(joinPath(dir, "config.json"),
                                     model.configJson(), error))
     return fail(error);

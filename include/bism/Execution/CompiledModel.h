@@ -24,6 +24,8 @@
 
 namespace bism {
 
+class CompiledModel;
+
 struct ModelLoadOptions {
   std::string path;
   /// "key=value" spec overrides, applied in order. Values parse as MLIR
@@ -35,6 +37,9 @@ struct ModelLoadOptions {
   JitOptions jit;
   /// Compile the training step (false: only the evaluation functions).
   bool withTrainStep = true;
+  /// Called with the model read (info(), visibleDims(), batchSize()) before
+  /// anything is compiled, e.g. to check the data set; an error stops load.
+  std::function<llvm::Error(const CompiledModel &)> beforeCompile;
 };
 
 /// Annealed importance sampling of log Z (CompiledModel::aisLogPartition).
