@@ -14,6 +14,8 @@
 #include "mlir/Support/FileUtilities.h"
 #include "mlir/Transforms/Passes.h"
 #include "llvm/Support/FormatVariadic.h"
+#include "llvm/Support/MemoryBuffer.h"
+#include "llvm/Support/Path.h"
 #include "llvm/Support/SourceMgr.h"
 #include "llvm/Support/raw_ostream.h"
 
@@ -257,6 +259,8 @@ CompiledModel::load(const ModelLoadOptions &options) {
   if (!file)
     return makeError("cannot open model file '" + options.path + "': " +
                      (message.empty() ? "unknown error" : message));
+  model->sources_.push_back(
+      {llvm::sys::path::filename(options.path).str(), file->getBuffer().str()});
   llvm::SourceMgr sourceMgr;
   sourceMgr.AddNewSourceBuffer(std::move(file), llvm::SMLoc());
   // Diagnostics name file:line:col of the model file (spec errors included).
@@ -267,6 +271,26 @@ CompiledModel::load(const ModelLoadOptions &options) {
   if (failed(train::resolveONNXReferences(*model->module_)))
     return makeError("cannot import the ONNX functions of '" + options.path +
                      "' (see the message above)");
+  // The ONNX files, as the import just read them.
+  for (auto func : model->module_->getOps<func::FuncOp>()) {
+    auto onnx = func->getAttrOfType<StringAttr>(train::kONNXFileAttrName);
+    if (!onnx || llvm::any_of(model->sources_, [&](const ModelSourceFile &f) {
+          return f.name == onnx.getValue();
+        }))
+      continue;
+    llvm::SmallString<256> path(onnx.getValue());
+    if (!llvm::sys::path::is_absolute(path)) {
+      path = llvm::sys::path::parent_path(options.path);
+      llvm::sys::path::append(path, onnx.getValue());
+    }
+    auto bytes = llvm::MemoryBuffer::getFile(path, /*IsText=*/false,
+                                             /*RequiresNullTerminator=*/false);
+    if (!bytes)
+      return makeError("cannot read '" + std::string(path) + "' again: " +
+                       bytes.getError().message());
+    model->sources_.push_back(
+        {onnx.getValue().str(), (*bytes)->getBuffer().str()});
+  }
 
   SmallVector<ModelOp> models(model->module_->getOps<ModelOp>());
   ModelOp modelOp;

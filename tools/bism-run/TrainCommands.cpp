@@ -24,6 +24,8 @@
 
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/Support/FileSystem.h"
+#include "llvm/Support/MemoryBuffer.h"
+#include "llvm/Support/BLAKE3.h"
 #include "llvm/Support/FormatVariadic.h"
 #include "llvm/Support/Path.h"
 #include "llvm/Support/raw_ostream.h"
@@ -33,6 +35,7 @@
 #include <cinttypes>
 #include <cmath>
 #include <cstdio>
+#include <cstring>
 
 using bism::runtime::HostTensor;
 namespace cl = llvm::cl;
@@ -537,18 +540,144 @@ std::string absolutePath(const std::string &path) {
   return absolute.str().str();
 }
 
-/// Rebuilds the model a checkpoint was trained with.
+// A checkpoint stores the model it was trained with: meta "model_source"
+// (the model file's name), "source:<name>" (each file's bytes: the model,
+// then the ONNX files it names by their path in the model) and
+// "model_hash" (BLAKE3 of them all).
+constexpr const char *kSourcePrefix = "source:";
+
+std::string sourcesHash(const std::vector<ModelSourceFile> &sources) {
+  llvm::BLAKE3 hasher;
+  for (const ModelSourceFile &file : sources) {
+    std::string header =
+        file.name + "\n" + std::to_string(file.text.size()) + "\n";
+    hasher.update(header);
+    hasher.update(file.text);
+  }
+  return llvm::toHex(hasher.final(), /*LowerCase=*/true);
+}
+
+void storeSources(const std::vector<ModelSourceFile> &sources,
+                  std::vector<std::pair<std::string, std::string>> &meta) {
+  if (sources.empty())
+    return;
+  meta.emplace_back("model_source", sources.front().name);
+  meta.emplace_back("model_hash", sourcesHash(sources));
+  for (const ModelSourceFile &file : sources)
+    meta.emplace_back(kSourcePrefix + file.name, file.text);
+}
+
+std::vector<ModelSourceFile>
+storedSources(const runtime::Checkpoint &checkpoint) {
+  std::vector<ModelSourceFile> sources;
+  for (const auto &[key, value] : checkpoint.meta)
+    if (llvm::StringRef(key).starts_with(kSourcePrefix))
+      sources.push_back({key.substr(std::strlen(kSourcePrefix)), value});
+  return sources;
+}
+
+/// The stored sources written into a fresh temporary folder, so that the
+/// model file's relative ONNX paths resolve; the model file's path there.
+/// Paths in the model that climb ("../energy.onnx") get as many folder
+/// levels above the model; absolute ones are read from disk as written.
+llvm::Expected<std::string>
+materialiseSources(const std::vector<ModelSourceFile> &sources,
+                   llvm::SmallString<128> &root) {
+  if (std::error_code ec =
+          llvm::sys::fs::createUniqueDirectory("bism-model", root))
+    return llvm::createStringError(ec, "cannot create a temporary folder "
+                                       "for the stored model: " +
+                                           ec.message());
+  size_t climb = 0;
+  for (const ModelSourceFile &file : sources) {
+    size_t ups = 0;
+    for (auto it = llvm::sys::path::begin(file.name),
+              end = llvm::sys::path::end(file.name);
+         it != end && *it == ".."; ++it)
+      ++ups;
+    climb = std::max(climb, ups);
+  }
+  llvm::SmallString<128> base(root);
+  for (size_t i = 0; i < climb; ++i)
+    llvm::sys::path::append(base, "m");
+  std::string error;
+  for (const ModelSourceFile &file : sources) {
+    if (llvm::sys::path::is_absolute(file.name))
+      continue;
+    llvm::SmallString<128> path(base);
+    llvm::sys::path::append(path, file.name);
+    llvm::sys::path::remove_dots(path, /*remove_dot_dot=*/true);
+    if (!llvm::StringRef(path).starts_with(root))
+      return llvm::createStringError(llvm::inconvertibleErrorCode(),
+                                     "stored model file name '" + file.name +
+                                         "' leaves its folder");
+    if (!runtime::createDirectories(
+            llvm::sys::path::parent_path(path).str(), error) ||
+        !runtime::writeFileAtomically(path.str().str(), file.text, error))
+      return llvm::createStringError(llvm::inconvertibleErrorCode(),
+                                     "writing the stored model: " + error);
+  }
+  llvm::SmallString<128> model(base);
+  llvm::sys::path::append(model, sources.front().name);
+  return model.str().str();
+}
+
+/// What the files at `modelPath` hash to, read as the stored ones were; ""
+/// when one of them cannot be read.
+std::string diskSourcesHash(const std::string &modelPath,
+                            const std::vector<ModelSourceFile> &stored) {
+  std::vector<ModelSourceFile> disk;
+  for (const ModelSourceFile &file : stored) {
+    llvm::SmallString<256> path(file.name);
+    if (&file == &stored.front())
+      path = modelPath;
+    else if (!llvm::sys::path::is_absolute(path)) {
+      path = llvm::sys::path::parent_path(modelPath);
+      llvm::sys::path::append(path, file.name);
+    }
+    auto bytes = llvm::MemoryBuffer::getFile(path, /*IsText=*/false,
+                                             /*RequiresNullTerminator=*/false);
+    if (!bytes)
+      return "";
+    disk.push_back({file.name, (*bytes)->getBuffer().str()});
+  }
+  return sourcesHash(disk);
+}
+
+/// Rebuilds the model a checkpoint was trained with: from the model stored
+/// in it (saying so when the file on disk differs or is gone), or, for
+/// checkpoints without one, from the model file it names.
 llvm::Expected<std::unique_ptr<CompiledModel>>
 loadCheckpointModel(const runtime::Checkpoint &checkpoint, bool withTrainStep) {
   const std::string *model = checkpoint.findMeta("model_file");
   const std::string *sets = checkpoint.findMeta("overrides");
   const std::string *name = checkpoint.findMeta("model_name");
-  if (!model)
+  const std::string *hash = checkpoint.findMeta("model_hash");
+  std::vector<ModelSourceFile> stored = storedSources(checkpoint);
+  if (!model && stored.empty())
     return llvm::createStringError(llvm::inconvertibleErrorCode(),
                                    "the checkpoint does not name its model "
                                    "file (not written by bism-run train?)");
   ModelLoadOptions options;
-  options.path = *model;
+  options.path = model ? *model : "";
+  llvm::SmallString<128> temporary;
+  if (!stored.empty()) {
+    std::string shown = model ? *model : stored.front().name;
+    std::string onDisk = model ? diskSourcesHash(*model, stored) : "";
+    if (onDisk.empty())
+      llvm::errs() << "bism-run: note: '" << shown
+                   << "' (or an ONNX file it names) is gone; using the "
+                      "model stored in the checkpoint\n";
+    else if (!hash || onDisk != *hash)
+      llvm::errs() << "bism-run: note: '" << shown
+                   << "' has changed since training; using the model "
+                      "stored in the checkpoint (train again to use the "
+                      "new one)\n";
+    auto path = materialiseSources(stored, temporary);
+    if (!path)
+      return path.takeError();
+    options.path = *path;
+  }
   if (sets && !sets->empty()) {
     llvm::SmallVector<llvm::StringRef> lines;
     llvm::StringRef(*sets).split(lines, '\n', -1, false);
@@ -559,7 +688,11 @@ loadCheckpointModel(const runtime::Checkpoint &checkpoint, bool withTrainStep) {
     options.modelName = *name;
   options.jit = jitOptions();
   options.withTrainStep = withTrainStep;
-  return CompiledModel::load(options);
+  auto loaded = CompiledModel::load(options);
+  // (The model and its ONNX files are read while loading.)
+  if (!temporary.empty())
+    llvm::sys::fs::remove_directories(temporary);
+  return loaded;
 }
 
 bool stateFromCheckpoint(const CompiledModel &model,
@@ -751,6 +884,7 @@ int runTrain() {
                                  {"model_name", modelName},
                                  {"overrides", llvm::join(sets, "\n")},
                                  {"config", model.configJson()}};
+  storeSources(model.sources(), trainOptions.checkpointMeta);
   trainOptions.say = say;
   runtime::Trainer trainer(program, data.train, trainOptions);
   bool ready = resume ? trainer.resume(resumeFrom, error)

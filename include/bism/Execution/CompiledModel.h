@@ -26,6 +26,13 @@ namespace bism {
 
 class CompiledModel;
 
+/// A file a model was read from: the model file (by its file name) and each
+/// ONNX file it names (by the path written in the model, relative to it).
+struct ModelSourceFile {
+  std::string name;
+  std::string text;
+};
+
 struct ModelLoadOptions {
   std::string path;
   /// "key=value" spec overrides, applied in order. Values parse as MLIR
@@ -90,6 +97,9 @@ public:
   CacheOutcome cacheOutcome() const { return jit_->cacheOutcome(); }
   /// The resolved spec as a JSON object (defaults + file + overrides).
   const std::string &configJson() const { return configJson_; }
+  /// The model file, then the ONNX files it names, as read: what a
+  /// checkpoint stores so that it can be evaluated without them.
+  const std::vector<ModelSourceFile> &sources() const { return sources_; }
   /// The visible width D and the batch size B the functions were built for.
   int64_t visibleDims() const;
   int64_t batchSize() const { return info_.batchSize(); }
@@ -176,6 +186,7 @@ private:
   mlir::OwningOpRef<mlir::ModuleOp> module_;
   train::ModelInfo info_;
   std::string configJson_;
+  std::vector<ModelSourceFile> sources_;
   std::vector<runtime::TensorSpec> state_;
   runtime::TensorSpec batch_;
   std::vector<std::string> metrics_;
