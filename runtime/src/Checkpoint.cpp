@@ -1,6 +1,7 @@
 //===- Checkpoint.cpp - training state on disk ----------------------------===//
 #include "bism/runtime/Checkpoint.h"
 #include "bism/runtime/FileIO.h"
+#include "bism/runtime/Npy.h"
 
 #include <cstring>
 
@@ -164,6 +165,26 @@ bool readCheckpoint(const std::string &path, Checkpoint &checkpoint,
   if (!readWholeFile(path, bytes, error))
     return false;
   return decodeCheckpoint(bytes, path, checkpoint, error);
+}
+
+bool isParameterName(const std::string &name) {
+  return name.rfind("theta.", 0) == 0 || name.rfind("phi.", 0) == 0;
+}
+
+bool exportCheckpointNpy(const Checkpoint &checkpoint, const std::string &dir,
+                         bool all, std::vector<std::string> &written,
+                         std::string &error) {
+  if (!createDirectories(dir, error))
+    return false;
+  for (const auto &[name, tensor] : checkpoint.tensors) {
+    if (!all && !isParameterName(name))
+      continue;
+    std::string path = dir + "/" + name + ".npy";
+    if (!writeNpy(path, tensor, error))
+      return false;
+    written.push_back(path);
+  }
+  return true;
 }
 
 } // namespace bism::runtime

@@ -1,6 +1,7 @@
 //===- CheckpointTest.cpp - checkpoint files and metrics lines ------------===//
 #include "bism/runtime/Checkpoint.h"
 #include "bism/runtime/Metrics.h"
+#include "bism/runtime/Npy.h"
 #include "bism/runtime/Trainer.h"
 
 #include "TempFiles.h"
@@ -49,6 +50,38 @@ TEST(Checkpoint, RoundTripsBitForBit) {
   EXPECT_EQ(loaded.findTensor("nope"), nullptr);
   EXPECT_FALSE(fileExists(path + ".tmp"));
   std::remove(path.c_str());
+}
+
+// export: the parameters (theta.*, phi.*) as .npy files that read back bit
+// for bit; with `all`, every tensor.
+TEST(Checkpoint, ExportsParametersAsNpy) {
+  Checkpoint original = sample();
+  original.tensors.emplace_back(
+      "phi.A", HostTensor::fromVector<double>({2}, {-0.25, 1e-300}));
+  std::string dir = tempPath("export"), error;
+  std::vector<std::string> written;
+  ASSERT_TRUE(exportCheckpointNpy(original, dir, /*all=*/false, written, error))
+      << error;
+  ASSERT_EQ(written, (std::vector<std::string>{dir + "/theta.W.npy",
+                                               dir + "/phi.A.npy"}));
+  for (const std::string &name : {"theta.W", "phi.A"}) {
+    HostTensor read;
+    ASSERT_TRUE(readNpy(dir + "/" + name + ".npy", read, error)) << error;
+    const HostTensor &expected = *original.findTensor(name);
+    EXPECT_EQ(read.typeString(), expected.typeString());
+    EXPECT_EQ(std::memcmp(read.data(), expected.data(), read.byteSize()), 0);
+  }
+  EXPECT_FALSE(fileExists(dir + "/t_theta.npy"));
+  written.clear();
+  ASSERT_TRUE(exportCheckpointNpy(original, dir, /*all=*/true, written, error));
+  EXPECT_EQ(written.size(), original.tensors.size());
+  EXPECT_TRUE(fileExists(dir + "/t_theta.npy"));
+  // A folder that cannot be made: the error names it.
+  written.clear();
+  EXPECT_FALSE(exportCheckpointNpy(original, dir + "/theta.W.npy/sub", false,
+                                   written, error));
+  EXPECT_NE(error.find("theta.W.npy"), std::string::npos) << error;
+  EXPECT_TRUE(written.empty());
 }
 
 // Every truncation and every single-bit flip is rejected with a message,

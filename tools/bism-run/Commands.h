@@ -7,11 +7,13 @@
 
 namespace bism::tools {
 
-extern llvm::cl::SubCommand trainCommand, evalCommand, sampleCommand;
+extern llvm::cl::SubCommand trainCommand, evalCommand, sampleCommand,
+    exportCommand;
 
 int runTrain();
 int runEval();
 int runSample();
+int runExport();
 
 /// "bism-run: error: MESSAGE" on stderr; returns 1 (the exit code).
 int fail(const llvm::Twine &message);

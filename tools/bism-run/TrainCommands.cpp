@@ -58,6 +58,11 @@ cl::SubCommand sampleCommand(
               "gibbs function, or annealed Langevin dynamics) into .npy and "
               "a PNG");
 
+cl::SubCommand exportCommand(
+    "export", "write a checkpoint's trained parameters as .npy files, one "
+              "per parameter (theta.<name>.npy, phi.<name>.npy); the "
+              "checkpoint format is in docs/checkpoints.md");
+
 namespace {
 
 cl::OptionCategory trainCategory("train options");
@@ -66,9 +71,20 @@ cl::OptionCategory evalCategory("evaluation options");
 
 cl::opt<std::string> modelPath(cl::Positional, cl::desc("<model.mlir>"),
                                cl::sub(trainCommand), cl::Required);
-cl::opt<std::string> checkpointPath(cl::Positional, cl::desc("<checkpoint>"),
+cl::opt<std::string> checkpointPath(cl::Positional,
+                                    cl::desc("<checkpoint or run folder>"),
                                     cl::sub(evalCommand),
-                                    cl::sub(sampleCommand), cl::Required);
+                                    cl::sub(sampleCommand),
+                                    cl::sub(exportCommand), cl::Required);
+cl::opt<std::string> exportDir("npy",
+                               cl::desc("the folder to write the .npy files "
+                                        "into (created if needed)"),
+                               cl::value_desc("dir"), cl::sub(exportCommand),
+                               cl::Required);
+cl::opt<bool> exportAll("all",
+                        cl::desc("also write the optimiser moments, step "
+                                 "counters and chains"),
+                        cl::sub(exportCommand));
 cl::list<std::string> overrides(
     "set",
     cl::desc("override a spec field of the model file, e.g. --set N=10, "
@@ -997,6 +1013,29 @@ int runSample() {
   say(llvm::formatv("{0} samples after {1} {2}", int64_t(sampleCount),
                     int64_t(sweeps),
                     method == "gibbs" ? "Gibbs sweeps" : "Langevin steps")
+          .str());
+  return 0;
+}
+
+int runExport() {
+  std::string path = checkpointOrRunFolder(checkpointPath), error;
+  runtime::Checkpoint checkpoint;
+  if (!runtime::readCheckpoint(path, checkpoint, error))
+    return fail(error);
+  std::vector<std::string> written;
+  if (!runtime::exportCheckpointNpy(checkpoint, exportDir, exportAll, written,
+                                    error))
+    return fail("--npy: " + error);
+  if (written.empty())
+    return fail(path + " holds no parameters (theta.*, phi.*); --all writes "
+                       "every tensor");
+  const std::string *step = checkpoint.findMeta("step");
+  size_t index = 0;
+  for (const auto &[name, tensor] : checkpoint.tensors)
+    if (exportAll || runtime::isParameterName(name))
+      say(name + " " + tensor.typeString() + " -> " + written[index++]);
+  say(llvm::formatv("{0} tensor(s) of step {1} written to {2}",
+                    written.size(), step ? *step : "?", exportDir.getValue())
           .str());
   return 0;
 }

@@ -425,7 +425,8 @@ int main(int argc, char **argv) {
   if (args.size() > 1) {
     llvm::StringRef first(args[1]);
     bool named = first == "run" || first == "train" || first == "eval" ||
-                 first == "sample" || (first.starts_with("-") && first != "-");
+                 first == "sample" || first == "export" ||
+                 (first.starts_with("-") && first != "-");
     if (!named) {
       bool callsFunction = false;
       for (size_t i = 1; i < args.size(); ++i) {
@@ -482,6 +483,8 @@ int main(int argc, char **argv) {
     return bism::tools::runEval();
   if (bism::tools::sampleCommand)
     return bism::tools::runSample();
+  if (bism::tools::exportCommand)
+    return bism::tools::runExport();
   llvm::cl::PrintHelpMessage();
   return 1;
 }

@@ -44,6 +44,17 @@ bool writeCheckpoint(const std::string &path, const Checkpoint &checkpoint,
 bool readCheckpoint(const std::string &path, Checkpoint &checkpoint,
                     std::string &error);
 
+/// Whether a state tensor is a model parameter ("theta.<name>" or
+/// "phi.<name>"), not optimiser state or a counter.
+bool isParameterName(const std::string &name);
+
+/// Writes the checkpoint's parameters (every tensor with `all`) to
+/// `dir`/<name>.npy, creating `dir`; `written` gets the paths. False with
+/// `error` on the first failure (files written before it stay whole).
+bool exportCheckpointNpy(const Checkpoint &checkpoint, const std::string &dir,
+                         bool all, std::vector<std::string> &written,
+                         std::string &error);
+
 } // namespace bism::runtime
 
 #endif // BISM_RUNTIME_CHECKPOINT_H
