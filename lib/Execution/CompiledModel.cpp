@@ -5,6 +5,7 @@
 #include "bism/Train/BuildTrainStep.h"
 #include "bism/Train/ResolveONNX.h"
 #include "bism/runtime/Dataset.h"
+#include "bism/runtime/Metrics.h"
 #include "bism/runtime/Philox.h"
 
 #include "mlir/AsmParser/AsmParser.h"
@@ -76,13 +77,7 @@ Attribute parseOverrideValue(StringRef text, MLIRContext *context) {
 }
 
 std::string jsonString(StringRef text) {
-  std::string out = "\"";
-  for (char c : text) {
-    if (c == '"' || c == '\\')
-      out += '\\';
-    out += c;
-  }
-  return out + "\"";
+  return runtime::jsonQuoted(text.str());
 }
 
 std::string jsonNumber(double value) {

@@ -5,6 +5,7 @@
 #include <cerrno>
 #include <cinttypes>
 #include <cmath>
+#include <cstdio>
 #include <cstring>
 #include <sstream>
 #include <unistd.h>
@@ -115,6 +116,53 @@ void ProgressLine::finish() {
   if (drawn_)
     std::fputc('\n', stderr);
   drawn_ = false;
+}
+
+std::string jsonQuoted(const std::string &text) {
+  std::string out = "\"";
+  for (char c : text) {
+    if (c == '"' || c == '\\') {
+      out += '\\';
+      out += c;
+    } else if (static_cast<unsigned char>(c) < 0x20) {
+      char escaped[8];
+      std::snprintf(escaped, sizeof(escaped), "\\u%04x", unsigned(c));
+      out += escaped;
+    } else {
+      out += c;
+    }
+  }
+  return out + "\"";
+}
+
+std::vector<std::string> metricWarnings(const MetricValues &values,
+                                        int64_t aisChains) {
+  std::vector<std::string> warnings;
+  char text[320];
+  for (const auto &[name, value] : values) {
+    if (!std::isfinite(value)) {
+      std::snprintf(text, sizeof(text),
+                    "%s is %g: the model has diverged or the evaluation "
+                    "failed",
+                    name.c_str(), value);
+      warnings.push_back(text);
+    } else if (std::fabs(value) > 1e8 && name != "ais_log_z") {
+      std::snprintf(text, sizeof(text),
+                    "%s = %.4g is absurdly large: the model has most likely "
+                    "diverged",
+                    name.c_str(), value);
+      warnings.push_back(text);
+    }
+    if (name == "ais_ess" && value < 0.1 * double(aisChains)) {
+      std::snprintf(text, sizeof(text),
+                    "AIS's effective sample size is %.1f of %lld chains "
+                    "(under 10%%): its log Z, and the log-likelihood, are "
+                    "unreliable; raise --ais-steps or --ais-chains",
+                    value, static_cast<long long>(aisChains));
+      warnings.push_back(text);
+    }
+  }
+  return warnings;
 }
 
 } // namespace bism::runtime

@@ -54,3 +54,10 @@
 // DATA-NOT: compiled in
 // DATA: bism-run: error: dataset 'missing.npy': cannot open 'missing.npy'
 // RUN: not test -e data
+
+// A model with an energy and a posterior but no free energy: eval says in
+// one line why there is no log-likelihood (on stderr and in the JSON).
+// RUN: bism-run %S/../../examples/mlp/fashion_mnist.mlir --iters 2 --log-every 2 --eval-every 0 --no-png --out mlp > /dev/null
+// RUN: bism-run eval mlp 2>&1 | FileCheck %s --check-prefix=NOLL
+// NOLL: bism-run: note: no log-likelihood: the model has an energy and a posterior but no free energy (log p(v) up to log Z), which a log-likelihood needs; eval reports the posterior Fisher divergence where the latents are continuous
+// NOLL: {"step": 2, "ll_method": "none", "ll_note": "the model has an energy and a posterior but no free energy {{.*}}", "test_posterior_fisher":

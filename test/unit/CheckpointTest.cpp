@@ -124,6 +124,26 @@ TEST(Metrics, FormatsOneJsonObjectPerLine) {
 
 // A resumed log keeps the lines up to the checkpoint's step and drops the
 // ones a crashed run wrote after it.
+// Figures not to be trusted are named: non-finite, absurdly large (the
+// diverged run that printed test_ll -1.6e29), an AIS ESS under 10% of its
+// chains; sound ones (a large log Z included) give no warning.
+TEST(Metrics, WarnsAboutUntrustworthyFigures) {
+  EXPECT_TRUE(metricWarnings({{"test_ll", -0.35}, {"ais_log_z", 2.5e9},
+                              {"ais_ess", 40}},
+                             100)
+                  .empty());
+  std::vector<std::string> warnings = metricWarnings(
+      {{"test_ll", -1.57e29}, {"test_ssm", NAN}, {"ais_ess", 6}}, 100);
+  ASSERT_EQ(warnings.size(), 3u);
+  EXPECT_EQ(warnings[0], "test_ll = -1.57e+29 is absurdly large: the model "
+                         "has most likely diverged");
+  EXPECT_EQ(warnings[1], "test_ssm is nan: the model has diverged or the "
+                         "evaluation failed");
+  EXPECT_EQ(warnings[2], "AIS's effective sample size is 6.0 of 100 chains "
+                         "(under 10%): its log Z, and the log-likelihood, "
+                         "are unreliable; raise --ais-steps or --ais-chains");
+}
+
 TEST(Metrics, ResumeKeepsLinesUpToTheCheckpoint) {
   std::string path = tempPath("metrics.jsonl"), error;
   {

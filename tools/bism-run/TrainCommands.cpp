@@ -369,6 +369,25 @@ bool logLikelihood(CompiledModel &model, const std::vector<HostTensor> &state,
 /// The held-out evaluation of a run: the exact test log-likelihood when the
 /// model defines it (AIS instead at the end of the run), the SSM score and
 /// the posterior Fisher divergence where defined.
+/// Why `model` has no log-likelihood estimate ("" when it has one).
+std::string noLogLikelihoodReason(const CompiledModel &model) {
+  if (model.hasExactLogPartition() || model.hasAis())
+    return "";
+  if (!model.hasFreeEnergy())
+    return "the model has an energy and a posterior but no free energy "
+           "(log p(v) up to log Z), which a log-likelihood needs; eval "
+           "reports the posterior Fisher divergence where the latents are "
+           "continuous";
+  return "the model has a free energy but no component_log_mass and gibbs "
+         "functions, which exact summation and AIS need";
+}
+
+/// metricWarnings on stderr.
+void warnAboutMetrics(const runtime::MetricValues &values) {
+  for (const std::string &warning : runtime::metricWarnings(values, aisChains))
+    llvm::errs() << "bism-run: warning: " << warning << "\n";
+}
+
 bool evaluate(CompiledModel &model, const runtime::Dataset &data,
               const std::vector<HostTensor> &state, bool final,
               runtime::MetricValues &out, std::string &error) {
@@ -397,6 +416,8 @@ bool evaluate(CompiledModel &model, const runtime::Dataset &data,
     }
     out.emplace_back("test_posterior_fisher", *fisher);
   }
+  if (final)
+    warnAboutMetrics(out);
   return true;
 }
 
@@ -975,9 +996,15 @@ int runEval() {
   const std::string *step = run.checkpoint.findMeta("step");
   std::string line = "{\"step\": " + (step ? *step : std::string("null")) +
                      ", \"ll_method\": \"" + method + "\"";
+  if (std::string why = noLogLikelihoodReason(model);
+      !why.empty() && llMethod == "auto") {
+    llvm::errs() << "bism-run: note: no log-likelihood: " << why << "\n";
+    line += ", \"ll_note\": " + runtime::jsonQuoted(why);
+  }
   for (const auto &[name, value] : values)
     line += llvm::formatv(", \"{0}\": {1:F6}", name, value).str();
   llvm::outs() << line << "}\n";
+  warnAboutMetrics(values);
   return 0;
 }
 

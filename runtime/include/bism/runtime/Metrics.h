@@ -17,6 +17,16 @@ using MetricValues = std::vector<std::pair<std::string, double>>;
 /// (exact for f32), non-finite values as null.
 std::string formatMetricsLine(int64_t step, const MetricValues &values);
 
+/// What makes evaluation figures untrustworthy, one message each: a
+/// non-finite or absurdly large value (|x| > 1e8: a diverged model), and an
+/// AIS effective sample size ("ais_ess") under 10% of `aisChains`.
+std::vector<std::string> metricWarnings(const MetricValues &values,
+                                        int64_t aisChains);
+
+/// `text` as a JSON string literal (quotes, backslashes and control
+/// characters escaped).
+std::string jsonQuoted(const std::string &text);
+
 /// The "step" of a line written by formatMetricsLine, or -1.
 int64_t metricsLineStep(const std::string &line);
 
