@@ -132,6 +132,9 @@ std::string specJson(const train::ModelInfo &info, const JitOptions &jit) {
       {"lr_theta", jsonNumber(spec.thetaOptimizer.learningRate)},
       {"optimizer_phi", jsonString(optimizer(spec.phiOptimizer))},
       {"lr_phi", jsonNumber(spec.phiOptimizer.learningRate)},
+      {"unroll_optimizer",
+       jsonString(spec.unrollWithPhiOptimizer ? "same" : "sgd")},
+      {"unroll_lr", jsonNumber(spec.unrollLearningRate)},
       {"betas", "[" + jsonNumber(spec.thetaOptimizer.beta1) + ", " +
                     jsonNumber(spec.thetaOptimizer.beta2) + "]"},
       {"epsilon", jsonNumber(spec.thetaOptimizer.epsilon)},

@@ -47,6 +47,7 @@ TrainStepNames trainStepNames(const ModelInfo &info,
   names.upper = p + "upper";
   names.lower = p + "lower";
   names.phiStep = p + "phi_step";
+  names.unrollStep = p + "unroll_step";
   names.jBi = p + "j_bi";
   names.freeEnergySum = p + "free_energy_sum";
   names.gibbsChain = p + "gibbs_chain";
@@ -331,7 +332,8 @@ private:
     return hasObjectiveNoise(spec_) ? SmallVector<Type>{visible_}
                                     : SmallVector<Type>{};
   }
-  func::FuncOp buildPhiStep(func::FuncOp lower);
+  func::FuncOp buildPhiStep(func::FuncOp lower, StringRef name,
+                            const OptimizerSpec &optimizer);
   func::FuncOp buildJBi(func::FuncOp phiStep, func::FuncOp upper);
   func::FuncOp buildDrawNoise();
   /// `upper`: j_bi (BiSM) or vages_gradient (VaGES), as emitStepCore.
@@ -716,12 +718,15 @@ OptState StepBuilder::optimizerStep(const OptimizerSpec &opt,
 }
 
 /// @M__phi_step(θ..., φ..., m..., s..., t, x, noise...) -> (φ'..., m'..., s'..., t'):
-/// g = ∇_φ G(θ, φ; x, noise), then one φ-optimiser step.
-func::FuncOp StepBuilder::buildPhiStep(func::FuncOp lower) {
+/// g = ∇_φ G(θ, φ; x, noise), then one step of `optimizer` (the φ
+/// optimiser; for @M__unroll_step the unrolled steps' plain SGD, which
+/// leaves the moments alone).
+func::FuncOp StepBuilder::buildPhiStep(func::FuncOp lower, StringRef name,
+                                       const OptimizerSpec &optimizer) {
   SmallVector<Type> args = concat({theta_, phi_, phi_, phi_, scalar_, visible_,
                                    posteriorNoiseTypes(1)});
   SmallVector<Type> results = concat({phi_, phi_, phi_, scalar_});
-  func::FuncOp func = startFunction(names_.phiStep, args, results, true);
+  func::FuncOp func = startFunction(name, args, results, true);
   ValueRange a = func.getArguments();
   size_t nt = theta_.size(), np = phi_.size();
   OptState state;
@@ -740,7 +745,7 @@ func::FuncOp StepBuilder::buildPhiStep(func::FuncOp lower) {
     wrt.push_back(nt + i);
   auto grad = GradOp::create(builder_, loc_, TypeRange(phi_),
                              lower.getSymName(), lowerArgs, wrt);
-  OptState next = optimizerStep(spec_.phiOptimizer, state, grad.getResults());
+  OptState next = optimizerStep(optimizer, state, grad.getResults());
   SmallVector<Value> out(next.params);
   out.append(next.first);
   out.append(next.second);
@@ -1476,7 +1481,16 @@ LogicalResult StepBuilder::build() {
     return failure();
   func::FuncOp score = buildScore(level->negLogJoint);
   func::FuncOp upper = buildUpper(level->sample, level->negLogJoint, score);
-  func::FuncOp jBi = buildJBi(level->phiStep, upper);
+  func::FuncOp unrollStep = level->phiStep;
+  if (!spec_.unrollWithPhiOptimizer && spec_.unrollSteps > 0) {
+    if (failed(requireUnusedNames({names_.unrollStep}, "the training step")))
+      return failure();
+    OptimizerSpec plain;
+    plain.kind = OptimizerKind::SGD;
+    plain.learningRate = spec_.unrollLearningRate;
+    unrollStep = buildPhiStep(level->lower, names_.unrollStep, plain);
+  }
+  func::FuncOp jBi = buildJBi(unrollStep, upper);
   buildStepFunctions(*level, jBi);
   return success();
 }
@@ -1500,7 +1514,7 @@ FailureOr<StepBuilder::LowerLevel> StepBuilder::buildLowerLevel() {
   level.negLogJoint = buildNegLogJoint(level.energySum, level.logQ);
   level.lower =
       buildLower(level.sample, level.logQ, level.energySum, level.negLogJoint);
-  level.phiStep = buildPhiStep(level.lower);
+  level.phiStep = buildPhiStep(level.lower, names_.phiStep, spec_.phiOptimizer);
   return level;
 }
 

@@ -220,6 +220,21 @@ LogicalResult readSpec(ModelOp model, ModelInfo &info) {
   double epsilon = spec.thetaOptimizer.epsilon;
   if (failed(reader.positive("epsilon", epsilon)))
     return failure();
+  std::string unrollOptimizer = "sgd";
+  spec.unrollLearningRate = spec.phiOptimizer.learningRate;
+  if (failed(reader.string("unroll_optimizer", unrollOptimizer)) ||
+      failed(reader.positive("unroll_lr", spec.unrollLearningRate)))
+    return failure();
+  if (unrollOptimizer != "sgd" && unrollOptimizer != "same")
+    return reader.error("unroll_optimizer")
+           << "must be \"sgd\" (plain gradient steps of size unroll_lr, the "
+           << "BiSM paper's Eqn. 13) or \"same\" (the phi optimiser, "
+           << "continuing its state), got \"" << unrollOptimizer << "\"";
+  spec.unrollWithPhiOptimizer = unrollOptimizer == "same";
+  if (spec.unrollWithPhiOptimizer && model.getSpec().get("unroll_lr"))
+    return reader.error("unroll_lr")
+           << "applies to unroll_optimizer = \"sgd\"; with \"same\" the "
+           << "unrolled steps use lr_phi";
   spec.thetaOptimizer.epsilon = spec.phiOptimizer.epsilon = epsilon;
   int64_t seed = 0, batchSize = info.batchSize();
   if (failed(reader.count("iterations", spec.iterations, 1)) ||

@@ -12,6 +12,12 @@
 // RUN: not bism-run %S/../../examples/grbm/checkerboard.mlir --set novalue --out %t/a 2>&1 | FileCheck %s --check-prefix=NOEQ
 // NOEQ: bism-run: error: --set 'novalue': expected key=value
 
+// The unrolled steps' optimiser: sgd (with unroll_lr) or same.
+// RUN: not bism-run %S/../../examples/grbm/checkerboard.mlir --set unroll_optimizer=adam --out %t/a 2>&1 | FileCheck %s --check-prefix=UNROLL
+// UNROLL: error: 'bism.model' op spec field 'unroll_optimizer' must be "sgd" (plain gradient steps of size unroll_lr, the BiSM paper's Eqn. 13) or "same" (the phi optimiser, continuing its state), got "adam"
+// RUN: not bism-run %S/../../examples/grbm/checkerboard.mlir --set unroll_lr=0.1 --out %t/a 2>&1 | FileCheck %s --check-prefix=UNROLLLR
+// UNROLLLR: error: 'bism.model' op spec field 'unroll_lr' applies to unroll_optimizer = "sgd"; with "same" the unrolled steps use lr_phi
+
 // Missing model file, missing data, data of the wrong width.
 // RUN: not bism-run %t/missing.mlir 2>&1 | FileCheck %s --check-prefix=NOMODEL
 // NOMODEL: bism-run: error: cannot open model file '{{.*}}missing.mlir'

@@ -47,7 +47,8 @@ bism.model @grbm energy @energy []
     posterior "bernoulli" @posterior_logits [@A, @d] temperature 0.1
     spec {method = "bism", objective = "dsm", noise_std = 0.1,
           inner_steps = 1, unroll_steps = 1, lr_theta = 1.0e-2,
-          lr_phi = 1.0e-2, batch_size = 100, dataset = "checkerboard"} {
+          lr_phi = 1.0e-2, unroll_optimizer = "same", batch_size = 100,
+          dataset = "checkerboard"} {
   bism.param @A : tensor<2x4xf32> {group = "phi", init = "normal", std = 0.01}
   bism.param @d : tensor<4xf32> {group = "phi", init = "zeros"}
 }

@@ -1,6 +1,7 @@
 // BiDSM (DSM upper level, KL lower level) for a small GRBM with a relaxed
 // Bernoulli posterior: 2 visible, 4 latent units, batch 4, K = 1 plain φ step
-// and N = 2 unrolled (differentiable) φ steps, Adam for both levels.
+// and N = 2 unrolled (differentiable) φ steps, Adam for both levels (the
+// unrolled steps continue the φ optimiser: unroll_optimizer = "same").
 // RUN: bism-opt %s --bism-build-train-step | FileCheck %s
 // RUN: bism-opt %s --bism-build-train-step --bism-autodiff --canonicalize --cse | FileCheck %s --check-prefix=AD
 // RUN: bism-opt %s --bism-build-train-step=keep-model | FileCheck %s --check-prefix=KEEP
@@ -57,7 +58,8 @@ func.func @logits(%v: tensor<4x2xf32>, %a: tensor<2x4xf32>, %d: tensor<4xf32>) -
 bism.model @grbm energy @energy [@W, @b, @c, @logsigma]
     posterior "bernoulli" @logits [@A, @d] temperature 0.1
     spec {objective = "dsm", noise_std = 0.3, divergence = "kl",
-          inner_steps = 1, unroll_steps = 2, lr_theta = 0.01, lr_phi = 0.01} {
+          inner_steps = 1, unroll_steps = 2, lr_theta = 0.01, lr_phi = 0.01,
+          unroll_optimizer = "same"} {
   bism.param @W : tensor<2x4xf32> {group = "theta", init = "normal", std = 0.1}
   bism.param @b : tensor<2xf32> {group = "theta", init = "zeros"}
   bism.param @c : tensor<4xf32> {group = "theta", init = "zeros"}

@@ -81,9 +81,20 @@ bism.model @toy energy @energy [@W, @b] posterior "gaussian" @encoder [@A, @c, @
 // CHECK:         bism.mul %arg7, %[[HU]]
 // CHECK:         bism.sub
 
+// φ ← φ − 0.01 ∇φ G for each φ parameter; the Adam moments pass through.
+// CHECK-LABEL: func.func private @toy__unroll_step(
+// CHECK:         %[[G:.*]]:4 = bism.grad @toy__lower(
+// CHECK:         %[[LR:.*]] = bism.constant dense<1.000000e-02> : tensor<3x2xf64>
+// CHECK:         %[[STEP:.*]] = bism.mul %[[G]]#0, %[[LR]]
+// CHECK:         bism.sub %arg2, %[[STEP]]
+// CHECK-NOT:     bism.sqrt
+// CHECK:         return {{.*}}, %arg6, %arg7, %arg8, %arg9, %arg10, %arg11, %arg12, %arg13, {{.*}}
+
+// The N = 1 unrolled step is a plain gradient step (unroll_optimizer
+// "sgd", the default; unroll_lr = lr_phi): @toy__unroll_step.
 // CHECK-LABEL: func.func private @toy__j_bi(
-// CHECK-COUNT-1: call @toy__phi_step(
-// CHECK-NOT:     call @toy__phi_step(
+// CHECK-COUNT-1: call @toy__unroll_step(
+// CHECK-NOT:     call @toy__unroll_step(
 // CHECK:         call @toy__upper(
 
 // u is Rademacher, xi standard normal (K + N + 1 = 4 of them).

@@ -319,6 +319,89 @@ TEST(TrainStep, BiDsmThetaGradientAfterPlainSteps) {
         << "dJ/d" << kThetaNames[k];
 }
 
+// The unrolled steps by default (unroll_optimizer = "sgd", the BiSM
+// paper's Eqn. 13): φ¹ = φ − α ∇φ G(θ, φ) with α = unroll_lr, whatever the
+// φ optimiser and its state. By hand: ∇φ G from @grbm__phi_step of a model
+// whose φ optimiser is SGD with step 1 (g = φ − φ'), then
+// J = @grbm__upper(θ, φ − α g); @grbm__j_bi must equal it, with any moments.
+// With unroll_optimizer = "same" the unrolled step is the φ optimiser's.
+TEST(TrainStep, UnrolledStepsArePlainGradientSteps) {
+  const double sigma = 0.3, alpha = 0.07;
+  const char *common = "objective = \"dsm\", noise_std = 0.3, "
+                       "inner_steps = 0, unroll_steps = 1, "
+                       "optimizer_theta = \"sgd\", lr_theta = 1.0, ";
+  auto jit = buildStep(
+      grbmModel(std::string(common) +
+                    "optimizer_phi = \"sgd\", lr_phi = 1.0, unroll_lr = 0.07",
+                0.5),
+      {"grbm__j_bi", "grbm__upper", "grbm__phi_step"});
+  ASSERT_TRUE(jit);
+  Grbm model = Grbm::random(D, H, 41);
+  StepInputs in = grbmInputs(model, /*stages=*/2, false, 500);
+  HostTensor x = Grbm::noised(in.v, in.noise[0], sigma);
+  std::vector<HostTensor> unrollNoise = {in.noise[1], in.noise[2]},
+                          upperNoise = {in.noise[3], in.noise[4]};
+
+  // g = φ − phi_step(φ) with SGD of step 1.
+  std::vector<HostTensor> stepArgs = in.theta;
+  for (const auto *group : {&in.phi, &in.mPhi, &in.sPhi})
+    stepArgs.insert(stepArgs.end(), group->begin(), group->end());
+  stepArgs.push_back(in.tPhi);
+  stepArgs.push_back(x);
+  stepArgs.insert(stepArgs.end(), unrollNoise.begin(), unrollNoise.end());
+  std::vector<HostTensor> stepped = call(*jit, "grbm__phi_step", stepArgs);
+  ASSERT_FALSE(stepped.empty());
+  std::vector<HostTensor> phi1;
+  for (size_t k = 0; k < 2; ++k) {
+    HostTensor moved = in.phi[k];
+    for (int64_t i = 0; i < moved.numElements(); ++i) {
+      double g = in.phi[k].dataAs<double>()[i] - stepped[k].dataAs<double>()[i];
+      moved.dataAs<double>()[i] -= alpha * g;
+    }
+    phi1.push_back(moved);
+  }
+  std::vector<HostTensor> upperArgs = in.theta;
+  upperArgs.insert(upperArgs.end(), phi1.begin(), phi1.end());
+  upperArgs.push_back(x);
+  upperArgs.push_back(in.noise[0]);
+  upperArgs.insert(upperArgs.end(), upperNoise.begin(), upperNoise.end());
+  std::vector<HostTensor> byHand = call(*jit, "grbm__upper", upperArgs);
+  ASSERT_FALSE(byHand.empty());
+  double expected = byHand[0].elementAsDouble(0);
+
+  // j_bi with arbitrary Adam moments and step count: they play no part.
+  auto jBi = [&](JitModule &module, const std::vector<HostTensor> &m,
+                 const std::vector<HostTensor> &s, double t) {
+    std::vector<HostTensor> args = in.theta;
+    args.insert(args.end(), in.phi.begin(), in.phi.end());
+    args.insert(args.end(), m.begin(), m.end());
+    args.insert(args.end(), s.begin(), s.end());
+    args.push_back(scalar(t));
+    args.push_back(x);
+    args.push_back(in.noise[0]);
+    args.insert(args.end(), unrollNoise.begin(), unrollNoise.end());
+    args.insert(args.end(), upperNoise.begin(), upperNoise.end());
+    std::vector<HostTensor> r = call(module, "grbm__j_bi", args);
+    return r.empty() ? NAN : r[0].elementAsDouble(0);
+  };
+  std::vector<HostTensor> m, s;
+  randomMoments(in.phi, 600, m, s);
+  EXPECT_NEAR(jBi(*jit, in.mPhi, in.sPhi, 0), expected,
+              1e-12 * std::fabs(expected));
+  EXPECT_NEAR(jBi(*jit, m, s, 9), expected, 1e-12 * std::fabs(expected));
+
+  // "same": Adam (lr_phi 0.07) continuing its state gives another J.
+  auto same = buildStep(
+      grbmModel(std::string(common) + "optimizer_phi = \"adam\", "
+                                      "lr_phi = 0.07, unroll_optimizer = "
+                                      "\"same\"",
+                0.5),
+      {"grbm__j_bi"});
+  ASSERT_TRUE(same);
+  EXPECT_GT(std::fabs(jBi(*same, m, s, 9) - expected),
+            1e-6 * std::fabs(expected));
+}
+
 //===----------------------------------------------------------------------===//
 // (b) Theorem 1
 //===----------------------------------------------------------------------===//

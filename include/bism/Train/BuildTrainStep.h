@@ -99,7 +99,7 @@ struct TrainStepNames {
   std::string trainStep, trainStepWithNoise, drawNoise, thetaGradientWithNoise;
   /// Private helpers, "<model>__<what>".
   std::string samplePosterior, logQ, energySum, negLogJoint, score, upper,
-      lower, phiStep, jBi;
+      lower, phiStep, unrollStep, jBi;
   /// Method marginal: "<model>__free_energy_sum" (score and upper are
   /// shared with the names above).
   std::string freeEnergySum;

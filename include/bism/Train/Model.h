@@ -104,6 +104,13 @@ struct TrainSpec {
   int64_t particles = 10;
   VagesSampling vagesSampling = VagesSampling::Hard;
   OptimizerSpec thetaOptimizer, phiOptimizer;
+  /// The N unrolled φ steps: plain gradient steps φⁿ = φⁿ⁻¹ − α ∇φ G with
+  /// α = unrollLearningRate (the BiSM paper's Eqn. 13; `unroll_optimizer =
+  /// "sgd"`, the default), or steps of the φ optimiser continuing its state
+  /// (`"same"`, as the K plain steps).
+  bool unrollWithPhiOptimizer = false;
+  /// α of the plain unrolled steps (`unroll_lr`; default lr_phi).
+  double unrollLearningRate = 1e-3;
   int64_t iterations = 20000;
   uint64_t seed = 0;
   std::string dataset;

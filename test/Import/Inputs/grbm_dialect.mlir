@@ -39,7 +39,8 @@ bism.model @grbm energy @energy [@W, @b, @c, @logsigma]
     posterior "bernoulli" @posterior_logits [@A, @d] temperature 0.1
     spec {method = "bism", objective = "dsm", noise_std = 0.1,
           inner_steps = 1, unroll_steps = 1, lr_theta = 1.0e-2,
-          lr_phi = 1.0e-2, batch_size = 100, dataset = "checkerboard"} {
+          lr_phi = 1.0e-2, unroll_optimizer = "same", batch_size = 100,
+          dataset = "checkerboard"} {
   bism.param @W : tensor<2x4xf32> {group = "theta", init = "value", value = dense<[[3.0, -2.5, 1.0, 0.5], [-1.0, 2.0, -3.0, 1.5]]> : tensor<2x4xf32>}
   bism.param @b : tensor<2xf32> {group = "theta", init = "value", value = dense<[0.5, 0.25]> : tensor<2xf32>}
   bism.param @c : tensor<4xf32> {group = "theta", init = "value", value = dense<[0.0, 0.1, -0.1, 0.2]> : tensor<4xf32>}
