@@ -36,6 +36,8 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <deque>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -408,6 +410,103 @@ int runEntry() {
   return 0;
 }
 
+/// "--X is an option of bism-run eval, not of bism-run train (...)" when an
+/// argument names an option that only other subcommands have; "" otherwise
+/// (llvm::cl then reports anything else it does not know).
+std::string optionOfAnotherSubcommand(llvm::ArrayRef<char *> args) {
+  if (args.size() < 3)
+    return "";
+  llvm::StringRef chosen(args[1]);
+  llvm::cl::SubCommand *active = nullptr;
+  std::vector<llvm::cl::SubCommand *> others;
+  for (llvm::cl::SubCommand *sub : llvm::cl::getRegisteredSubcommands()) {
+    if (sub->getName().empty())
+      continue;
+    if (sub->getName() == chosen)
+      active = sub;
+    else
+      others.push_back(sub);
+  }
+  if (!active)
+    return "";
+  auto known = [](llvm::cl::SubCommand &sub, llvm::StringRef name) {
+    return llvm::cl::getRegisteredOptions(sub).count(name) != 0;
+  };
+  for (llvm::StringRef arg : args.drop_front(2)) {
+    if (arg == "--")
+      break;
+    if (!arg.starts_with("-") || arg == "-")
+      continue;
+    llvm::StringRef name = arg.ltrim('-').split('=').first;
+    if (name.empty() || known(*active, name) ||
+        known(llvm::cl::SubCommand::getAll(), name) ||
+        known(llvm::cl::SubCommand::getTopLevel(), name))
+      continue;
+    std::string owners;
+    for (llvm::cl::SubCommand *other : others)
+      if (known(*other, name))
+        owners += (owners.empty() ? "bism-run " : ", bism-run ") +
+                  other->getName().str();
+    if (!owners.empty())
+      return "--" + name.str() + " is an option of " + owners +
+             ", not of bism-run " + chosen.str() + " (bism-run " +
+             chosen.str() + " --help lists its options)";
+  }
+  return "";
+}
+
+/// " (default X)" appended to the description of every bism-run option
+/// with a value, where the description does not already say it: --help
+/// then shows the defaults. (llvm::cl has no generic default printing in
+/// --help.)
+void showDefaultsInHelp() {
+  static std::deque<std::string> descriptions;
+  auto describe = [](llvm::cl::Option *option) -> std::string {
+    std::string value;
+    if (auto *o = dynamic_cast<llvm::cl::opt<int64_t> *>(option)) {
+      if (o->getDefault().hasValue())
+        value = std::to_string(o->getDefault().getValue());
+    } else if (auto *o = dynamic_cast<llvm::cl::opt<uint64_t> *>(option)) {
+      if (o->getDefault().hasValue())
+        value = std::to_string(o->getDefault().getValue());
+    } else if (auto *o = dynamic_cast<llvm::cl::opt<unsigned> *>(option)) {
+      if (o->getDefault().hasValue())
+        value = std::to_string(o->getDefault().getValue());
+    } else if (auto *o = dynamic_cast<llvm::cl::opt<int> *>(option)) {
+      if (o->getDefault().hasValue())
+        value = std::to_string(o->getDefault().getValue());
+    } else if (auto *o = dynamic_cast<llvm::cl::opt<double> *>(option)) {
+      if (o->getDefault().hasValue()) {
+        char text[32];
+        std::snprintf(text, sizeof(text), "%g", o->getDefault().getValue());
+        value = text;
+      }
+    } else if (auto *o = dynamic_cast<llvm::cl::opt<std::string> *>(option)) {
+      if (o->getDefault().hasValue() && !o->getDefault().getValue().empty())
+        value = o->getDefault().getValue();
+    }
+    return value;
+  };
+  std::set<llvm::cl::Option *> seen;
+  for (llvm::cl::SubCommand *sub : llvm::cl::getRegisteredSubcommands()) {
+    if (sub->getName().empty())
+      continue;
+    for (auto &entry : llvm::cl::getRegisteredOptions(*sub)) {
+      llvm::cl::Option *option = entry.second;
+      if (!seen.insert(option).second ||
+          option->HelpStr.contains("default") ||
+          option->getOptionHiddenFlag() != llvm::cl::NotHidden)
+        continue;
+      std::string value = describe(option);
+      if (value.empty())
+        continue;
+      descriptions.push_back(option->HelpStr.str() + " (default " + value +
+                             ")");
+      option->setDescription(descriptions.back());
+    }
+  }
+}
+
 } // namespace
 
 int bism::tools::fail(const llvm::Twine &message) {
@@ -471,6 +570,12 @@ int main(int argc, char **argv) {
   // The top-level --help lists bism-run's own options, not the hundreds
   // libLLVM registers (they still parse; --help-hidden shows them).
   llvm::cl::HideUnrelatedOptions(executionCategory);
+  showDefaultsInHelp();
+  // An option of another subcommand (eval's --ll given to train): say so,
+  // rather than llvm::cl's "Unknown command line argument ... Too many
+  // positional arguments".
+  if (std::string wrong = optionOfAnotherSubcommand(final); !wrong.empty())
+    return bism::tools::fail(wrong);
   llvm::cl::ParseCommandLineOptions(int(final.size()), final.data(), kOverview);
   // OMP_NUM_THREADS is honoured unless --threads is given.
   if (threadsOption.getNumOccurrences() || !std::getenv("OMP_NUM_THREADS"))

@@ -1,0 +1,21 @@
+// bism-run's command line: an option of another subcommand is named as
+// such (not "Unknown command line argument ... Too many positional
+// arguments"), --help shows bism-run's options with their defaults and not
+// LLVM's.
+// RUN: not bism-run %S/../../examples/grbm/checkerboard.mlir --ll exact 2>&1 | FileCheck %s --check-prefix=TRAIN
+// TRAIN: bism-run: error: --ll is an option of bism-run eval, not of bism-run train (bism-run train --help lists its options)
+// RUN: not bism-run eval run --iters=5 2>&1 | FileCheck %s --check-prefix=EVAL
+// EVAL: bism-run: error: --iters is an option of bism-run train, not of bism-run eval (bism-run eval --help lists its options)
+// RUN: not bism-run export run --npy x --png y.png 2>&1 | FileCheck %s --check-prefix=EXPORT
+// EXPORT: bism-run: error: --png is an option of bism-run sample, not of bism-run export (bism-run export --help lists its options)
+
+// RUN: bism-run eval --help | FileCheck %s --check-prefix=HELP
+// HELP: --ais-chains=<long> {{.*}} (default 2000)
+// HELP: --ll=<string> {{.*}} (default auto)
+// HELP: --split=<string> {{.*}} (default test)
+// RUN: bism-run sample --help | FileCheck %s --check-prefix=SAMPLEHELP
+// SAMPLEHELP: --step-size=<number> {{.*}} (default 0.0001)
+// RUN: bism-run train --help | FileCheck %s --check-prefix=NOLLVM
+// NOLLVM-NOT: amdgpu
+// NOLLVM-NOT: aarch64
+// NOLLVM: --checkpoint-every=<long> {{.*}} (default 1000)
