@@ -9,6 +9,7 @@ packages=(
   libopenblas-pthread-dev libomp-22-dev
   libonnx-dev libprotobuf-dev protobuf-compiler
   zlib1g-dev libpng-dev dataset-fashion-mnist
+  libplplot-dev plplot-driver-cairo fonts-dejavu-core pkg-config
 )
 
 missing=()

@@ -6,6 +6,7 @@
 #include <cinttypes>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <sstream>
 #include <unistd.h>
@@ -32,6 +33,18 @@ int64_t metricsLineStep(const std::string &line) {
   if (line.compare(0, std::strlen(key), key) != 0)
     return -1;
   return std::strtoll(line.c_str() + std::strlen(key), nullptr, 10);
+}
+
+bool metricInLine(const std::string &line, const std::string &name,
+                  double &value) {
+  std::string key = "\"" + name + "\": ";
+  size_t at = line.find(key);
+  if (at == std::string::npos)
+    return false;
+  const char *start = line.c_str() + at + key.size();
+  char *end = nullptr;
+  value = std::strtod(start, &end);
+  return end != start;
 }
 
 MetricsLog::~MetricsLog() {

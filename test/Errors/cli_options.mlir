@@ -7,7 +7,7 @@
 // RUN: not bism-run eval run --iters=5 2>&1 | FileCheck %s --check-prefix=EVAL
 // EVAL: bism-run: error: --iters is an option of bism-run train, not of bism-run eval (bism-run eval --help lists its options)
 // RUN: not bism-run export run --npy x --png y.png 2>&1 | FileCheck %s --check-prefix=EXPORT
-// EXPORT: bism-run: error: --png is an option of bism-run sample, not of bism-run export (bism-run export --help lists its options)
+// EXPORT: bism-run: error: --png is an option of bism-run plot and bism-run sample, not of bism-run export (bism-run export --help lists its options)
 
 // RUN: bism-run eval --help | FileCheck %s --check-prefix=HELP
 // HELP: --ais-chains=<long> {{.*}} (default 2000)

@@ -1,4 +1,5 @@
-//===- PngTest.cpp - PNG pictures, read back with libpng ------------------===//
+//===- PngTest.cpp - PNG pictures and plots, read back with libpng --------===//
+#include "bism/runtime/Plot.h"
 #include "bism/runtime/Png.h"
 
 #include <gtest/gtest.h>
@@ -28,14 +29,16 @@ struct Picture {
   }
 };
 
-/// Reads `path` with libpng's simplified API; `channels` of the file as
-/// written (grey or RGB, no alpha) must match.
-void readPng(const std::string &path, int channels, Picture &out) {
+/// Reads `path` with libpng's simplified API as `channels` (grey or RGB);
+/// with `exact`, the file must have been written so (no alpha).
+void readPng(const std::string &path, int channels, Picture &out,
+             bool exact = true) {
   png_image image{};
   image.version = PNG_IMAGE_VERSION;
   ASSERT_TRUE(png_image_begin_read_from_file(&image, path.c_str()))
       << path << ": " << image.message;
-  EXPECT_EQ(image.format, channels == 1 ? PNG_FORMAT_GRAY : PNG_FORMAT_RGB);
+  if (exact)
+    EXPECT_EQ(image.format, channels == 1 ? PNG_FORMAT_GRAY : PNG_FORMAT_RGB);
   image.format = channels == 1 ? PNG_FORMAT_GRAY : PNG_FORMAT_RGB;
   out.pixels.resize(PNG_IMAGE_SIZE(image));
   ASSERT_TRUE(png_image_finish_read(&image, nullptr, out.pixels.data(), 0, nullptr))
@@ -110,61 +113,17 @@ TEST(Png, ImageGridLayout) {
   EXPECT_EQ(picture.width, 3 * 4 + 1);
   EXPECT_EQ(picture.at(1, 1), 0);
 
+  // Scaled by 3: each image pixel a 3x3 block.
+  ASSERT_TRUE(writeImageGrid(path, floats, 2, 3, 0, error, 3)) << error;
+  readPng(path, 1, picture);
+  EXPECT_EQ(picture.width, 3 * (3 * 3 + 1) + 1);
+  EXPECT_EQ(picture.height, 2 * (2 * 3 + 1) + 1);
+  EXPECT_EQ(picture.at(1, 1), 0);
+  EXPECT_EQ(picture.at(3, 6), 0);
+  EXPECT_EQ(picture.at(10, 1), 255); // the gap after the first image
+
   EXPECT_FALSE(writeImageGrid(path, images, 2, 2, 3, error));
   EXPECT_NE(error.find("5x6xf64"), std::string::npos) << error;
-  std::remove(path.c_str());
-}
-
-TEST(Png, DensityHeatmapHasYUpward) {
-  const int64_t h = 4, w = 5;
-  HostTensor points = densityGridPoints(h, w);
-  ASSERT_EQ(points.typeString(), "20x2xf64");
-  EXPECT_DOUBLE_EQ(points.dataAs<double>()[0], 0.1);
-  EXPECT_DOUBLE_EQ(points.dataAs<double>()[1], 0.125);
-  EXPECT_DOUBLE_EQ(points.dataAs<double>()[2 * 7], 0.5);     // c = 2
-  EXPECT_DOUBLE_EQ(points.dataAs<double>()[2 * 7 + 1], 0.375); // r = 1
-
-  // log p = x + 10: the maximum at the right, and -inf at grid cell (0, 0).
-  std::vector<double> logDensity(size_t(h * w));
-  for (int64_t i = 0; i < h * w; ++i)
-    logDensity[size_t(i)] = 10 + 4 * points.dataAs<double>()[2 * i];
-  logDensity[0] = -std::numeric_limits<double>::infinity();
-  std::string path = tempPath("heat.png"), error;
-  ASSERT_TRUE(writeDensityHeatmap(path, logDensity, h, w, error)) << error;
-  Picture picture;
-  readPng(path, 3, picture);
-  ASSERT_EQ(picture.width, 5);
-  ASSERT_EQ(picture.height, 4);
-  uint8_t low[3], high[3], mid[3];
-  viridis(0, low);
-  viridis(1, high);
-  viridis(std::exp(logDensity[5] - logDensity[19]), mid);
-  for (int c = 0; c < 3; ++c) {
-    EXPECT_EQ(picture.at(0, 3, c), low[c]);  // grid cell (0, 0): bottom left
-    EXPECT_EQ(picture.at(0, 2, c), mid[c]);  // grid cell (1, 0)
-    EXPECT_EQ(picture.at(4, 0, c), high[c]); // top right
-  }
-  EXPECT_EQ(low[0], 68);
-  EXPECT_EQ(high[2], 37);
-
-  std::vector<double> none(size_t(h * w), std::nan(""));
-  EXPECT_FALSE(writeDensityHeatmap(path, none, h, w, error));
-  EXPECT_NE(error.find("no finite"), std::string::npos) << error;
-  EXPECT_FALSE(writeDensityHeatmap(path, logDensity, w, w, error));
-  std::remove(path.c_str());
-}
-
-TEST(Png, ScatterMarksThePoints) {
-  HostTensor points = HostTensor::fromVector<float>(
-      {4, 2}, {0.05f, 0.05f, 0.05f, 0.05f, 0.95f, 0.55f, 2.0f, 0.5f});
-  std::string path = tempPath("scatter.png"), error;
-  ASSERT_TRUE(writeScatter(path, points, 10, error)) << error;
-  Picture picture;
-  readPng(path, 1, picture);
-  ASSERT_EQ(picture.width, 10);
-  EXPECT_EQ(picture.at(0, 9), uint8_t(std::lround(0.36 * 255))); // two points
-  EXPECT_EQ(picture.at(9, 4), uint8_t(std::lround(0.6 * 255)));
-  EXPECT_EQ(picture.at(5, 5), 255);
   std::remove(path.c_str());
 }
 
@@ -175,7 +134,114 @@ TEST(Png, FailedWriteNamesThePathAndLeavesNoFile) {
   EXPECT_NE(error.find(path), std::string::npos) << error;
   EXPECT_FALSE(fileExists(path));
   EXPECT_FALSE(fileExists(path + ".tmp"));
-  std::vector<double> logDensity(4, 0.0);
-  EXPECT_FALSE(writeDensityHeatmap(path, logDensity, 2, 2, error));
-  EXPECT_NE(error.find(path), std::string::npos) << error;
+}
+
+namespace {
+
+/// Pixels of `picture` within `tolerance` of `rgb` in the box [x0, x1) x
+/// [y0, y1) (image coordinates, y downward).
+int countColour(const Picture &picture, const int rgb[3], int x0, int x1,
+                int y0, int y1, int tolerance = 12) {
+  int count = 0;
+  for (int y = y0; y < y1; ++y)
+    for (int x = x0; x < x1; ++x) {
+      bool close = true;
+      for (int c = 0; c < 3; ++c)
+        close &= std::abs(int(picture.at(x, y, c)) - rgb[c]) <= tolerance;
+      count += close;
+    }
+  return count;
+}
+
+const int kBlue[3] = {31, 119, 180}, kOrange[3] = {255, 127, 14};
+
+} // namespace
+
+TEST(Plot, ExtentOfPointsWithMargin) {
+  std::vector<double> x = {0, 4}, y = {-1, 1};
+  plot::Extent e = plot::extentOf({&x}, {&y}, 0.25);
+  EXPECT_DOUBLE_EQ(e.xMin, -1);
+  EXPECT_DOUBLE_EQ(e.xMax, 5);
+  EXPECT_DOUBLE_EQ(e.yMin, -1.5);
+  EXPECT_DOUBLE_EQ(e.yMax, 1.5);
+  std::vector<double> one = {2}, none;
+  e = plot::extentOf({&one}, {&none}, 0.0);
+  EXPECT_DOUBLE_EQ(e.xMin, 2);
+  EXPECT_DOUBLE_EQ(e.xMax, 2);
+  EXPECT_DOUBLE_EQ(e.yMin, 0);
+  EXPECT_DOUBLE_EQ(e.yMax, 1);
+}
+
+// Each set in its own colour where its points are: a cluster at the lower
+// left (first colour) and one at the upper right (second), on axes fitted
+// to both.
+TEST(Plot, ScatterDrawsEachSetWhereItsPointsAre) {
+  plot::PointSet low{{}, {}, "first"}, high{{}, {}, "second"};
+  for (int i = 0; i < 50; ++i) {
+    low.x.push_back(-3 + 0.01 * i);
+    low.y.push_back(-2 + 0.01 * i);
+    high.x.push_back(7 - 0.01 * i);
+    high.y.push_back(5 - 0.01 * i);
+  }
+  std::string path = tempPath("scatter.png"), error;
+  ASSERT_TRUE(plot::scatterPlot(path, {low, high}, {"two sets", "x", "y"},
+                                error))
+      << error;
+  Picture picture;
+  readPng(path, 3, picture, /*exact=*/false);
+  ASSERT_EQ(picture.width, 900);
+  ASSERT_EQ(picture.height, 720);
+  int w = picture.width, h = picture.height;
+  EXPECT_GT(countColour(picture, kBlue, 0, w / 2, h / 2, h), 20);
+  EXPECT_GT(countColour(picture, kOrange, w / 2, w, 0, h / 2), 20);
+  // (The legend, top right, holds markers of both: look below it.)
+  EXPECT_EQ(countColour(picture, kBlue, w / 2, w, h / 4, h / 2), 0);
+  EXPECT_EQ(countColour(picture, kOrange, 0, w / 2, h / 2, h), 0);
+  EXPECT_FALSE(fileExists(path + ".tmp"));
+  std::remove(path.c_str());
+}
+
+// Values rising with x: viridis' dark purple on the left of the plot,
+// its yellow on the right.
+TEST(Plot, DensityShadesByValue) {
+  const int64_t rows = 20, columns = 30;
+  std::vector<double> values(size_t(rows * columns));
+  for (int64_t r = 0; r < rows; ++r)
+    for (int64_t c = 0; c < columns; ++c)
+      values[size_t(r * columns + c)] = double(c);
+  std::string path = tempPath("density.png"), error;
+  ASSERT_TRUE(plot::densityPlot(path, values, rows, columns, {0, 3, 0, 2},
+                                "value", nullptr, {"rising", "x", "y"}, error))
+      << error;
+  Picture picture;
+  readPng(path, 3, picture, /*exact=*/false);
+  int y = picture.height / 2;
+  int left = int(0.15 * picture.width), right = int(0.78 * picture.width);
+  EXPECT_LT(picture.at(left, y, 0), 90);   // purple: little red,
+  EXPECT_GT(picture.at(left, y, 2), 60);   // some blue
+  EXPECT_GT(picture.at(right, y, 0), 200); // yellow
+  EXPECT_GT(picture.at(right, y, 1), 200);
+  EXPECT_LT(picture.at(right, y, 2), 100);
+  EXPECT_FALSE(plot::densityPlot(path, values, rows, columns + 1, {0, 3, 0, 2},
+                                 "value", nullptr, {}, error));
+  EXPECT_NE(error.find("is not 20x31"), std::string::npos) << error;
+  std::remove(path.c_str());
+}
+
+TEST(Plot, CurvesAndUnwritablePaths) {
+  plot::Series rising{{1, 2, 3, 4}, {1, 10, 100, 1000}, "rising"};
+  std::string path = tempPath("curves.png"), error;
+  ASSERT_TRUE(plot::linePlot(path, {rising}, {"t", "step", "loss"}, true,
+                             error))
+      << error;
+  Picture picture;
+  readPng(path, 3, picture, /*exact=*/false);
+  EXPECT_GT(countColour(picture, kBlue, 0, picture.width, 0, picture.height),
+            200);
+  std::remove(path.c_str());
+  std::string bad = "/nonexistent/dir/plot.png";
+  EXPECT_FALSE(plot::linePlot(bad, {rising}, {}, false, error));
+  EXPECT_NE(error.find(bad), std::string::npos) << error;
+  EXPECT_FALSE(fileExists(bad));
+  EXPECT_FALSE(plot::scatterPlot(bad, {}, {}, error));
 }

@@ -8,12 +8,13 @@
 namespace bism::tools {
 
 extern llvm::cl::SubCommand trainCommand, evalCommand, sampleCommand,
-    exportCommand;
+    exportCommand, plotCommand;
 
 int runTrain();
 int runEval();
 int runSample();
 int runExport();
+int runPlot();
 
 /// "bism-run: error: MESSAGE" on stderr; returns 1 (the exit code).
 int fail(const llvm::Twine &message);

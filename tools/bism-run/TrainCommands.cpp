@@ -18,7 +18,9 @@
 #include "bism/runtime/Checkpoint.h"
 #include "bism/runtime/Dataset.h"
 #include "bism/runtime/FileIO.h"
+#include "bism/runtime/Metrics.h"
 #include "bism/runtime/Npy.h"
+#include "bism/runtime/Plot.h"
 #include "bism/runtime/Png.h"
 #include "bism/runtime/Trainer.h"
 
@@ -58,6 +60,10 @@ cl::SubCommand sampleCommand(
               "gibbs function, or annealed Langevin dynamics) into .npy and "
               "a PNG");
 
+cl::SubCommand plotCommand(
+    "plot", "draw a metric of one or more runs against the step, from their "
+            "metrics.jsonl, into a PNG (one curve per run: compare methods "
+            "or settings on one figure)");
 cl::SubCommand exportCommand(
     "export", "write a checkpoint's trained parameters as .npy files, one "
               "per parameter (theta.<name>.npy, phi.<name>.npy); the "
@@ -76,6 +82,21 @@ cl::opt<std::string> checkpointPath(cl::Positional,
                                     cl::sub(evalCommand),
                                     cl::sub(sampleCommand),
                                     cl::sub(exportCommand), cl::Required);
+cl::list<std::string> plotRuns(cl::Positional, cl::desc("<run folder>..."),
+                               cl::sub(plotCommand), cl::OneOrMore);
+cl::opt<std::string> plotMetric("metric",
+                                cl::desc("the metric to draw: loss, J, "
+                                         "test_ll, test_ssm, "
+                                         "test_posterior_fisher, "
+                                         "grad_norm_theta, ..."),
+                                cl::init("loss"), cl::sub(plotCommand));
+cl::opt<std::string> plotPng("png",
+                             cl::desc("the PNG to write (default "
+                                      "RUN/<metric>.png for one run, "
+                                      "<metric>.png for several)"),
+                             cl::value_desc("file"), cl::sub(plotCommand));
+cl::opt<bool> plotLogY("log-y", cl::desc("logarithmic y axis"),
+                       cl::sub(plotCommand));
 cl::opt<std::string> exportDir("npy",
                                cl::desc("the folder to write the .npy files "
                                         "into (created if needed)"),
@@ -469,27 +490,77 @@ llvm::Expected<HostTensor> drawSamples(CompiledModel &model,
 }
 
 /// 2-D samples as a scatter plot over [0,1]², images as a grid.
+/// The columns of a [N, 2] tensor as doubles.
+runtime::plot::PointSet pointsOf(const HostTensor &rows, std::string label) {
+  runtime::plot::PointSet set;
+  set.label = std::move(label);
+  for (int64_t i = 0; i < rows.shape()[0]; ++i) {
+    set.x.push_back(rows.elementAsDouble(2 * i));
+    set.y.push_back(rows.elementAsDouble(2 * i + 1));
+  }
+  return set;
+}
+
+/// The test rows of 2-D data (the training rows without a test split), at
+/// most `limit` of them, for overlays.
+HostTensor overlayRows(const runtime::Dataset &data, int64_t limit) {
+  const HostTensor &rows = data.test.numElements() ? data.test : data.train;
+  int64_t count = std::min<int64_t>(limit, rows.shape()[0]);
+  HostTensor out(rows.elementType(), {count, 2});
+  std::memcpy(out.data(), rows.data(),
+              size_t(count) * 2 * runtime::elementSize(rows.elementType()));
+  return out;
+}
+
 bool writeSamplesPng(const std::string &path, const HostTensor &samples,
                      const runtime::Dataset &data, std::string &error) {
   int64_t dims = samples.shape()[1];
-  if (dims == 2)
-    return runtime::writeScatter(path, samples, 400, error);
-  if (data.imageShape.size() == 2)
+  if (dims == 2) {
+    std::vector<runtime::plot::PointSet> sets;
+    if (data.train.numElements())
+      sets.push_back(pointsOf(overlayRows(data, samples.shape()[0]),
+                              data.test.numElements() ? "test data"
+                                                      : "training data"));
+    sets.push_back(pointsOf(samples, "samples"));
+    runtime::plot::Labels labels;
+    labels.title = std::to_string(samples.shape()[0]) + " samples";
+    labels.x = "v1";
+    labels.y = "v2";
+    return runtime::plot::scatterPlot(path, sets, labels, error);
+  }
+  if (data.imageShape.size() == 2) {
+    // Each image at least 56 pixels on its shorter side.
+    int64_t side = std::min(data.imageShape[0], data.imageShape[1]);
+    int64_t scale = std::max<int64_t>(1, (56 + side - 1) / side);
     return runtime::writeImageGrid(path, samples, data.imageShape[0],
-                                   data.imageShape[1], 0, error);
+                                   data.imageShape[1], 0, error, scale);
+  }
   error = "cannot draw " + std::to_string(dims) +
           "-dimensional samples that are not images";
   return false;
 }
 
-/// Pictures at the end of a run or from `sample`: the model density over
-/// [0,1]² for 2-D models; samples as a scatter plot or an image grid.
+/// Pictures at the end of a run or from `sample`: the model's unnormalised
+/// log density over the data's extent (2-D models with a free energy),
+/// with the test data on it; samples as a scatter plot with the test data,
+/// or an image grid.
 bool writePictures(CompiledModel &model, const runtime::Dataset &data,
                    const std::vector<HostTensor> &state, const std::string &dir,
                    std::string &error) {
   if (model.visibleDims() == 2 && model.hasFreeEnergy()) {
     const int64_t grid = 200;
-    HostTensor points = runtime::densityGridPoints(grid, grid);
+    HostTensor shown = overlayRows(data, 2000);
+    runtime::plot::PointSet overlay = pointsOf(
+        shown, data.test.numElements() ? "test data" : "training data");
+    runtime::plot::Extent extent =
+        runtime::plot::extentOf({&overlay.x}, {&overlay.y}, 0.15);
+    HostTensor points(runtime::ElementType::f64, {grid * grid, 2});
+    for (int64_t r = 0; r < grid; ++r)
+      for (int64_t c = 0; c < grid; ++c) {
+        double *p = points.dataAs<double>() + 2 * (r * grid + c);
+        p[0] = extent.xMin + (c + 0.5) / grid * (extent.xMax - extent.xMin);
+        p[1] = extent.yMin + (r + 0.5) / grid * (extent.yMax - extent.yMin);
+      }
     auto energies = model.freeEnergies(state, points);
     if (!energies) {
       error = llvm::toString(energies.takeError());
@@ -498,8 +569,14 @@ bool writePictures(CompiledModel &model, const runtime::Dataset &data,
     std::vector<double> logDensity(energies->size());
     for (size_t i = 0; i < logDensity.size(); ++i)
       logDensity[i] = -(*energies)[i];
-    if (!runtime::writeDensityHeatmap(joinPath(dir, "density.png"), logDensity,
-                                      grid, grid, error))
+    runtime::plot::Labels labels;
+    labels.title = "model density";
+    labels.x = "v1";
+    labels.y = "v2";
+    if (!runtime::plot::densityPlot(joinPath(dir, "density.png"), logDensity,
+                                    grid, grid, extent,
+                                    "log density + const (-F(v))", &overlay,
+                                    labels, error))
       return false;
   }
   if (model.hasGibbs() && (model.visibleDims() == 2 || data.imageShape.size() == 2)) {
@@ -1064,6 +1141,54 @@ int runExport() {
   say(llvm::formatv("{0} tensor(s) of step {1} written to {2}",
                     written.size(), step ? *step : "?", exportDir.getValue())
           .str());
+  return 0;
+}
+
+int runPlot() {
+  std::vector<runtime::plot::Series> series;
+  for (const std::string &run : plotRuns) {
+    std::string path = llvm::sys::fs::is_directory(run)
+                           ? joinPath(run, "metrics.jsonl")
+                           : run;
+    std::string text, error;
+    if (!runtime::readWholeFile(path, text, error))
+      return fail(error);
+    runtime::plot::Series curve;
+    curve.label = llvm::sys::path::filename(
+                      llvm::sys::path::is_separator(run.back())
+                          ? llvm::StringRef(run).drop_back()
+                          : llvm::StringRef(run))
+                      .str();
+    llvm::SmallVector<llvm::StringRef> lines;
+    llvm::StringRef(text).split(lines, '\n', -1, false);
+    for (llvm::StringRef line : lines) {
+      double value = 0;
+      int64_t step = runtime::metricsLineStep(line.str());
+      if (step >= 0 && runtime::metricInLine(line.str(), plotMetric, value)) {
+        curve.x.push_back(double(step));
+        curve.y.push_back(value);
+      }
+    }
+    if (curve.x.empty())
+      return fail(path + " has no '" + plotMetric.getValue() +
+                  "' values (--metric names one of its keys)");
+    series.push_back(std::move(curve));
+  }
+  std::string png = plotPng;
+  if (png.empty())
+    png = plotRuns.size() == 1 && llvm::sys::fs::is_directory(plotRuns[0])
+              ? joinPath(plotRuns[0], plotMetric + ".png")
+              : plotMetric + ".png";
+  runtime::plot::Labels labels;
+  labels.title = plotMetric;
+  labels.x = "step";
+  labels.y = plotMetric;
+  if (series.size() == 1)
+    series[0].label.clear();
+  std::string error;
+  if (!runtime::plot::linePlot(png, series, labels, plotLogY, error))
+    return fail(error);
+  say("wrote " + png);
   return 0;
 }
 

@@ -442,11 +442,15 @@ std::string optionOfAnotherSubcommand(llvm::ArrayRef<char *> args) {
         known(llvm::cl::SubCommand::getAll(), name) ||
         known(llvm::cl::SubCommand::getTopLevel(), name))
       continue;
-    std::string owners;
+    std::vector<std::string> names;
     for (llvm::cl::SubCommand *other : others)
       if (known(*other, name))
-        owners += (owners.empty() ? "bism-run " : ", bism-run ") +
-                  other->getName().str();
+        names.push_back("bism-run " + other->getName().str());
+    llvm::sort(names);
+    std::string owners;
+    for (size_t i = 0; i < names.size(); ++i)
+      owners += (i == 0 ? "" : i + 1 == names.size() ? " and " : ", ") +
+                names[i];
     if (!owners.empty())
       return "--" + name.str() + " is an option of " + owners +
              ", not of bism-run " + chosen.str() + " (bism-run " +
@@ -524,7 +528,7 @@ int main(int argc, char **argv) {
   if (args.size() > 1) {
     llvm::StringRef first(args[1]);
     bool named = first == "run" || first == "train" || first == "eval" ||
-                 first == "sample" || first == "export" ||
+                 first == "sample" || first == "export" || first == "plot" ||
                  (first.starts_with("-") && first != "-");
     if (!named) {
       bool callsFunction = false;
@@ -590,6 +594,8 @@ int main(int argc, char **argv) {
     return bism::tools::runSample();
   if (bism::tools::exportCommand)
     return bism::tools::runExport();
+  if (bism::tools::plotCommand)
+    return bism::tools::runPlot();
   llvm::cl::PrintHelpMessage();
   return 1;
 }

@@ -17,6 +17,11 @@ using MetricValues = std::vector<std::pair<std::string, double>>;
 /// (exact for f32), non-finite values as null.
 std::string formatMetricsLine(int64_t step, const MetricValues &values);
 
+/// The number `name` holds in a metrics line ({"step": 10, "loss": 1.5,
+/// ...}); false when the line has no such number.
+bool metricInLine(const std::string &line, const std::string &name,
+                  double &value);
+
 /// What makes evaluation figures untrustworthy, one message each: a
 /// non-finite or absurdly large value (|x| > 1e8: a diverged model), and an
 /// AIS effective sample size ("ais_ess") under 10% of `aisChains`.
