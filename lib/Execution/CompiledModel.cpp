@@ -382,7 +382,7 @@ CompiledModel::load(const ModelLoadOptions &options) {
     model->evalScore_ = {evaluation.score, model->freeEnergy_.stateIndices};
     model->evalSsm_ = {evaluation.ssm, model->freeEnergy_.stateIndices};
   }
-  if (train::hasLatentEvaluation(model->info_)) {
+  if (train::hasEnergyGradientEvaluation(model->info_)) {
     // θ in the energy's order, then φ: the order of info().params.
     std::vector<size_t> theta, thetaPhi;
     for (const train::ParamInfo &param : model->info_.params) {
@@ -395,13 +395,15 @@ CompiledModel::load(const ModelLoadOptions &options) {
           model->state_.begin());
       (isTheta ? theta : thetaPhi).push_back(index);
     }
+    model->evalPosteriorMean_ = {evaluation.posteriorMean, thetaPhi};
     thetaPhi.insert(thetaPhi.begin(), theta.begin(), theta.end());
-    model->evalPosteriorFisher_ = {evaluation.posteriorFisher, thetaPhi};
+    if (train::hasLatentEvaluation(model->info_))
+      model->evalPosteriorFisher_ = {evaluation.posteriorFisher, thetaPhi};
     model->evalEnergyGradient_ = {evaluation.energyGradient, theta};
   }
   for (const Callable *callable :
        {&model->evalScore_, &model->evalSsm_, &model->evalPosteriorFisher_,
-        &model->evalEnergyGradient_})
+        &model->evalEnergyGradient_, &model->evalPosteriorMean_})
     if (!callable->name.empty())
       keep.push_back(lookup(FlatSymbolRefAttr::get(context, callable->name)));
   // Only what is called stays public; the rest is inlined or removed, which
@@ -840,8 +842,8 @@ CompiledModel::langevinChain(const std::vector<HostTensor> &state,
                              const HostTensor &start,
                              const LangevinOptions &options) {
   if (!hasLangevin())
-    return makeError("Langevin sampling needs a free_energy function or "
-                     "continuous latents (a \"gaussian\" posterior)");
+    return makeError("Langevin sampling needs a free_energy function, or an "
+                     "energy and a posterior (method bism or vages)");
   if (options.steps < 0 || !(options.stepSize > 0) ||
       !(options.startTemperature >= 1) || !(options.annealFraction >= 0) ||
       options.annealFraction > 1)
@@ -852,12 +854,27 @@ CompiledModel::langevinChain(const std::vector<HostTensor> &state,
     return makeError("Langevin start is " + start.typeString() +
                      "; expected the batch shape " + std::to_string(batch) +
                      "x" + std::to_string(dims));
-  // On (v) with U = F, or on (v, h) with U = E.
-  bool joint = evalScore_.name.empty();
+  // On (v) with U = F; on (v, h) with U = E (continuous latents); or on v
+  // with U = E(v, h̄) at h̄ = E_q[h | start] (binary latents: the BiSM
+  // paper's procedure, h from the posterior mean at the training points).
+  bool marginal = !evalScore_.name.empty();
+  bool joint = !marginal && info_.posteriorKind == train::PosteriorKind::Gaussian;
   std::vector<HostTensor> x = {start};
-  if (joint)
-    x.emplace_back(elementType(), std::vector<int64_t>{
-                                      batch, info_.latentType.getDimSize(1)});
+  HostTensor fixedLatents, latentDrift;
+  if (!marginal) {
+    HostTensor latents(elementType(), std::vector<int64_t>{
+                                          batch, info_.latentType.getDimSize(1)});
+    if (joint) {
+      x.push_back(std::move(latents));
+    } else {
+      if (auto error = jit_->invoke(
+              evalPosteriorMean_.name,
+              callArguments(evalPosteriorMean_, state, {&start}), {&latents}))
+        return std::move(error);
+      fixedLatents = latents;
+      latentDrift = std::move(latents);
+    }
+  }
   std::vector<HostTensor> drift = x, noise = x;
   int64_t annealSteps = int64_t(options.annealFraction * double(options.steps));
   runtime::PhiloxKey key = seedKey(options.seed);
@@ -877,6 +894,14 @@ CompiledModel::langevinChain(const std::vector<HostTensor> &state,
               callArguments(evalEnergyGradient_, state, {&x[0], &x[1]}),
               outputs))
         return std::move(error);
+    } else if (!marginal) {
+      // −∇_v E(v, h̄); the h gradient is not used.
+      outputs.push_back(&latentDrift);
+      if (auto error = jit_->invoke(
+              evalEnergyGradient_.name,
+              callArguments(evalEnergyGradient_, state, {&x[0], &fixedLatents}),
+              outputs))
+        return std::move(error);
     } else if (auto error = jit_->invoke(
                    evalScore_.name,
                    callArguments(evalScore_, state, {&x[0]}), outputs)) {
@@ -885,7 +910,7 @@ CompiledModel::langevinChain(const std::vector<HostTensor> &state,
     double scale = options.stepSize / temperature;
     double spread = std::sqrt(2 * options.stepSize);
     // eval_score returns s = −∇F; eval_energy_gradient returns +∇E.
-    double sign = joint ? -1.0 : 1.0;
+    double sign = marginal ? 1.0 : -1.0;
     runtime::PhiloxKey stepKey = runtime::keySplit(key, uint64_t(step));
     for (size_t part = 0; part < x.size(); ++part) {
       fillRandom(noise[part], runtime::keySplit(stepKey, part), Draw::Normal);

@@ -1528,14 +1528,16 @@ void StepBuilder::buildStepFunctions(const LowerLevel &level,
 }
 
 LogicalResult StepBuilder::buildEvaluation(const EvaluationNames &eval) {
-  bool scores = hasScoreEvaluation(info_), latents = hasLatentEvaluation(info_);
+  bool scores = hasScoreEvaluation(info_), latents = hasLatentEvaluation(info_),
+       gradients = hasEnergyGradientEvaluation(info_);
   SmallVector<std::string> taken;
   if (scores)
     taken.append({eval.score, eval.ssm, names_.freeEnergySum, names_.score});
   if (latents)
-    taken.append({eval.posteriorFisher, eval.energyGradient,
-                  names_.samplePosterior, names_.logQ, names_.energySum,
+    taken.append({eval.posteriorFisher, names_.samplePosterior, names_.logQ,
                   names_.negLogJoint});
+  if (gradients)
+    taken.append({eval.energyGradient, eval.posteriorMean, names_.energySum});
   if (failed(requireUnusedNames(taken, "the evaluation functions")))
     return failure();
   if (scores) {
@@ -1552,10 +1554,12 @@ LogicalResult StepBuilder::buildEvaluation(const EvaluationNames &eval) {
     Value s = call(score, feArgs)[0];
     ret(perSampleObjective(freeEnergySum, feArgs, s, a[1]));
   }
+  func::FuncOp energySum;
+  if (gradients)
+    energySum = buildEnergySum();
   if (latents) {
     func::FuncOp sample = buildSamplePosterior();
     func::FuncOp logQ = buildLogQ();
-    func::FuncOp energySum = buildEnergySum();
     func::FuncOp negLogJoint = buildNegLogJoint(energySum, logQ);
     // (x, ξ, θ..., φ...) -> [B].
     func::FuncOp fisher = startFunction(
@@ -1572,6 +1576,8 @@ LogicalResult StepBuilder::buildEvaluation(const EvaluationNames &eval) {
     jointArgs.append(theta);
     jointArgs.append(phi);
     ret(posteriorFisherPerSample(negLogJoint, jointArgs));
+  }
+  if (gradients) {
     // (x, h, θ...) -> (∇_x, ∇_h) of Σ E.
     func::FuncOp gradient =
         startFunction(eval.energyGradient, concat({visible_, latent_, theta_}),
@@ -1580,6 +1586,14 @@ LogicalResult StepBuilder::buildEvaluation(const EvaluationNames &eval) {
                        energySum.getSymName(), gradient.getArguments(),
                        ArrayRef<int64_t>{0, 1})
             .getResults());
+    // (x, φ...) -> E_q[h | x].
+    func::FuncOp mean = startFunction(eval.posteriorMean,
+                                      concat({visible_, phi_}), {latent_}, false);
+    SmallVector<Value> out = call(info_.posterior, mean.getArguments());
+    Value expected = out[0];
+    if (info_.posteriorKind != PosteriorKind::Gaussian)
+      expected = db().create<SigmoidOp>(out[0]);
+    ret(expected);
   }
   return success();
 }
@@ -1594,17 +1608,21 @@ LogicalResult buildTrainStep(ModuleOp module, const ModelInfo &info,
 EvaluationNames evaluationNames(const BuildTrainStepOptions &options) {
   const std::string &p = options.publicPrefix;
   return {p + "eval_score", p + "eval_ssm", p + "eval_posterior_fisher",
-          p + "eval_energy_gradient"};
+          p + "eval_energy_gradient", p + "eval_posterior_mean"};
 }
 
 bool hasScoreEvaluation(const ModelInfo &info) {
   return bool(info.freeEnergy);
 }
 
-bool hasLatentEvaluation(const ModelInfo &info) {
+bool hasEnergyGradientEvaluation(const ModelInfo &info) {
   return info.energy && info.posterior &&
-         info.posteriorKind == PosteriorKind::Gaussian &&
          (info.spec.method == Method::BiSM || info.spec.method == Method::VaGES);
+}
+
+bool hasLatentEvaluation(const ModelInfo &info) {
+  return hasEnergyGradientEvaluation(info) &&
+         info.posteriorKind == PosteriorKind::Gaussian;
 }
 
 LogicalResult buildEvaluationFunctions(ModuleOp module, const ModelInfo &info,

@@ -1,8 +1,10 @@
 // --bism-build-train-step=evaluation also emits bism-run's evaluation
 // functions. The checkerboard GRBM (a free energy, bernoulli latents) gets
-// the marginal score and the per-sample SSM objective; this file's
-// linear-Gaussian model (gaussian latents, no free energy) gets the posterior
-// Fisher divergence and the energy gradient for joint Langevin sampling.
+// the marginal score and the per-sample SSM objective (and, having an
+// energy and a posterior, the energy gradient and posterior mean); this
+// file's linear-Gaussian model (gaussian latents, no free energy) gets the
+// posterior Fisher divergence and the energy gradient for joint Langevin
+// sampling.
 // Values are checked by test/unit/EvaluationTest.cpp.
 // RUN: bism-opt %S/../../examples/grbm/checkerboard.mlir --bism-build-train-step=evaluation | FileCheck %s --check-prefix=GRBM
 // RUN: bism-opt %s --bism-build-train-step=evaluation | FileCheck %s --check-prefix=LG
@@ -25,8 +27,17 @@
 // GRBM-NEXT: %[[HN:.*]] = bism.mul %[[N]], %[[HALF]]
 // GRBM-NEXT: %[[R:.*]] = bism.sub %[[HN]], %[[T]]
 // GRBM-NEXT: return %[[R]] : tensor<100xf32>
+// The GRBM has an energy and a bernoulli posterior: the energy gradient
+// and the posterior mean (sigmoid of the logits) for Langevin sampling on v
+// at fixed h; no posterior Fisher divergence (binary latents).
 // GRBM-NOT: eval_posterior_fisher
-// GRBM-NOT: eval_energy_gradient
+// GRBM: func.func @eval_energy_gradient(
+// GRBM-NEXT: bism.grad @grbm__eval__energy_sum({{.*}}) wrt [0, 1]
+// GRBM: func.func @eval_posterior_mean(%[[PV:.*]]: tensor<100x2xf32>, %[[PA:.*]]: tensor<2x4xf32>, %[[PD:.*]]: tensor<4xf32>) -> tensor<100x4xf32>
+// GRBM-NEXT: %[[LOGITS:.*]] = call @posterior_logits(%[[PV]], %[[PA]], %[[PD]])
+// GRBM-NEXT: %[[MEAN:.*]] = bism.sigmoid %[[LOGITS]]
+// GRBM-NEXT: return %[[MEAN]]
+// GRBM-NOT: eval_posterior_fisher
 
 // LG-NOT: eval_score
 // LG: func.func private @lg__eval__sample_posterior

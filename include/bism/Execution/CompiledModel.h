@@ -74,8 +74,10 @@ struct AisEstimate {
 };
 
 /// Annealed Langevin dynamics x ← x − η ∇U(x) / T_t + √(2η) z, U = F(v)
-/// (models with a free energy) or E(v, h) on (v, h) jointly (continuous
-/// latents, h starting at 0); T_t falls geometrically from
+/// (models with a free energy), E(v, h) on (v, h) jointly (continuous
+/// latents, h starting at 0), or E(v, h̄) on v with h̄ the posterior mean at
+/// the start points (binary latents; the BiSM paper's sampling, its
+/// Appendix B.2); T_t falls geometrically from
 /// `startTemperature` to 1 over the first `annealFraction` of the steps and
 /// stays 1 after.
 struct LangevinOptions {
@@ -210,7 +212,8 @@ private:
                                        int64_t draws, uint64_t seed);
 
   Callable freeEnergy_, componentLogMass_, gibbs_;
-  Callable evalScore_, evalSsm_, evalPosteriorFisher_, evalEnergyGradient_;
+  Callable evalScore_, evalSsm_, evalPosteriorFisher_, evalEnergyGradient_,
+      evalPosteriorMean_;
   int64_t latentDims_ = 0;
   std::unique_ptr<JitModule> jit_;
 };

@@ -158,19 +158,26 @@ llvm::LogicalResult buildTrainStep(mlir::ModuleOp module, const ModelInfo &info,
 ///   @eval_posterior_fisher(x, ξ [B,H], θ..., φ...) -> [B]   per sample
 ///       ½‖∇_h (E(x,h;θ) + log q(h|x;φ))‖² at h = μ + e^{logσ} ξ: the
 ///       Fisher divergence of q(h|x) from p(h|x) (a gaussian posterior)
-///   @eval_energy_gradient(x, h, θ...) -> (∇_x ΣE, ∇_h ΣE)  (gaussian
-///       posterior: continuous latents, for joint Langevin sampling)
+///   @eval_energy_gradient(x, h, θ...) -> (∇_x ΣE, ∇_h ΣE)  (Langevin
+///       sampling: jointly on (x, h) for continuous latents, on x at fixed
+///       h for binary ones)
+///   @eval_posterior_mean(x, φ...) -> [B,H]   E_q[h | x]: μ (gaussian) or
+///       sigmoid of the logits (bernoulli)
 /// θ_F are the free energy's parameters in its clause's order, θ and φ the
 /// energy's and the posterior's. The first two exist when the model has a
-/// free energy, the last two for methods bism and vages with a gaussian
-/// posterior. Private helpers are named "<model>__eval__<what>".
+/// free energy; the posterior Fisher divergence for methods bism and vages
+/// with a gaussian posterior; the last two for methods bism and vages with
+/// any posterior. Private helpers are named "<model>__eval__<what>".
 struct EvaluationNames {
-  std::string score, ssm, posteriorFisher, energyGradient;
+  std::string score, ssm, posteriorFisher, energyGradient, posteriorMean;
 };
 EvaluationNames evaluationNames(const BuildTrainStepOptions &options = {});
 /// Which of the functions above `info` gets.
 bool hasScoreEvaluation(const ModelInfo &info);
+/// The posterior Fisher divergence (a gaussian posterior).
 bool hasLatentEvaluation(const ModelInfo &info);
+/// The energy gradient and the posterior mean (an energy and a posterior).
+bool hasEnergyGradientEvaluation(const ModelInfo &info);
 llvm::LogicalResult
 buildEvaluationFunctions(mlir::ModuleOp module, const ModelInfo &info,
                          const BuildTrainStepOptions &options = {});
