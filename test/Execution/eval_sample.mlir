@@ -24,7 +24,7 @@
 
 // EXACT: {"step": 300, "ll_method": "exact", "test_ll": {{-?[0-9]+\.[0-9]+}}, "test_ssm": {{-?[0-9]+\.[0-9]+}}}
 // AISLL: {"step": 300, "ll_method": "ais", "test_ll": {{-?[0-9]+\.[0-9]+}}, "ais_log_z": {{[-0-9.]+}}, "ais_log_z_se": {{[0-9.]+}}, "ais_ess": {{[0-9.]+}}}
-// AISLOG: AIS: 499/499 transitions
+// AISLOG: AIS: 499/499 transitions, {{[0-9.]+}} s, about 0 s left
 // TRAIN: {"step": 300, "ll_method": "none", "train_ssm": {{-?[0-9]+\.[0-9]+}}}
 // LANGEVIN: 150 samples after 200 Langevin steps
 // GIBBS: 150 samples after 20 Gibbs sweeps

@@ -345,8 +345,16 @@ AisOptions aisOptions(uint64_t seed) {
   options.chains = aisChains;
   options.steps = aisSteps;
   options.seed = seed;
-  options.progress = [](int64_t done, int64_t total) {
-    llvm::errs() << llvm::formatv("AIS: {0}/{1} transitions\n", done, total);
+  // Progress with the time so far and a linear estimate of what is left.
+  auto started = std::chrono::steady_clock::now();
+  options.progress = [started](int64_t done, int64_t total) {
+    double elapsed = std::chrono::duration<double>(
+                         std::chrono::steady_clock::now() - started)
+                         .count();
+    double left = done > 0 ? elapsed * double(total - done) / double(done) : 0;
+    llvm::errs() << llvm::formatv(
+        "AIS: {0}/{1} transitions, {2:F1} s, about {3:F0} s left\n", done,
+        total, elapsed, left);
   };
   return options;
 }
