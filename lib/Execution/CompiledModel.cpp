@@ -192,7 +192,7 @@ void fillParameter(HostTensor &tensor, const train::ParamInfo &param,
 /// Keys of parameter initialisation: far above any step counter.
 constexpr uint64_t kInitStream = 0x696e697400000000ull; // "init"
 
-enum class Draw { Uniform, Normal, Rademacher };
+enum class Draw { Uniform, Normal, Rademacher, Gumbel };
 
 template <typename T>
 void fillRandomAs(HostTensor &tensor, runtime::PhiloxKey key, Draw draw) {
@@ -201,6 +201,7 @@ void fillRandomAs(HostTensor &tensor, runtime::PhiloxKey key, Draw draw) {
     auto words = runtime::philoxWordsForElement(key, uint64_t(i));
     out[i] = draw == Draw::Uniform  ? runtime::uniformFromWords<T>(words)
              : draw == Draw::Normal ? runtime::normalFromWords<T>(words)
+             : draw == Draw::Gumbel ? runtime::gumbelFromWords<T>(words)
                                     : runtime::rademacherFromWords<T>(words);
   }
 }
@@ -397,13 +398,16 @@ CompiledModel::load(const ModelLoadOptions &options) {
     }
     model->evalPosteriorMean_ = {evaluation.posteriorMean, thetaPhi};
     thetaPhi.insert(thetaPhi.begin(), theta.begin(), theta.end());
+    if (train::hasApproximateSsmEvaluation(model->info_))
+      model->evalApproximateSsm_ = {evaluation.approximateSsm, thetaPhi};
     if (train::hasLatentEvaluation(model->info_))
       model->evalPosteriorFisher_ = {evaluation.posteriorFisher, thetaPhi};
     model->evalEnergyGradient_ = {evaluation.energyGradient, theta};
   }
   for (const Callable *callable :
        {&model->evalScore_, &model->evalSsm_, &model->evalPosteriorFisher_,
-        &model->evalEnergyGradient_, &model->evalPosteriorMean_})
+        &model->evalEnergyGradient_, &model->evalPosteriorMean_,
+        &model->evalApproximateSsm_})
     if (!callable->name.empty())
       keep.push_back(lookup(FlatSymbolRefAttr::get(context, callable->name)));
   // Only what is called stays public; the rest is inlined or removed, which
@@ -785,17 +789,24 @@ CompiledModel::aisLogPartition(const std::vector<HostTensor> &state,
 llvm::Expected<double>
 CompiledModel::meanOverDraws(const Callable &callable,
                              const std::vector<HostTensor> &state,
-                             const HostTensor &points, int64_t noiseWidth,
-                             int draw, int64_t draws, uint64_t seed) {
-  std::vector<HostTensor> noise = {
-      HostTensor(elementType(), {batchSize(), noiseWidth})};
+                             const HostTensor &points,
+                             const std::vector<NoiseSpec> &noiseSpecs,
+                             int64_t draws, uint64_t seed) {
+  std::vector<HostTensor> noise;
+  for (const NoiseSpec &spec : noiseSpecs)
+    noise.emplace_back(elementType(),
+                       std::vector<int64_t>{batchSize(), spec.width});
   double sum = 0;
   int64_t count = 0;
   for (int64_t d = 0; d < draws; ++d) {
     runtime::PhiloxKey key = runtime::keySplit(seedKey(seed), uint64_t(d));
     auto values = perRow(callable, state, points, noise, [&](int64_t chunk) {
-      fillRandom(noise[0], runtime::keySplit(key, uint64_t(chunk)),
-                 Draw(draw));
+      runtime::PhiloxKey chunkKey = runtime::keySplit(key, uint64_t(chunk));
+      // (The first tensor keyed as before there were several.)
+      for (size_t i = 0; i < noise.size(); ++i)
+        fillRandom(noise[i],
+                   i == 0 ? chunkKey : runtime::keySplit(chunkKey, 1000 + i),
+                   Draw(noiseSpecs[i].draw));
     });
     if (!values)
       return values.takeError();
@@ -817,8 +828,31 @@ CompiledModel::ssmScore(const std::vector<HostTensor> &state,
   Draw draw = info_.spec.projection == train::Projection::Rademacher
                   ? Draw::Rademacher
                   : Draw::Normal;
-  return meanOverDraws(evalSsm_, state, points, visibleDims(), int(draw),
+  return meanOverDraws(evalSsm_, state, points, {{visibleDims(), int(draw)}},
                        projections, seed);
+}
+
+llvm::Expected<double>
+CompiledModel::approximateSsm(const std::vector<HostTensor> &state,
+                              const HostTensor &points, int64_t projections,
+                              uint64_t seed) {
+  if (!hasApproximateSsm())
+    return makeError("the approximate SSM is for models with an energy and a "
+                     "posterior and no free energy");
+  if (projections < 1)
+    return makeError("the approximate SSM needs at least one projection");
+  Draw u = info_.spec.projection == train::Projection::Rademacher
+               ? Draw::Rademacher
+               : Draw::Normal;
+  int64_t latents = info_.latentType.getDimSize(1);
+  std::vector<NoiseSpec> noise = {{visibleDims(), int(u)}};
+  if (info_.posteriorKind == train::PosteriorKind::Gaussian)
+    noise.push_back({latents, int(Draw::Normal)});
+  else
+    noise.insert(noise.end(), {{latents, int(Draw::Gumbel)},
+                               {latents, int(Draw::Gumbel)}});
+  return meanOverDraws(evalApproximateSsm_, state, points, noise, projections,
+                       seed);
 }
 
 llvm::Expected<double>
@@ -833,7 +867,7 @@ CompiledModel::posteriorFisher(const std::vector<HostTensor> &state,
     return makeError("the posterior Fisher divergence needs at least one "
                      "draw");
   return meanOverDraws(evalPosteriorFisher_, state, points,
-                       info_.latentType.getDimSize(1), int(Draw::Normal),
+                       {{info_.latentType.getDimSize(1), int(Draw::Normal)}},
                        draws, seed);
 }
 

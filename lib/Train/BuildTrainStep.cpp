@@ -1529,13 +1529,17 @@ void StepBuilder::buildStepFunctions(const LowerLevel &level,
 
 LogicalResult StepBuilder::buildEvaluation(const EvaluationNames &eval) {
   bool scores = hasScoreEvaluation(info_), latents = hasLatentEvaluation(info_),
-       gradients = hasEnergyGradientEvaluation(info_);
+       gradients = hasEnergyGradientEvaluation(info_),
+       approximate = hasApproximateSsmEvaluation(info_);
   SmallVector<std::string> taken;
   if (scores)
     taken.append({eval.score, eval.ssm, names_.freeEnergySum, names_.score});
+  if (latents || approximate)
+    taken.append({names_.samplePosterior, names_.logQ, names_.negLogJoint});
   if (latents)
-    taken.append({eval.posteriorFisher, names_.samplePosterior, names_.logQ,
-                  names_.negLogJoint});
+    taken.push_back(eval.posteriorFisher);
+  if (approximate)
+    taken.append({eval.approximateSsm, names_.score});
   if (gradients)
     taken.append({eval.energyGradient, eval.posteriorMean, names_.energySum});
   if (failed(requireUnusedNames(taken, "the evaluation functions")))
@@ -1554,13 +1558,39 @@ LogicalResult StepBuilder::buildEvaluation(const EvaluationNames &eval) {
     Value s = call(score, feArgs)[0];
     ret(perSampleObjective(freeEnergySum, feArgs, s, a[1]));
   }
-  func::FuncOp energySum;
+  func::FuncOp energySum, sample, negLogJoint;
   if (gradients)
     energySum = buildEnergySum();
+  if (latents || approximate) {
+    sample = buildSamplePosterior();
+    negLogJoint = buildNegLogJoint(energySum, buildLogQ());
+  }
+  if (approximate) {
+    // (x, u, posterior noise..., θ..., φ...) -> [B]: the SSM objective with
+    // the score through h ~ q(h|x) (the upper level of BiSSM at φ).
+    func::FuncOp score = buildScore(negLogJoint);
+    SmallVector<Type> args = concat(
+        {visible_, visible_, posteriorNoiseTypes(1), theta_, phi_});
+    func::FuncOp ssm = startFunction(eval.approximateSsm, args, {perSample_},
+                                     false);
+    ValueRange a = ssm.getArguments();
+    size_t noiseCount = size_t(noisePerPosterior_);
+    ValueRange noise = a.slice(2, noiseCount);
+    SmallVector<Value> theta = slice(a, 2 + noiseCount, theta_.size());
+    SmallVector<Value> phi =
+        slice(a, 2 + noiseCount + theta_.size(), phi_.size());
+    Value stopped = StopGradientOp::create(builder_, loc_, a[0]).getResult();
+    SmallVector<Value> sampleArgs{stopped};
+    sampleArgs.append(phi);
+    sampleArgs.append(noise.begin(), noise.end());
+    Value h = call(sample, sampleArgs)[0];
+    SmallVector<Value> jointArgs{a[0], h};
+    jointArgs.append(theta);
+    jointArgs.append(phi);
+    Value s = call(score, jointArgs)[0];
+    ret(perSampleObjective(negLogJoint, jointArgs, s, a[1]));
+  }
   if (latents) {
-    func::FuncOp sample = buildSamplePosterior();
-    func::FuncOp logQ = buildLogQ();
-    func::FuncOp negLogJoint = buildNegLogJoint(energySum, logQ);
     // (x, ξ, θ..., φ...) -> [B].
     func::FuncOp fisher = startFunction(
         eval.posteriorFisher, concat({visible_, latent_, theta_, phi_}),
@@ -1607,8 +1637,13 @@ LogicalResult buildTrainStep(ModuleOp module, const ModelInfo &info,
 
 EvaluationNames evaluationNames(const BuildTrainStepOptions &options) {
   const std::string &p = options.publicPrefix;
-  return {p + "eval_score", p + "eval_ssm", p + "eval_posterior_fisher",
-          p + "eval_energy_gradient", p + "eval_posterior_mean"};
+  return {p + "eval_score",           p + "eval_ssm",
+          p + "eval_posterior_fisher", p + "eval_energy_gradient",
+          p + "eval_posterior_mean",   p + "eval_approximate_ssm"};
+}
+
+bool hasApproximateSsmEvaluation(const ModelInfo &info) {
+  return hasEnergyGradientEvaluation(info) && !hasScoreEvaluation(info);
 }
 
 bool hasScoreEvaluation(const ModelInfo &info) {

@@ -265,6 +265,43 @@ TEST(PosteriorFisher, MatchesTheLinearGaussianClosedForm) {
   EXPECT_NEAR(*fisher, expected, 0.02 * expected);
 }
 
+// The approximate SSM with q the exact posterior is the SSM of the exact
+// marginal score (BiSM's Theorem 1: −E − log q = log p(v) for every h), so
+// for W = diag(a, b) — Λ = I + WWᵀ diagonal, q(h|v) = N(vWᵀΛ⁻¹, Λ⁻¹) in the
+// model's family — it is mean_v ½ vᵀΣ⁻²v − tr Σ⁻¹ with Σ = I + WᵀW, for
+// every draw of the Rademacher u and of h: exact to round-off.
+TEST(ApproximateSsm, EqualsTheMarginalSsmWithTheExactPosterior) {
+  auto model = compile("approx_ssm.mlir", kLinearGaussian);
+  ASSERT_TRUE(model);
+  ASSERT_TRUE(model->hasApproximateSsm());
+  EXPECT_FALSE(model->hasSsmScore());
+  std::vector<HostTensor> state = model->initialState(0, HostTensor());
+  double a = 0.8, b = -1.5;
+  double la = 1 + a * a, lb = 1 + b * b;
+  setParam(*model, state, "theta.W", matrix({2, 2}, {a, 0, 0, b}));
+  setParam(*model, state, "phi.A", matrix({2, 2}, {a / la, 0, 0, b / lb}));
+  setParam(*model, state, "phi.d", matrix({2}, {0, 0}));
+  setParam(*model, state, "phi.s",
+           matrix({2}, {-0.5 * std::log(la), -0.5 * std::log(lb)}));
+  HostTensor points = randomTensor({250, 2}, 41, -2.0, 2.0);
+  auto ssm = model->approximateSsm(state, points, 3, 7);
+  ASSERT_TRUE(bool(ssm)) << llvm::toString(ssm.takeError());
+  double expected = 0;
+  for (int64_t i = 0; i < 250; ++i) {
+    double v0 = points.dataAs<double>()[2 * i],
+           v1 = points.dataAs<double>()[2 * i + 1];
+    expected += 0.5 * (v0 * v0 / (la * la) + v1 * v1 / (lb * lb));
+  }
+  expected = expected / 250 - (1 / la + 1 / lb);
+  EXPECT_NEAR(*ssm, expected, 1e-10 * std::fabs(expected));
+
+  // Another posterior: the estimate moves.
+  setParam(*model, state, "phi.d", matrix({2}, {0.3, -0.2}));
+  auto off = model->approximateSsm(state, points, 3, 7);
+  ASSERT_TRUE(bool(off));
+  EXPECT_GT(std::fabs(*off - expected), 1e-3);
+}
+
 /// Mean and covariance of the rows of `samples` (f64 or f32).
 void moments(const HostTensor &samples, double mean[2], double cov[2][2]) {
   int64_t n = samples.shape()[0];

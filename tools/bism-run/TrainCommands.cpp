@@ -405,8 +405,9 @@ std::string noLogLikelihoodReason(const CompiledModel &model) {
   if (!model.hasFreeEnergy())
     return "the model has an energy and a posterior but no free energy "
            "(log p(v) up to log Z), which a log-likelihood needs; eval "
-           "reports the posterior Fisher divergence where the latents are "
-           "continuous";
+           "reports approx_ssm, the SSM loss with the score through the "
+           "posterior (lower is better), and the posterior Fisher "
+           "divergence where the latents are continuous";
   return "the model has a free energy but no component_log_mass and gibbs "
          "functions, which exact summation and AIS need";
 }
@@ -436,6 +437,14 @@ bool evaluate(CompiledModel &model, const runtime::Dataset &data,
       return false;
     }
     out.emplace_back("test_ssm", *ssm);
+  }
+  if (model.hasApproximateSsm()) {
+    auto ssm = model.approximateSsm(state, data.test, 1, 0);
+    if (!ssm) {
+      error = llvm::toString(ssm.takeError());
+      return false;
+    }
+    out.emplace_back("test_approx_ssm", *ssm);
   }
   if (model.hasPosteriorFisher()) {
     auto fisher = model.posteriorFisher(state, data.test, 1, 0);
@@ -1071,6 +1080,12 @@ int runEval() {
     if (!ssm)
       return fail(llvm::toString(ssm.takeError()));
     values.emplace_back(split + "_ssm", *ssm);
+  }
+  if (ssmProjections > 0 && model.hasApproximateSsm()) {
+    auto ssm = model.approximateSsm(state, *rows, ssmProjections, evalSeed);
+    if (!ssm)
+      return fail(llvm::toString(ssm.takeError()));
+    values.emplace_back(split + "_approx_ssm", *ssm);
   }
   if (fisherDraws > 0 && model.hasPosteriorFisher()) {
     auto fisher = model.posteriorFisher(state, *rows, fisherDraws, evalSeed);

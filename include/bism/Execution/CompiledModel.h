@@ -156,6 +156,16 @@ public:
   /// Mean over the rows of `points` and `draws` latent draws h ~ q(h|v) of
   /// ½‖∇_h log q(h|v) − ∇_h log p(h|v)‖² (continuous latents).
   bool hasPosteriorFisher() const { return !evalPosteriorFisher_.name.empty(); }
+  /// Models with an energy and a posterior but no free energy: the mean
+  /// over the rows of `points` of the SSM objective with the score through
+  /// h ~ q(h|v) (BiSSM's upper level at the current φ), `projections` draws
+  /// of u and of the posterior noise per row: a test score-matching loss
+  /// (lower is better; biased by q's error, unlike the SSM score).
+  bool hasApproximateSsm() const { return !evalApproximateSsm_.name.empty(); }
+  llvm::Expected<double>
+  approximateSsm(const std::vector<runtime::HostTensor> &state,
+                 const runtime::HostTensor &points, int64_t projections,
+                 uint64_t seed);
   llvm::Expected<double>
   posteriorFisher(const std::vector<runtime::HostTensor> &state,
                   const runtime::HostTensor &points, int64_t draws,
@@ -202,18 +212,23 @@ private:
          std::vector<runtime::HostTensor> &noise,
          const std::function<void(int64_t)> &fill);
 
+  /// A noise argument: [B, width] draws of `draw` (CompiledModel.cpp's
+  /// Draw).
+  struct NoiseSpec {
+    int64_t width;
+    int draw;
+  };
   /// The mean over the rows of `points` and `draws` noise draws of
-  /// `callable(x, noise [B, noiseWidth], params...)`; `draw` is the noise
-  /// distribution (CompiledModel.cpp's Draw).
+  /// `callable(x, noise..., params...)`.
   llvm::Expected<double> meanOverDraws(const Callable &callable,
                                        const std::vector<runtime::HostTensor> &state,
                                        const runtime::HostTensor &points,
-                                       int64_t noiseWidth, int draw,
+                                       const std::vector<NoiseSpec> &noise,
                                        int64_t draws, uint64_t seed);
 
   Callable freeEnergy_, componentLogMass_, gibbs_;
   Callable evalScore_, evalSsm_, evalPosteriorFisher_, evalEnergyGradient_,
-      evalPosteriorMean_;
+      evalPosteriorMean_, evalApproximateSsm_;
   int64_t latentDims_ = 0;
   std::unique_ptr<JitModule> jit_;
 };

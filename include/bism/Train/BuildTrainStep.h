@@ -163,13 +163,18 @@ llvm::LogicalResult buildTrainStep(mlir::ModuleOp module, const ModelInfo &info,
 ///       h for binary ones)
 ///   @eval_posterior_mean(x, φ...) -> [B,H]   E_q[h | x]: μ (gaussian) or
 ///       sigmoid of the logits (bernoulli)
+///   @eval_approximate_ssm(x, u, posterior noise..., θ..., φ...) -> [B]
+///       ½‖s‖² − uᵀ(∇ₓ s)u with s the score through h ~ q(h|x) (BiSSM's
+///       upper level at φ): a test score-matching loss for models without
+///       a free energy
 /// θ_F are the free energy's parameters in its clause's order, θ and φ the
 /// energy's and the posterior's. The first two exist when the model has a
 /// free energy; the posterior Fisher divergence for methods bism and vages
 /// with a gaussian posterior; the last two for methods bism and vages with
 /// any posterior. Private helpers are named "<model>__eval__<what>".
 struct EvaluationNames {
-  std::string score, ssm, posteriorFisher, energyGradient, posteriorMean;
+  std::string score, ssm, posteriorFisher, energyGradient, posteriorMean,
+      approximateSsm;
 };
 EvaluationNames evaluationNames(const BuildTrainStepOptions &options = {});
 /// Which of the functions above `info` gets.
@@ -178,6 +183,8 @@ bool hasScoreEvaluation(const ModelInfo &info);
 bool hasLatentEvaluation(const ModelInfo &info);
 /// The energy gradient and the posterior mean (an energy and a posterior).
 bool hasEnergyGradientEvaluation(const ModelInfo &info);
+/// The approximate SSM (an energy and a posterior, no free energy).
+bool hasApproximateSsmEvaluation(const ModelInfo &info);
 llvm::LogicalResult
 buildEvaluationFunctions(mlir::ModuleOp module, const ModelInfo &info,
                          const BuildTrainStepOptions &options = {});
