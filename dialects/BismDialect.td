@@ -34,15 +34,22 @@ class Bism_Op<string mnemonic, list<Trait> traits = []>
 
 def Bism_FloatElement : AnyTypeOf<[F32, F64]>;
 
-// A statically shaped tensor of f32 or f64.
+// A ranked tensor of f32 or f64. A `?` dimension is the batch dimension:
+// model files write it once per type and bism-specialize-batch sets it to the
+// spec's batch_size before anything else transforms the module.
 def Bism_Tensor : Type<
+    And<[TensorOf<[F32, F64]>.predicate, HasRankPred]>,
+    "ranked tensor of f32 or f64 values", "::mlir::RankedTensorType">;
+
+// A statically shaped tensor of f32 or f64 (parameters have no batch).
+def Bism_StaticTensor : Type<
     And<[TensorOf<[F32, F64]>.predicate, HasStaticShapePred]>,
     "statically shaped tensor of f32 or f64 values", "::mlir::RankedTensorType">;
 
-// A statically shaped tensor of i1 (results of comparisons).
+// A ranked tensor of i1 (results of comparisons).
 def Bism_BoolTensor : Type<
-    And<[TensorOf<[I1]>.predicate, HasStaticShapePred]>,
-    "statically shaped tensor of i1 values", "::mlir::RankedTensorType">;
+    And<[TensorOf<[I1]>.predicate, HasRankPred]>,
+    "ranked tensor of i1 values", "::mlir::RankedTensorType">;
 
 // A random key: two 32-bit words (the Philox-4x32 key), tensor<2xi32>.
 def Bism_KeyType : Type<

@@ -84,7 +84,7 @@ def Bism_ParamOp : Bism_Op<"param", [Symbol, HasParent<"ModelOp">]> {
   }];
   // `value` is a number for init "constant" and a dense tensor for init
   // "value"; the verifier checks which.
-  let arguments = (ins SymbolNameAttr:$sym_name, TypeAttrOf<Bism_Tensor>:$type,
+  let arguments = (ins SymbolNameAttr:$sym_name, TypeAttrOf<Bism_StaticTensor>:$type,
                        StrAttr:$group, StrAttr:$init,
                        OptionalAttr<AnyAttrOf<[F64Attr, ElementsAttr]>>:$value,
                        OptionalAttr<F64Attr>:$mean,

@@ -246,8 +246,8 @@ def Bism_BroadcastOp : Bism_Op<"broadcast", [Pure]> {
     %b = bism.broadcast %bias : tensor<4xf32> to tensor<8x4xf32>
     ```
   }];
-  let arguments = (ins AnyStaticShapeTensor:$operand);
-  let results = (outs AnyStaticShapeTensor:$result);
+  let arguments = (ins AnyRankedTensor:$operand);
+  let results = (outs AnyRankedTensor:$result);
   let assemblyFormat = "$operand attr-dict `:` type($operand) `to` type($result)";
   let hasVerifier = 1;
   let hasFolder = 1;
@@ -256,8 +256,8 @@ def Bism_BroadcastOp : Bism_Op<"broadcast", [Pure]> {
 
 def Bism_ReshapeOp : Bism_Op<"reshape", [Pure]> {
   let summary = "row-major reshape to a shape with the same element count";
-  let arguments = (ins AnyStaticShapeTensor:$operand);
-  let results = (outs AnyStaticShapeTensor:$result);
+  let arguments = (ins AnyRankedTensor:$operand);
+  let results = (outs AnyRankedTensor:$result);
   let assemblyFormat = "$operand attr-dict `:` type($operand) `to` type($result)";
   let hasVerifier = 1;
   let hasFolder = 1;
@@ -265,8 +265,8 @@ def Bism_ReshapeOp : Bism_Op<"reshape", [Pure]> {
 
 def Bism_TransposeOp : Bism_Op<"transpose", [Pure]> {
   let summary = "permute dimensions: result dim i is operand dim permutation[i]";
-  let arguments = (ins AnyStaticShapeTensor:$operand, DenseI64ArrayAttr:$permutation);
-  let results = (outs AnyStaticShapeTensor:$result);
+  let arguments = (ins AnyRankedTensor:$operand, DenseI64ArrayAttr:$permutation);
+  let results = (outs AnyRankedTensor:$result);
   let assemblyFormat =
       "$operand $permutation attr-dict `:` type($operand) `to` type($result)";
   let hasVerifier = 1;
@@ -281,9 +281,9 @@ def Bism_SliceOp : Bism_Op<"slice", [Pure]> {
         : tensor<4x4xf32> to tensor<4x2xf32>
     ```
   }];
-  let arguments = (ins AnyStaticShapeTensor:$operand, DenseI64ArrayAttr:$starts,
+  let arguments = (ins AnyRankedTensor:$operand, DenseI64ArrayAttr:$starts,
                        DenseI64ArrayAttr:$limits, DenseI64ArrayAttr:$strides);
-  let results = (outs AnyStaticShapeTensor:$result);
+  let results = (outs AnyRankedTensor:$result);
   let assemblyFormat = [{
     $operand `starts` $starts `limits` $limits `strides` $strides attr-dict `:`
     type($operand) `to` type($result)
@@ -294,8 +294,8 @@ def Bism_SliceOp : Bism_Op<"slice", [Pure]> {
 
 def Bism_ConcatOp : Bism_Op<"concat", [Pure]> {
   let summary = "concatenate along one axis";
-  let arguments = (ins Variadic<AnyStaticShapeTensor>:$inputs, I64Attr:$axis);
-  let results = (outs AnyStaticShapeTensor:$result);
+  let arguments = (ins Variadic<AnyRankedTensor>:$inputs, I64Attr:$axis);
+  let results = (outs AnyRankedTensor:$result);
   let assemblyFormat =
       "$inputs `axis` $axis attr-dict `:` type($inputs) `->` type($result)";
   let hasVerifier = 1;
@@ -333,8 +333,8 @@ def Bism_ReverseOp : Bism_Op<"reverse", [Pure, SameOperandsAndResultType]> {
     %f = bism.reverse %w dims [2, 3] : tensor<8x3x5x5xf32>
     ```
   }];
-  let arguments = (ins AnyStaticShapeTensor:$operand, DenseI64ArrayAttr:$dims);
-  let results = (outs AnyStaticShapeTensor:$result);
+  let arguments = (ins AnyRankedTensor:$operand, DenseI64ArrayAttr:$dims);
+  let results = (outs AnyRankedTensor:$result);
   let assemblyFormat = "$operand `dims` $dims attr-dict `:` type($result)";
   let hasVerifier = 1;
   let hasFolder = 1;

@@ -62,6 +62,25 @@ def BismMarkEntryPoints : Pass<"bism-mark-entry-points", "::mlir::ModuleOp"> {
   }];
 }
 
+def BismSpecializeBatch : Pass<"bism-specialize-batch", "::mlir::ModuleOp"> {
+  let summary = "Set the `?` (batch) dimension of every type to the batch size";
+  let description = [{
+    A model file writes its batch dimension as `?` (`tensor<?x2xf32>`) and
+    states the size once, in the spec's `batch_size`. This pass replaces
+    every `?` dimension in function types, block arguments and op results by
+    that size (or by `batch-size` when given), and sets the limit of a
+    `bism.slice` along it (a slice keeps the batch dimension whole). Passes
+    that transform bism IR refuse `?` dimensions; `--bism-build-train-step`
+    and bism-run run this first (bism-run after the `--set` overrides, so
+    `--set batch_size=N` chooses the batch). Constants cannot have a `?`
+    dimension: broadcast a rank-0 constant instead.
+  }];
+  let options = [
+    Option<"batchSize", "batch-size", "int64_t", /*default=*/"0",
+           "the batch size (0: the bism.model spec's batch_size)">
+  ];
+}
+
 def BismResolveONNX : Pass<"bism-resolve-onnx", "::mlir::ModuleOp"> {
   let summary = "Import the ONNX files that model files name for their functions";
   let description = [{
@@ -75,6 +94,7 @@ def BismResolveONNX : Pass<"bism-resolve-onnx", "::mlir::ModuleOp"> {
     initializer's value) and listed in the clause; a non-empty list binds
     the initializers in order to the parameters it names. Non-trainable
     initializers (BatchNormalization statistics) become constants.
+    Declarations must have static types (`--bism-specialize-batch` first).
     `--bism-build-train-step` runs this first. docs/onnx.md has the rules.
   }];
   let dependentDialects = ["::mlir::func::FuncDialect"];
@@ -83,8 +103,9 @@ def BismResolveONNX : Pass<"bism-resolve-onnx", "::mlir::ModuleOp"> {
 def BismBuildTrainStep : Pass<"bism-build-train-step", "::mlir::ModuleOp"> {
   let summary = "Build the BiSM training step of every bism.model";
   let description = [{
-    Functions declared with `bism.onnx_file` are imported first (as by
-    `--bism-resolve-onnx`). For each `bism.model` (verified by
+    The `?` batch dimension is set to the spec's batch_size and functions
+    declared with `bism.onnx_file` are imported first (as by
+    `--bism-specialize-batch` and `--bism-resolve-onnx`). For each `bism.model` (verified by
     `bism::train::readModel`) emits, in
     the bism dialect with AD ops (`bism.grad`, `bism.hvp`,
     `bism.stop_gradient`), Algorithm 1 of BiSM (docs/training.md has the

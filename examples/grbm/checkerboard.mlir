@@ -13,93 +13,97 @@
 //
 //   bism-opt examples/grbm/checkerboard.mlir --bism-build-train-step
 
-// Per-sample energies of a batch: v [100, 2], h [100, 4] -> [100].
-func.func private @energy(%v: tensor<100x2xf32>, %h: tensor<100x4xf32>,
+// Per-sample energies of a batch: v [B, 2], h [B, 4] -> [B].
+func.func private @energy(%v: tensor<?x2xf32>, %h: tensor<?x4xf32>,
                           %w: tensor<2x4xf32>, %b: tensor<2xf32>,
                           %c: tensor<4xf32>, %logsigma: tensor<2xf32>)
-    -> tensor<100xf32> {
-  %half = bism.constant dense<0.5> : tensor<100xf32>
+    -> tensor<?xf32> {
+  %half_scalar = bism.constant dense<0.5> : tensor<f32>
+  %half = bism.broadcast %half_scalar : tensor<f32> to tensor<?xf32>
   %minus_two = bism.constant dense<-2.0> : tensor<2xf32>
-  %b_batch = bism.broadcast %b : tensor<2xf32> to tensor<100x2xf32>
-  %centred = bism.sub %v, %b_batch : tensor<100x2xf32>
-  %sq = bism.square %centred : tensor<100x2xf32>
+  %b_batch = bism.broadcast %b : tensor<2xf32> to tensor<?x2xf32>
+  %centred = bism.sub %v, %b_batch : tensor<?x2xf32>
+  %sq = bism.square %centred : tensor<?x2xf32>
   %scaled = bism.mul %logsigma, %minus_two : tensor<2xf32>
   %precision = bism.exp %scaled : tensor<2xf32>
-  %precision_batch = bism.broadcast %precision : tensor<2xf32> to tensor<100x2xf32>
-  %weighted = bism.mul %sq, %precision_batch : tensor<100x2xf32>
-  %quadratic_sum = bism.reduce_sum %weighted axes [1] : tensor<100x2xf32> -> tensor<100xf32>
-  %quadratic = bism.mul %quadratic_sum, %half : tensor<100xf32>
-  %vw = bism.matmul %v, %w : tensor<100x2xf32>, tensor<2x4xf32> -> tensor<100x4xf32>
-  %c_batch = bism.broadcast %c : tensor<4xf32> to tensor<100x4xf32>
-  %field = bism.add %vw, %c_batch : tensor<100x4xf32>
-  %coupling = bism.mul %field, %h : tensor<100x4xf32>
-  %interaction = bism.reduce_sum %coupling axes [1] : tensor<100x4xf32> -> tensor<100xf32>
-  %e = bism.sub %quadratic, %interaction : tensor<100xf32>
-  return %e : tensor<100xf32>
+  %precision_batch = bism.broadcast %precision : tensor<2xf32> to tensor<?x2xf32>
+  %weighted = bism.mul %sq, %precision_batch : tensor<?x2xf32>
+  %quadratic_sum = bism.reduce_sum %weighted axes [1] : tensor<?x2xf32> -> tensor<?xf32>
+  %quadratic = bism.mul %quadratic_sum, %half : tensor<?xf32>
+  %vw = bism.matmul %v, %w : tensor<?x2xf32>, tensor<2x4xf32> -> tensor<?x4xf32>
+  %c_batch = bism.broadcast %c : tensor<4xf32> to tensor<?x4xf32>
+  %field = bism.add %vw, %c_batch : tensor<?x4xf32>
+  %coupling = bism.mul %field, %h : tensor<?x4xf32>
+  %interaction = bism.reduce_sum %coupling axes [1] : tensor<?x4xf32> -> tensor<?xf32>
+  %e = bism.sub %quadratic, %interaction : tensor<?xf32>
+  return %e : tensor<?xf32>
 }
 
-// Posterior logits l = v A + d, [100, 4].
-func.func private @posterior_logits(%v: tensor<100x2xf32>, %a: tensor<2x4xf32>,
-                                    %d: tensor<4xf32>) -> tensor<100x4xf32> {
-  %va = bism.matmul %v, %a : tensor<100x2xf32>, tensor<2x4xf32> -> tensor<100x4xf32>
-  %d_batch = bism.broadcast %d : tensor<4xf32> to tensor<100x4xf32>
-  %l = bism.add %va, %d_batch : tensor<100x4xf32>
-  return %l : tensor<100x4xf32>
+// Posterior logits l = v A + d, [B, 4].
+func.func private @posterior_logits(%v: tensor<?x2xf32>, %a: tensor<2x4xf32>,
+                                    %d: tensor<4xf32>) -> tensor<?x4xf32> {
+  %va = bism.matmul %v, %a : tensor<?x2xf32>, tensor<2x4xf32> -> tensor<?x4xf32>
+  %d_batch = bism.broadcast %d : tensor<4xf32> to tensor<?x4xf32>
+  %l = bism.add %va, %d_batch : tensor<?x4xf32>
+  return %l : tensor<?x4xf32>
 }
 
 // Free energy F(v) = 1/2 sum_i (v_i - b_i)^2 exp(-2 logsigma_i)
-//                   - sum_j softplus(c_j + (v W)_j), [100]: the exact
+//                   - sum_j softplus(c_j + (v W)_j), [B]: the exact
 // marginal, used by spec method = "marginal" (exact-marginal DSM/SSM).
-func.func private @free_energy(%v: tensor<100x2xf32>, %w: tensor<2x4xf32>,
+func.func private @free_energy(%v: tensor<?x2xf32>, %w: tensor<2x4xf32>,
                                %b: tensor<2xf32>, %c: tensor<4xf32>,
-                               %logsigma: tensor<2xf32>) -> tensor<100xf32> {
-  %half = bism.constant dense<0.5> : tensor<100xf32>
+                               %logsigma: tensor<2xf32>) -> tensor<?xf32> {
+  %half_scalar = bism.constant dense<0.5> : tensor<f32>
+  %half = bism.broadcast %half_scalar : tensor<f32> to tensor<?xf32>
   %minus_two = bism.constant dense<-2.0> : tensor<2xf32>
-  %b_batch = bism.broadcast %b : tensor<2xf32> to tensor<100x2xf32>
-  %centred = bism.sub %v, %b_batch : tensor<100x2xf32>
-  %sq = bism.square %centred : tensor<100x2xf32>
+  %b_batch = bism.broadcast %b : tensor<2xf32> to tensor<?x2xf32>
+  %centred = bism.sub %v, %b_batch : tensor<?x2xf32>
+  %sq = bism.square %centred : tensor<?x2xf32>
   %scaled = bism.mul %logsigma, %minus_two : tensor<2xf32>
   %precision = bism.exp %scaled : tensor<2xf32>
-  %precision_batch = bism.broadcast %precision : tensor<2xf32> to tensor<100x2xf32>
-  %weighted = bism.mul %sq, %precision_batch : tensor<100x2xf32>
-  %quadratic_sum = bism.reduce_sum %weighted axes [1] : tensor<100x2xf32> -> tensor<100xf32>
-  %quadratic = bism.mul %quadratic_sum, %half : tensor<100xf32>
-  %vw = bism.matmul %v, %w : tensor<100x2xf32>, tensor<2x4xf32> -> tensor<100x4xf32>
-  %c_batch = bism.broadcast %c : tensor<4xf32> to tensor<100x4xf32>
-  %field = bism.add %vw, %c_batch : tensor<100x4xf32>
-  %sp = bism.softplus %field : tensor<100x4xf32>
-  %latent = bism.reduce_sum %sp axes [1] : tensor<100x4xf32> -> tensor<100xf32>
-  %f = bism.sub %quadratic, %latent : tensor<100xf32>
-  return %f : tensor<100xf32>
+  %precision_batch = bism.broadcast %precision : tensor<2xf32> to tensor<?x2xf32>
+  %weighted = bism.mul %sq, %precision_batch : tensor<?x2xf32>
+  %quadratic_sum = bism.reduce_sum %weighted axes [1] : tensor<?x2xf32> -> tensor<?xf32>
+  %quadratic = bism.mul %quadratic_sum, %half : tensor<?xf32>
+  %vw = bism.matmul %v, %w : tensor<?x2xf32>, tensor<2x4xf32> -> tensor<?x4xf32>
+  %c_batch = bism.broadcast %c : tensor<4xf32> to tensor<?x4xf32>
+  %field = bism.add %vw, %c_batch : tensor<?x4xf32>
+  %sp = bism.softplus %field : tensor<?x4xf32>
+  %latent = bism.reduce_sum %sp axes [1] : tensor<?x4xf32> -> tensor<?xf32>
+  %f = bism.sub %quadratic, %latent : tensor<?xf32>
+  return %f : tensor<?xf32>
 }
 
 // One Gibbs sweep v -> h -> v' with the GRBM's conditionals, used by spec
-// methods "cd" and "pcd" (u_h uniform [100, 4], z_v standard normal [100, 2]):
+// methods "cd" and "pcd" (u_h uniform [B, 4], z_v standard normal [B, 2]):
 //   p(h_j = 1 | v) = sigmoid(c_j + (v W)_j),  h = (u_h < p) as 0/1,
 //   v' = b + sigma^2 (W h) + sigma z_v,  sigma = exp(logsigma).
-func.func private @gibbs(%v: tensor<100x2xf32>, %w: tensor<2x4xf32>,
+func.func private @gibbs(%v: tensor<?x2xf32>, %w: tensor<2x4xf32>,
                          %b: tensor<2xf32>, %c: tensor<4xf32>,
-                         %logsigma: tensor<2xf32>, %u_h: tensor<100x4xf32>,
-                         %z_v: tensor<100x2xf32>) -> tensor<100x2xf32> {
-  %vw = bism.matmul %v, %w : tensor<100x2xf32>, tensor<2x4xf32> -> tensor<100x4xf32>
-  %c_batch = bism.broadcast %c : tensor<4xf32> to tensor<100x4xf32>
-  %field = bism.add %vw, %c_batch : tensor<100x4xf32>
-  %p = bism.sigmoid %field : tensor<100x4xf32>
-  %on = bism.compare lt, %u_h, %p : tensor<100x4xf32>
-  %one = bism.constant dense<1.0> : tensor<100x4xf32>
-  %zero = bism.constant dense<0.0> : tensor<100x4xf32>
-  %h = bism.select %on, %one, %zero : tensor<100x4xf32>
-  %wh = bism.matmul %h, %w {transpose_rhs} : tensor<100x4xf32>, tensor<2x4xf32> -> tensor<100x2xf32>
+                         %logsigma: tensor<2xf32>, %u_h: tensor<?x4xf32>,
+                         %z_v: tensor<?x2xf32>) -> tensor<?x2xf32> {
+  %vw = bism.matmul %v, %w : tensor<?x2xf32>, tensor<2x4xf32> -> tensor<?x4xf32>
+  %c_batch = bism.broadcast %c : tensor<4xf32> to tensor<?x4xf32>
+  %field = bism.add %vw, %c_batch : tensor<?x4xf32>
+  %p = bism.sigmoid %field : tensor<?x4xf32>
+  %on = bism.compare lt, %u_h, %p : tensor<?x4xf32>
+  %one_scalar = bism.constant dense<1.0> : tensor<f32>
+  %one = bism.broadcast %one_scalar : tensor<f32> to tensor<?x4xf32>
+  %zero_scalar = bism.constant dense<0.0> : tensor<f32>
+  %zero = bism.broadcast %zero_scalar : tensor<f32> to tensor<?x4xf32>
+  %h = bism.select %on, %one, %zero : tensor<?x4xf32>
+  %wh = bism.matmul %h, %w {transpose_rhs} : tensor<?x4xf32>, tensor<2x4xf32> -> tensor<?x2xf32>
   %sigma = bism.exp %logsigma : tensor<2xf32>
   %variance = bism.square %sigma : tensor<2xf32>
-  %variance_batch = bism.broadcast %variance : tensor<2xf32> to tensor<100x2xf32>
-  %sigma_batch = bism.broadcast %sigma : tensor<2xf32> to tensor<100x2xf32>
-  %b_batch = bism.broadcast %b : tensor<2xf32> to tensor<100x2xf32>
-  %shift = bism.mul %wh, %variance_batch : tensor<100x2xf32>
-  %mean = bism.add %b_batch, %shift : tensor<100x2xf32>
-  %spread = bism.mul %z_v, %sigma_batch : tensor<100x2xf32>
-  %next = bism.add %mean, %spread : tensor<100x2xf32>
-  return %next : tensor<100x2xf32>
+  %variance_batch = bism.broadcast %variance : tensor<2xf32> to tensor<?x2xf32>
+  %sigma_batch = bism.broadcast %sigma : tensor<2xf32> to tensor<?x2xf32>
+  %b_batch = bism.broadcast %b : tensor<2xf32> to tensor<?x2xf32>
+  %shift = bism.mul %wh, %variance_batch : tensor<?x2xf32>
+  %mean = bism.add %b_batch, %shift : tensor<?x2xf32>
+  %spread = bism.mul %z_v, %sigma_batch : tensor<?x2xf32>
+  %next = bism.add %mean, %spread : tensor<?x2xf32>
+  return %next : tensor<?x2xf32>
 }
 
 // log ∫ exp(−E(v, h)) dv for each of C = 16 binary latent configurations h

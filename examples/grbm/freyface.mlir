@@ -13,93 +13,97 @@
 //
 //   bism-opt examples/grbm/freyface.mlir --bism-build-train-step
 
-// Per-sample energies of a batch: v [100, 560], h [100, 400] -> [100].
-func.func private @energy(%v: tensor<100x560xf32>, %h: tensor<100x400xf32>,
+// Per-sample energies of a batch: v [B, 560], h [B, 400] -> [B].
+func.func private @energy(%v: tensor<?x560xf32>, %h: tensor<?x400xf32>,
                           %w: tensor<560x400xf32>, %b: tensor<560xf32>,
                           %c: tensor<400xf32>, %logsigma: tensor<560xf32>)
-    -> tensor<100xf32> {
-  %half = bism.constant dense<0.5> : tensor<100xf32>
+    -> tensor<?xf32> {
+  %half_scalar = bism.constant dense<0.5> : tensor<f32>
+  %half = bism.broadcast %half_scalar : tensor<f32> to tensor<?xf32>
   %minus_two = bism.constant dense<-2.0> : tensor<560xf32>
-  %b_batch = bism.broadcast %b : tensor<560xf32> to tensor<100x560xf32>
-  %centred = bism.sub %v, %b_batch : tensor<100x560xf32>
-  %sq = bism.square %centred : tensor<100x560xf32>
+  %b_batch = bism.broadcast %b : tensor<560xf32> to tensor<?x560xf32>
+  %centred = bism.sub %v, %b_batch : tensor<?x560xf32>
+  %sq = bism.square %centred : tensor<?x560xf32>
   %scaled = bism.mul %logsigma, %minus_two : tensor<560xf32>
   %precision = bism.exp %scaled : tensor<560xf32>
-  %precision_batch = bism.broadcast %precision : tensor<560xf32> to tensor<100x560xf32>
-  %weighted = bism.mul %sq, %precision_batch : tensor<100x560xf32>
-  %quadratic_sum = bism.reduce_sum %weighted axes [1] : tensor<100x560xf32> -> tensor<100xf32>
-  %quadratic = bism.mul %quadratic_sum, %half : tensor<100xf32>
-  %vw = bism.matmul %v, %w : tensor<100x560xf32>, tensor<560x400xf32> -> tensor<100x400xf32>
-  %c_batch = bism.broadcast %c : tensor<400xf32> to tensor<100x400xf32>
-  %field = bism.add %vw, %c_batch : tensor<100x400xf32>
-  %coupling = bism.mul %field, %h : tensor<100x400xf32>
-  %interaction = bism.reduce_sum %coupling axes [1] : tensor<100x400xf32> -> tensor<100xf32>
-  %e = bism.sub %quadratic, %interaction : tensor<100xf32>
-  return %e : tensor<100xf32>
+  %precision_batch = bism.broadcast %precision : tensor<560xf32> to tensor<?x560xf32>
+  %weighted = bism.mul %sq, %precision_batch : tensor<?x560xf32>
+  %quadratic_sum = bism.reduce_sum %weighted axes [1] : tensor<?x560xf32> -> tensor<?xf32>
+  %quadratic = bism.mul %quadratic_sum, %half : tensor<?xf32>
+  %vw = bism.matmul %v, %w : tensor<?x560xf32>, tensor<560x400xf32> -> tensor<?x400xf32>
+  %c_batch = bism.broadcast %c : tensor<400xf32> to tensor<?x400xf32>
+  %field = bism.add %vw, %c_batch : tensor<?x400xf32>
+  %coupling = bism.mul %field, %h : tensor<?x400xf32>
+  %interaction = bism.reduce_sum %coupling axes [1] : tensor<?x400xf32> -> tensor<?xf32>
+  %e = bism.sub %quadratic, %interaction : tensor<?xf32>
+  return %e : tensor<?xf32>
 }
 
-// Posterior logits l = v A + d, [100, 400].
-func.func private @posterior_logits(%v: tensor<100x560xf32>, %a: tensor<560x400xf32>,
-                                    %d: tensor<400xf32>) -> tensor<100x400xf32> {
-  %va = bism.matmul %v, %a : tensor<100x560xf32>, tensor<560x400xf32> -> tensor<100x400xf32>
-  %d_batch = bism.broadcast %d : tensor<400xf32> to tensor<100x400xf32>
-  %l = bism.add %va, %d_batch : tensor<100x400xf32>
-  return %l : tensor<100x400xf32>
+// Posterior logits l = v A + d, [B, 400].
+func.func private @posterior_logits(%v: tensor<?x560xf32>, %a: tensor<560x400xf32>,
+                                    %d: tensor<400xf32>) -> tensor<?x400xf32> {
+  %va = bism.matmul %v, %a : tensor<?x560xf32>, tensor<560x400xf32> -> tensor<?x400xf32>
+  %d_batch = bism.broadcast %d : tensor<400xf32> to tensor<?x400xf32>
+  %l = bism.add %va, %d_batch : tensor<?x400xf32>
+  return %l : tensor<?x400xf32>
 }
 
 // Free energy F(v) = 1/2 sum_i (v_i - b_i)^2 exp(-2 logsigma_i)
-//                   - sum_j softplus(c_j + (v W)_j), [100]: the exact
+//                   - sum_j softplus(c_j + (v W)_j), [B]: the exact
 // marginal, used by spec method = "marginal" (exact-marginal DSM/SSM).
-func.func private @free_energy(%v: tensor<100x560xf32>, %w: tensor<560x400xf32>,
+func.func private @free_energy(%v: tensor<?x560xf32>, %w: tensor<560x400xf32>,
                                %b: tensor<560xf32>, %c: tensor<400xf32>,
-                               %logsigma: tensor<560xf32>) -> tensor<100xf32> {
-  %half = bism.constant dense<0.5> : tensor<100xf32>
+                               %logsigma: tensor<560xf32>) -> tensor<?xf32> {
+  %half_scalar = bism.constant dense<0.5> : tensor<f32>
+  %half = bism.broadcast %half_scalar : tensor<f32> to tensor<?xf32>
   %minus_two = bism.constant dense<-2.0> : tensor<560xf32>
-  %b_batch = bism.broadcast %b : tensor<560xf32> to tensor<100x560xf32>
-  %centred = bism.sub %v, %b_batch : tensor<100x560xf32>
-  %sq = bism.square %centred : tensor<100x560xf32>
+  %b_batch = bism.broadcast %b : tensor<560xf32> to tensor<?x560xf32>
+  %centred = bism.sub %v, %b_batch : tensor<?x560xf32>
+  %sq = bism.square %centred : tensor<?x560xf32>
   %scaled = bism.mul %logsigma, %minus_two : tensor<560xf32>
   %precision = bism.exp %scaled : tensor<560xf32>
-  %precision_batch = bism.broadcast %precision : tensor<560xf32> to tensor<100x560xf32>
-  %weighted = bism.mul %sq, %precision_batch : tensor<100x560xf32>
-  %quadratic_sum = bism.reduce_sum %weighted axes [1] : tensor<100x560xf32> -> tensor<100xf32>
-  %quadratic = bism.mul %quadratic_sum, %half : tensor<100xf32>
-  %vw = bism.matmul %v, %w : tensor<100x560xf32>, tensor<560x400xf32> -> tensor<100x400xf32>
-  %c_batch = bism.broadcast %c : tensor<400xf32> to tensor<100x400xf32>
-  %field = bism.add %vw, %c_batch : tensor<100x400xf32>
-  %sp = bism.softplus %field : tensor<100x400xf32>
-  %latent = bism.reduce_sum %sp axes [1] : tensor<100x400xf32> -> tensor<100xf32>
-  %f = bism.sub %quadratic, %latent : tensor<100xf32>
-  return %f : tensor<100xf32>
+  %precision_batch = bism.broadcast %precision : tensor<560xf32> to tensor<?x560xf32>
+  %weighted = bism.mul %sq, %precision_batch : tensor<?x560xf32>
+  %quadratic_sum = bism.reduce_sum %weighted axes [1] : tensor<?x560xf32> -> tensor<?xf32>
+  %quadratic = bism.mul %quadratic_sum, %half : tensor<?xf32>
+  %vw = bism.matmul %v, %w : tensor<?x560xf32>, tensor<560x400xf32> -> tensor<?x400xf32>
+  %c_batch = bism.broadcast %c : tensor<400xf32> to tensor<?x400xf32>
+  %field = bism.add %vw, %c_batch : tensor<?x400xf32>
+  %sp = bism.softplus %field : tensor<?x400xf32>
+  %latent = bism.reduce_sum %sp axes [1] : tensor<?x400xf32> -> tensor<?xf32>
+  %f = bism.sub %quadratic, %latent : tensor<?xf32>
+  return %f : tensor<?xf32>
 }
 
 // One Gibbs sweep v -> h -> v' with the GRBM's conditionals, used by spec
-// methods "cd" and "pcd" (u_h uniform [100, 400], z_v standard normal [100, 560]):
+// methods "cd" and "pcd" (u_h uniform [B, 400], z_v standard normal [B, 560]):
 //   p(h_j = 1 | v) = sigmoid(c_j + (v W)_j),  h = (u_h < p) as 0/1,
 //   v' = b + sigma^2 (W h) + sigma z_v,  sigma = exp(logsigma).
-func.func private @gibbs(%v: tensor<100x560xf32>, %w: tensor<560x400xf32>,
+func.func private @gibbs(%v: tensor<?x560xf32>, %w: tensor<560x400xf32>,
                          %b: tensor<560xf32>, %c: tensor<400xf32>,
-                         %logsigma: tensor<560xf32>, %u_h: tensor<100x400xf32>,
-                         %z_v: tensor<100x560xf32>) -> tensor<100x560xf32> {
-  %vw = bism.matmul %v, %w : tensor<100x560xf32>, tensor<560x400xf32> -> tensor<100x400xf32>
-  %c_batch = bism.broadcast %c : tensor<400xf32> to tensor<100x400xf32>
-  %field = bism.add %vw, %c_batch : tensor<100x400xf32>
-  %p = bism.sigmoid %field : tensor<100x400xf32>
-  %on = bism.compare lt, %u_h, %p : tensor<100x400xf32>
-  %one = bism.constant dense<1.0> : tensor<100x400xf32>
-  %zero = bism.constant dense<0.0> : tensor<100x400xf32>
-  %h = bism.select %on, %one, %zero : tensor<100x400xf32>
-  %wh = bism.matmul %h, %w {transpose_rhs} : tensor<100x400xf32>, tensor<560x400xf32> -> tensor<100x560xf32>
+                         %logsigma: tensor<560xf32>, %u_h: tensor<?x400xf32>,
+                         %z_v: tensor<?x560xf32>) -> tensor<?x560xf32> {
+  %vw = bism.matmul %v, %w : tensor<?x560xf32>, tensor<560x400xf32> -> tensor<?x400xf32>
+  %c_batch = bism.broadcast %c : tensor<400xf32> to tensor<?x400xf32>
+  %field = bism.add %vw, %c_batch : tensor<?x400xf32>
+  %p = bism.sigmoid %field : tensor<?x400xf32>
+  %on = bism.compare lt, %u_h, %p : tensor<?x400xf32>
+  %one_scalar = bism.constant dense<1.0> : tensor<f32>
+  %one = bism.broadcast %one_scalar : tensor<f32> to tensor<?x400xf32>
+  %zero_scalar = bism.constant dense<0.0> : tensor<f32>
+  %zero = bism.broadcast %zero_scalar : tensor<f32> to tensor<?x400xf32>
+  %h = bism.select %on, %one, %zero : tensor<?x400xf32>
+  %wh = bism.matmul %h, %w {transpose_rhs} : tensor<?x400xf32>, tensor<560x400xf32> -> tensor<?x560xf32>
   %sigma = bism.exp %logsigma : tensor<560xf32>
   %variance = bism.square %sigma : tensor<560xf32>
-  %variance_batch = bism.broadcast %variance : tensor<560xf32> to tensor<100x560xf32>
-  %sigma_batch = bism.broadcast %sigma : tensor<560xf32> to tensor<100x560xf32>
-  %b_batch = bism.broadcast %b : tensor<560xf32> to tensor<100x560xf32>
-  %shift = bism.mul %wh, %variance_batch : tensor<100x560xf32>
-  %mean = bism.add %b_batch, %shift : tensor<100x560xf32>
-  %spread = bism.mul %z_v, %sigma_batch : tensor<100x560xf32>
-  %next = bism.add %mean, %spread : tensor<100x560xf32>
-  return %next : tensor<100x560xf32>
+  %variance_batch = bism.broadcast %variance : tensor<560xf32> to tensor<?x560xf32>
+  %sigma_batch = bism.broadcast %sigma : tensor<560xf32> to tensor<?x560xf32>
+  %b_batch = bism.broadcast %b : tensor<560xf32> to tensor<?x560xf32>
+  %shift = bism.mul %wh, %variance_batch : tensor<?x560xf32>
+  %mean = bism.add %b_batch, %shift : tensor<?x560xf32>
+  %spread = bism.mul %z_v, %sigma_batch : tensor<?x560xf32>
+  %next = bism.add %mean, %spread : tensor<?x560xf32>
+  return %next : tensor<?x560xf32>
 }
 
 // log ∫ exp(−E(v, h)) dv for each of C = 64 binary latent configurations h

@@ -28,8 +28,8 @@
 //   bism-run examples/mlp/fashion_mnist.mlir --iters 50
 //   bism-opt examples/mlp/fashion_mnist.mlir --bism-build-train-step
 
-// Per-sample energies of a batch: v [100, 784], h [100, 50] -> [100].
-func.func private @energy(%v: tensor<100x784xf32>, %h: tensor<100x50xf32>,
+// Per-sample energies of a batch: v [B, 784], h [B, 50] -> [B].
+func.func private @energy(%v: tensor<?x784xf32>, %h: tensor<?x50xf32>,
                           %w1: tensor<784x256xf32>, %b1: tensor<256xf32>,
                           %w2: tensor<256x50xf32>, %b2: tensor<50xf32>,
                           %cw1: tensor<50x128xf32>, %cb1: tensor<128xf32>,
@@ -37,61 +37,61 @@ func.func private @energy(%v: tensor<100x784xf32>, %h: tensor<100x50xf32>,
                           %cw2: tensor<50x128xf32>, %cb2: tensor<128xf32>,
                           %dw2: tensor<128x50xf32>, %db2: tensor<50xf32>,
                           %w3: tensor<100x100xf32>, %b3: tensor<100xf32>)
-    -> tensor<100xf32> {
+    -> tensor<?xf32> {
   // g1: the feature net.
-  %x1 = bism.matmul %v, %w1 : tensor<100x784xf32>, tensor<784x256xf32> -> tensor<100x256xf32>
-  %b1b = bism.broadcast %b1 : tensor<256xf32> to tensor<100x256xf32>
-  %p1 = bism.add %x1, %b1b : tensor<100x256xf32>
-  %a1 = bism.elu %p1 : tensor<100x256xf32>
-  %x2 = bism.matmul %a1, %w2 : tensor<100x256xf32>, tensor<256x50xf32> -> tensor<100x50xf32>
-  %b2b = bism.broadcast %b2 : tensor<50xf32> to tensor<100x50xf32>
-  %f = bism.add %x2, %b2b : tensor<100x50xf32>
+  %x1 = bism.matmul %v, %w1 : tensor<?x784xf32>, tensor<784x256xf32> -> tensor<?x256xf32>
+  %b1b = bism.broadcast %b1 : tensor<256xf32> to tensor<?x256xf32>
+  %p1 = bism.add %x1, %b1b : tensor<?x256xf32>
+  %a1 = bism.elu %p1 : tensor<?x256xf32>
+  %x2 = bism.matmul %a1, %w2 : tensor<?x256xf32>, tensor<256x50xf32> -> tensor<?x50xf32>
+  %b2b = bism.broadcast %b2 : tensor<50xf32> to tensor<?x50xf32>
+  %f = bism.add %x2, %b2b : tensor<?x50xf32>
   // g2, coupling 1: h' = h + net1(f).
-  %y1 = bism.matmul %f, %cw1 : tensor<100x50xf32>, tensor<50x128xf32> -> tensor<100x128xf32>
-  %cb1b = bism.broadcast %cb1 : tensor<128xf32> to tensor<100x128xf32>
-  %q1 = bism.add %y1, %cb1b : tensor<100x128xf32>
-  %r1 = bism.elu %q1 : tensor<100x128xf32>
-  %s1 = bism.matmul %r1, %dw1 : tensor<100x128xf32>, tensor<128x50xf32> -> tensor<100x50xf32>
-  %db1b = bism.broadcast %db1 : tensor<50xf32> to tensor<100x50xf32>
-  %t1 = bism.add %s1, %db1b : tensor<100x50xf32>
-  %hc = bism.add %h, %t1 : tensor<100x50xf32>
+  %y1 = bism.matmul %f, %cw1 : tensor<?x50xf32>, tensor<50x128xf32> -> tensor<?x128xf32>
+  %cb1b = bism.broadcast %cb1 : tensor<128xf32> to tensor<?x128xf32>
+  %q1 = bism.add %y1, %cb1b : tensor<?x128xf32>
+  %r1 = bism.elu %q1 : tensor<?x128xf32>
+  %s1 = bism.matmul %r1, %dw1 : tensor<?x128xf32>, tensor<128x50xf32> -> tensor<?x50xf32>
+  %db1b = bism.broadcast %db1 : tensor<50xf32> to tensor<?x50xf32>
+  %t1 = bism.add %s1, %db1b : tensor<?x50xf32>
+  %hc = bism.add %h, %t1 : tensor<?x50xf32>
   // g2, coupling 2: f' = f + net2(h').
-  %y2 = bism.matmul %hc, %cw2 : tensor<100x50xf32>, tensor<50x128xf32> -> tensor<100x128xf32>
-  %cb2b = bism.broadcast %cb2 : tensor<128xf32> to tensor<100x128xf32>
-  %q2 = bism.add %y2, %cb2b : tensor<100x128xf32>
-  %r2 = bism.elu %q2 : tensor<100x128xf32>
-  %s2 = bism.matmul %r2, %dw2 : tensor<100x128xf32>, tensor<128x50xf32> -> tensor<100x50xf32>
-  %db2b = bism.broadcast %db2 : tensor<50xf32> to tensor<100x50xf32>
-  %t2 = bism.add %s2, %db2b : tensor<100x50xf32>
-  %fc = bism.add %f, %t2 : tensor<100x50xf32>
+  %y2 = bism.matmul %hc, %cw2 : tensor<?x50xf32>, tensor<50x128xf32> -> tensor<?x128xf32>
+  %cb2b = bism.broadcast %cb2 : tensor<128xf32> to tensor<?x128xf32>
+  %q2 = bism.add %y2, %cb2b : tensor<?x128xf32>
+  %r2 = bism.elu %q2 : tensor<?x128xf32>
+  %s2 = bism.matmul %r2, %dw2 : tensor<?x128xf32>, tensor<128x50xf32> -> tensor<?x50xf32>
+  %db2b = bism.broadcast %db2 : tensor<50xf32> to tensor<?x50xf32>
+  %t2 = bism.add %s2, %db2b : tensor<?x50xf32>
+  %fc = bism.add %f, %t2 : tensor<?x50xf32>
   // g3 = ||ELU(FC([f', h']))||^2.
-  %z = bism.concat %fc, %hc axis 1 : tensor<100x50xf32>, tensor<100x50xf32> -> tensor<100x100xf32>
-  %o = bism.matmul %z, %w3 : tensor<100x100xf32>, tensor<100x100xf32> -> tensor<100x100xf32>
-  %b3b = bism.broadcast %b3 : tensor<100xf32> to tensor<100x100xf32>
-  %po = bism.add %o, %b3b : tensor<100x100xf32>
-  %eo = bism.elu %po : tensor<100x100xf32>
-  %sq = bism.square %eo : tensor<100x100xf32>
-  %e = bism.reduce_sum %sq axes [1] : tensor<100x100xf32> -> tensor<100xf32>
-  return %e : tensor<100xf32>
+  %z = bism.concat %fc, %hc axis 1 : tensor<?x50xf32>, tensor<?x50xf32> -> tensor<?x100xf32>
+  %o = bism.matmul %z, %w3 : tensor<?x100xf32>, tensor<100x100xf32> -> tensor<?x100xf32>
+  %b3b = bism.broadcast %b3 : tensor<100xf32> to tensor<?x100xf32>
+  %po = bism.add %o, %b3b : tensor<?x100xf32>
+  %eo = bism.elu %po : tensor<?x100xf32>
+  %sq = bism.square %eo : tensor<?x100xf32>
+  %e = bism.reduce_sum %sq axes [1] : tensor<?x100xf32> -> tensor<?xf32>
+  return %e : tensor<?xf32>
 }
 
-// The Gaussian posterior's encoder: (mu, logstd), each [100, 50].
-func.func private @encoder(%v: tensor<100x784xf32>, %a1: tensor<784x256xf32>,
+// The Gaussian posterior's encoder: (mu, logstd), each [B, 50].
+func.func private @encoder(%v: tensor<?x784xf32>, %a1: tensor<784x256xf32>,
                            %ab1: tensor<256xf32>, %am: tensor<256x50xf32>,
                            %abm: tensor<50xf32>, %as: tensor<256x50xf32>,
                            %abs: tensor<50xf32>)
-    -> (tensor<100x50xf32>, tensor<100x50xf32>) {
-  %x1 = bism.matmul %v, %a1 : tensor<100x784xf32>, tensor<784x256xf32> -> tensor<100x256xf32>
-  %b1 = bism.broadcast %ab1 : tensor<256xf32> to tensor<100x256xf32>
-  %p1 = bism.add %x1, %b1 : tensor<100x256xf32>
-  %e = bism.elu %p1 : tensor<100x256xf32>
-  %m = bism.matmul %e, %am : tensor<100x256xf32>, tensor<256x50xf32> -> tensor<100x50xf32>
-  %bm = bism.broadcast %abm : tensor<50xf32> to tensor<100x50xf32>
-  %mu = bism.add %m, %bm : tensor<100x50xf32>
-  %s = bism.matmul %e, %as : tensor<100x256xf32>, tensor<256x50xf32> -> tensor<100x50xf32>
-  %bs = bism.broadcast %abs : tensor<50xf32> to tensor<100x50xf32>
-  %logstd = bism.add %s, %bs : tensor<100x50xf32>
-  return %mu, %logstd : tensor<100x50xf32>, tensor<100x50xf32>
+    -> (tensor<?x50xf32>, tensor<?x50xf32>) {
+  %x1 = bism.matmul %v, %a1 : tensor<?x784xf32>, tensor<784x256xf32> -> tensor<?x256xf32>
+  %b1 = bism.broadcast %ab1 : tensor<256xf32> to tensor<?x256xf32>
+  %p1 = bism.add %x1, %b1 : tensor<?x256xf32>
+  %e = bism.elu %p1 : tensor<?x256xf32>
+  %m = bism.matmul %e, %am : tensor<?x256xf32>, tensor<256x50xf32> -> tensor<?x50xf32>
+  %bm = bism.broadcast %abm : tensor<50xf32> to tensor<?x50xf32>
+  %mu = bism.add %m, %bm : tensor<?x50xf32>
+  %s = bism.matmul %e, %as : tensor<?x256xf32>, tensor<256x50xf32> -> tensor<?x50xf32>
+  %bs = bism.broadcast %abs : tensor<50xf32> to tensor<?x50xf32>
+  %logstd = bism.add %s, %bs : tensor<?x50xf32>
+  return %mu, %logstd : tensor<?x50xf32>, tensor<?x50xf32>
 }
 
 // unroll_optimizer = "same": the N unrolled steps continue the phi Adam

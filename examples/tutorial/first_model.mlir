@@ -10,57 +10,58 @@
 // p(v) = ∫ p(v, h) dh has no closed form, and neither has p(h|v): the case
 // bi-level score matching is for.
 
-// Per-sample energies: v [100, 2], h [100, 2] -> [100].
-func.func private @energy(%v: tensor<100x2xf32>, %h: tensor<100x2xf32>,
+// Per-sample energies: v [B, 2], h [B, 2] -> [B].
+func.func private @energy(%v: tensor<?x2xf32>, %h: tensor<?x2xf32>,
                           %w1: tensor<2x32xf32>, %b1: tensor<32xf32>,
                           %w2: tensor<32x2xf32>, %b2: tensor<2xf32>,
-                          %logsigma: tensor<2xf32>) -> tensor<100xf32> {
-  %half = bism.constant dense<0.5> : tensor<100xf32>
+                          %logsigma: tensor<2xf32>) -> tensor<?xf32> {
+  %half_scalar = bism.constant dense<0.5> : tensor<f32>
+  %half = bism.broadcast %half_scalar : tensor<f32> to tensor<?xf32>
   // The decoder's mean μ(h).
-  %x = bism.matmul %h, %w1 : tensor<100x2xf32>, tensor<2x32xf32> -> tensor<100x32xf32>
-  %b1b = bism.broadcast %b1 : tensor<32xf32> to tensor<100x32xf32>
-  %xb = bism.add %x, %b1b : tensor<100x32xf32>
-  %hidden = bism.tanh %xb : tensor<100x32xf32>
-  %y = bism.matmul %hidden, %w2 : tensor<100x32xf32>, tensor<32x2xf32> -> tensor<100x2xf32>
-  %b2b = bism.broadcast %b2 : tensor<2xf32> to tensor<100x2xf32>
-  %mu = bism.add %y, %b2b : tensor<100x2xf32>
+  %x = bism.matmul %h, %w1 : tensor<?x2xf32>, tensor<2x32xf32> -> tensor<?x32xf32>
+  %b1b = bism.broadcast %b1 : tensor<32xf32> to tensor<?x32xf32>
+  %xb = bism.add %x, %b1b : tensor<?x32xf32>
+  %hidden = bism.tanh %xb : tensor<?x32xf32>
+  %y = bism.matmul %hidden, %w2 : tensor<?x32xf32>, tensor<32x2xf32> -> tensor<?x2xf32>
+  %b2b = bism.broadcast %b2 : tensor<2xf32> to tensor<?x2xf32>
+  %mu = bism.add %y, %b2b : tensor<?x2xf32>
   // ½ Σ (v − μ)² / σ² + Σ log σ.
-  %r = bism.sub %v, %mu : tensor<100x2xf32>
-  %r2 = bism.square %r : tensor<100x2xf32>
+  %r = bism.sub %v, %mu : tensor<?x2xf32>
+  %r2 = bism.square %r : tensor<?x2xf32>
   %minus_two = bism.constant dense<-2.0> : tensor<2xf32>
   %lp = bism.mul %logsigma, %minus_two : tensor<2xf32>
   %precision = bism.exp %lp : tensor<2xf32>
-  %pb = bism.broadcast %precision : tensor<2xf32> to tensor<100x2xf32>
-  %weighted = bism.mul %r2, %pb : tensor<100x2xf32>
-  %fit = bism.reduce_sum %weighted axes [1] : tensor<100x2xf32> -> tensor<100xf32>
-  %lsb = bism.broadcast %logsigma : tensor<2xf32> to tensor<100x2xf32>
-  %norm = bism.reduce_sum %lsb axes [1] : tensor<100x2xf32> -> tensor<100xf32>
+  %pb = bism.broadcast %precision : tensor<2xf32> to tensor<?x2xf32>
+  %weighted = bism.mul %r2, %pb : tensor<?x2xf32>
+  %fit = bism.reduce_sum %weighted axes [1] : tensor<?x2xf32> -> tensor<?xf32>
+  %lsb = bism.broadcast %logsigma : tensor<2xf32> to tensor<?x2xf32>
+  %norm = bism.reduce_sum %lsb axes [1] : tensor<?x2xf32> -> tensor<?xf32>
   // ½‖h‖²: the latents' standard normal prior.
-  %h2 = bism.square %h : tensor<100x2xf32>
-  %prior = bism.reduce_sum %h2 axes [1] : tensor<100x2xf32> -> tensor<100xf32>
-  %sum = bism.add %fit, %prior : tensor<100xf32>
-  %halved = bism.mul %sum, %half : tensor<100xf32>
-  %e = bism.add %halved, %norm : tensor<100xf32>
-  return %e : tensor<100xf32>
+  %h2 = bism.square %h : tensor<?x2xf32>
+  %prior = bism.reduce_sum %h2 axes [1] : tensor<?x2xf32> -> tensor<?xf32>
+  %sum = bism.add %fit, %prior : tensor<?xf32>
+  %halved = bism.mul %sum, %half : tensor<?xf32>
+  %e = bism.add %halved, %norm : tensor<?xf32>
+  return %e : tensor<?xf32>
 }
 
-// The posterior's encoder: (mean, log standard deviation), each [100, 2].
-func.func private @encoder(%v: tensor<100x2xf32>, %a1: tensor<2x32xf32>,
+// The posterior's encoder: (mean, log standard deviation), each [B, 2].
+func.func private @encoder(%v: tensor<?x2xf32>, %a1: tensor<2x32xf32>,
                            %ab1: tensor<32xf32>, %am: tensor<32x2xf32>,
                            %abm: tensor<2xf32>, %as: tensor<32x2xf32>,
                            %abs: tensor<2xf32>)
-    -> (tensor<100x2xf32>, tensor<100x2xf32>) {
-  %x = bism.matmul %v, %a1 : tensor<100x2xf32>, tensor<2x32xf32> -> tensor<100x32xf32>
-  %b = bism.broadcast %ab1 : tensor<32xf32> to tensor<100x32xf32>
-  %xb = bism.add %x, %b : tensor<100x32xf32>
-  %e = bism.tanh %xb : tensor<100x32xf32>
-  %m = bism.matmul %e, %am : tensor<100x32xf32>, tensor<32x2xf32> -> tensor<100x2xf32>
-  %bm = bism.broadcast %abm : tensor<2xf32> to tensor<100x2xf32>
-  %mean = bism.add %m, %bm : tensor<100x2xf32>
-  %s = bism.matmul %e, %as : tensor<100x32xf32>, tensor<32x2xf32> -> tensor<100x2xf32>
-  %bs = bism.broadcast %abs : tensor<2xf32> to tensor<100x2xf32>
-  %logstd = bism.add %s, %bs : tensor<100x2xf32>
-  return %mean, %logstd : tensor<100x2xf32>, tensor<100x2xf32>
+    -> (tensor<?x2xf32>, tensor<?x2xf32>) {
+  %x = bism.matmul %v, %a1 : tensor<?x2xf32>, tensor<2x32xf32> -> tensor<?x32xf32>
+  %b = bism.broadcast %ab1 : tensor<32xf32> to tensor<?x32xf32>
+  %xb = bism.add %x, %b : tensor<?x32xf32>
+  %e = bism.tanh %xb : tensor<?x32xf32>
+  %m = bism.matmul %e, %am : tensor<?x32xf32>, tensor<32x2xf32> -> tensor<?x2xf32>
+  %bm = bism.broadcast %abm : tensor<2xf32> to tensor<?x2xf32>
+  %mean = bism.add %m, %bm : tensor<?x2xf32>
+  %s = bism.matmul %e, %as : tensor<?x32xf32>, tensor<32x2xf32> -> tensor<?x2xf32>
+  %bs = bism.broadcast %abs : tensor<2xf32> to tensor<?x2xf32>
+  %logstd = bism.add %s, %bs : tensor<?x2xf32>
+  return %mean, %logstd : tensor<?x2xf32>, tensor<?x2xf32>
 }
 
 bism.model @first

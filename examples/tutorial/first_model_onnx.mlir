@@ -3,10 +3,10 @@
 // the ONNX files, and the empty parameter lists take the files' parameters
 // (named as in PyTorch, starting at PyTorch's initial values).
 
-func.func private @energy(tensor<100x2xf32>, tensor<100x2xf32>) -> tensor<100xf32>
+func.func private @energy(tensor<?x2xf32>, tensor<?x2xf32>) -> tensor<?xf32>
     attributes {bism.onnx_file = "energy.onnx"}
 
-func.func private @encoder(tensor<100x2xf32>) -> (tensor<100x2xf32>, tensor<100x2xf32>)
+func.func private @encoder(tensor<?x2xf32>) -> (tensor<?x2xf32>, tensor<?x2xf32>)
     attributes {bism.onnx_file = "encoder.onnx"}
 
 bism.model @first_onnx

@@ -406,7 +406,8 @@ LogicalResult expandAutodiffOps(ModuleOp module) {
 namespace {
 struct AutodiffPass : bism::impl::BismAutodiffBase<AutodiffPass> {
   void runOnOperation() override {
-    if (failed(bism::autodiff::expandAutodiffOps(getOperation())))
+    if (failed(bism::requireStaticShapes(getOperation(), getArgument())) ||
+        failed(bism::autodiff::expandAutodiffOps(getOperation())))
       signalPassFailure();
   }
 };

@@ -43,3 +43,56 @@ Operation *BismDialect::materializeConstant(OpBuilder &builder, Attribute value,
     return nullptr;
   return ConstantOp::create(builder, loc, type, elements);
 }
+
+//===----------------------------------------------------------------------===//
+// `?` (batch) dimensions
+//===----------------------------------------------------------------------===//
+
+namespace {
+
+bool isDynamicTensor(Type type) {
+  auto tensor = dyn_cast<RankedTensorType>(type);
+  return tensor && !tensor.hasStaticShape();
+}
+
+/// The first type with a `?` dimension among `op`'s results, region
+/// arguments and attributes, or null.
+Type firstDynamicType(Operation *op) {
+  for (Type type : op->getResultTypes())
+    if (isDynamicTensor(type))
+      return type;
+  for (Region &region : op->getRegions())
+    for (Block &block : region)
+      for (BlockArgument argument : block.getArguments())
+        if (isDynamicTensor(argument.getType()))
+          return argument.getType();
+  Type found;
+  op->getAttrDictionary().walk([&](Type type) {
+    if (!found && isDynamicTensor(type))
+      found = type;
+  });
+  return found;
+}
+
+} // namespace
+
+Operation *bism::findDynamicShape(Operation *root) {
+  Operation *found = nullptr;
+  root->walk<WalkOrder::PreOrder>([&](Operation *op) {
+    if (firstDynamicType(op)) {
+      found = op;
+      return WalkResult::interrupt();
+    }
+    return WalkResult::advance();
+  });
+  return found;
+}
+
+LogicalResult bism::requireStaticShapes(Operation *root, StringRef pass) {
+  Operation *dynamic = findDynamicShape(root);
+  if (!dynamic)
+    return success();
+  return dynamic->emitError()
+         << "'?' (batch) dimension in " << firstDynamicType(dynamic) << ": --"
+         << pass << " needs static shapes; run --bism-specialize-batch first";
+}

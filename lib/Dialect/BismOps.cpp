@@ -17,13 +17,28 @@ RankedTensorType tensorType(Value value) {
   return cast<RankedTensorType>(value.getType());
 }
 
+/// A dimension size for diagnostics: the dynamic (batch) size prints as "?".
+std::string formatSize(int64_t size) {
+  return ShapedType::isDynamic(size) ? "?" : std::to_string(size);
+}
+
 /// "[2, 3]" for diagnostics.
 std::string formatList(ArrayRef<int64_t> values) {
   std::string text = "[";
   llvm::raw_string_ostream os(text);
-  llvm::interleaveComma(values, os);
+  llvm::interleaveComma(values, os,
+                        [&](int64_t value) { os << formatSize(value); });
   os << "]";
   return text;
+}
+
+/// Window ops (conv2d, pooling) need static channel and spatial sizes; only
+/// the batch dimension may be `?`.
+LogicalResult verifyStaticWindowDims(Operation *op, RankedTensorType type) {
+  if (llvm::any_of(type.getShape().drop_front(), ShapedType::isDynamic))
+    return op->emitOpError() << "only the batch dimension of " << type
+                             << " may be '?'";
+  return success();
 }
 
 bool isSplatOf(Value value, double expected) {
@@ -163,8 +178,8 @@ LogicalResult MatmulOp::verify() {
   if (getTransposeRhs())
     std::swap(rhsK, n);
   if (lhsK != rhsK)
-    return emitOpError() << "contracting dimensions differ: lhs has " << lhsK
-                         << ", rhs has " << rhsK;
+    return emitOpError() << "contracting dimensions differ: lhs has "
+                         << formatSize(lhsK) << ", rhs has " << formatSize(rhsK);
   SmallVector<int64_t> expected(lhsShape.drop_back(2));
   expected.append({m, n});
   if (getType().getShape() != ArrayRef<int64_t>(expected))
@@ -188,8 +203,11 @@ LogicalResult Conv2DOp::verify() {
                          << ", filter " << filter << " -> " << getType();
   if (failed(verifyWindowArray(*this, "strides", getStrides(), 2, 1)) ||
       failed(verifyWindowArray(*this, "padding", getPadding(), 4, 0)) ||
-      failed(verifyWindowArray(*this, "dilations", getDilations(), 2, 1)))
+      failed(verifyWindowArray(*this, "dilations", getDilations(), 2, 1)) ||
+      failed(verifyStaticWindowDims(*this, input)))
     return failure();
+  if (!filter.hasStaticShape())
+    return emitOpError() << "filter " << filter << " must have a static shape";
   int64_t groups = getGroups();
   auto in = input.getShape(), f = filter.getShape();
   if (groups < 1 || in[1] % groups != 0 || f[0] % groups != 0)
@@ -224,7 +242,8 @@ static LogicalResult verifyPool(PoolOp op) {
                             << op.getType();
   if (failed(verifyWindowArray(op, "kernel_shape", op.getKernelShape(), 2, 1)) ||
       failed(verifyWindowArray(op, "strides", op.getStrides(), 2, 1)) ||
-      failed(verifyWindowArray(op, "padding", op.getPadding(), 4, 0)))
+      failed(verifyWindowArray(op, "padding", op.getPadding(), 4, 0)) ||
+      failed(verifyStaticWindowDims(op, input)))
     return failure();
   auto in = input.getShape();
   auto kernel = op.getKernelShape(), strides = op.getStrides(),
@@ -316,8 +335,9 @@ LogicalResult BroadcastOp::verify() {
   size_t offset = to.size() - from.size();
   for (size_t i = 0; i < from.size(); ++i)
     if (from[i] != 1 && from[i] != to[offset + i])
-      return emitOpError() << "operand dimension " << i << " (size " << from[i]
-                           << ") must be 1 or " << to[offset + i]
+      return emitOpError() << "operand dimension " << i << " (size "
+                           << formatSize(from[i]) << ") must be 1 or "
+                           << formatSize(to[offset + i])
                            << " to broadcast " << input << " to " << getType();
   return success();
 }
@@ -326,7 +346,7 @@ OpFoldResult BroadcastOp::fold(FoldAdaptor adaptor) {
   if (getOperand().getType() == getType())
     return getOperand();
   if (auto dense = dyn_cast_if_present<DenseElementsAttr>(adaptor.getOperand()))
-    if (dense.isSplat())
+    if (dense.isSplat() && getType().hasStaticShape())
       return dense.resizeSplat(getType());
   return {};
 }
@@ -361,10 +381,24 @@ LogicalResult ReshapeOp::verify() {
   if (input.getElementType() != getType().getElementType())
     return emitOpError() << "element types differ: " << input << " to "
                          << getType();
-  if (input.getNumElements() != getType().getNumElements())
-    return emitOpError() << "element count changes from "
-                         << input.getNumElements() << " (" << input << ") to "
-                         << getType().getNumElements() << " (" << getType()
+  // With a `?` (batch) dimension, the static sizes must multiply to the
+  // same count on both sides, so that every batch size keeps the count.
+  auto staticCount = [](RankedTensorType type) {
+    int64_t count = 1;
+    for (int64_t size : type.getShape())
+      if (!ShapedType::isDynamic(size))
+        count *= size;
+    return count;
+  };
+  if (input.getNumDynamicDims() != getType().getNumDynamicDims() ||
+      input.getNumDynamicDims() > 1)
+    return emitOpError() << "needs one '?' (batch) dimension on both sides or "
+                         << "none, got " << input << " to " << getType();
+  if (staticCount(input) != staticCount(getType()))
+    return emitOpError() << "element count changes from " << input << " to "
+                         << getType() << " (" << staticCount(input) << " vs "
+                         << staticCount(getType())
+                         << (input.hasStaticShape() ? "" : " per batch row")
                          << ")";
   return success();
 }
@@ -377,7 +411,8 @@ OpFoldResult ReshapeOp::fold(FoldAdaptor adaptor) {
     return getResult();
   }
   if (auto dense = dyn_cast_if_present<DenseElementsAttr>(adaptor.getOperand()))
-    return dense.reshape(getType());
+    if (getType().hasStaticShape())
+      return dense.reshape(getType());
   return {};
 }
 
@@ -428,7 +463,7 @@ OpFoldResult TransposeOp::fold(FoldAdaptor adaptor) {
     return getResult();
   }
   if (auto dense = dyn_cast_if_present<DenseElementsAttr>(adaptor.getOperand()))
-    if (dense.isSplat())
+    if (dense.isSplat() && getType().hasStaticShape())
       return dense.resizeSplat(getType());
   return {};
 }
@@ -450,6 +485,15 @@ LogicalResult SliceOp::verify() {
     if (strides[dim] < 1)
       return emitOpError() << "stride " << strides[dim] << " in dimension "
                            << dim << " must be positive";
+    if (input.isDynamicDim(dim)) {
+      // A `?` (batch) dimension is kept whole; bism-specialize-batch sets
+      // its limit.
+      if (starts[dim] != 0 || strides[dim] != 1)
+        return emitOpError() << "dimension " << dim << " is '?' (the batch), "
+                             << "which a slice keeps whole: start 0, stride 1";
+      expected.push_back(ShapedType::kDynamic);
+      continue;
+    }
     if (starts[dim] < 0 || starts[dim] >= limits[dim] ||
         limits[dim] > input.getDimSize(dim))
       return emitOpError() << "dimension " << dim << ": need 0 <= start ("
@@ -469,7 +513,7 @@ OpFoldResult SliceOp::fold(FoldAdaptor adaptor) {
   if (getOperand().getType() == getType())
     return getOperand();
   if (auto dense = dyn_cast_if_present<DenseElementsAttr>(adaptor.getOperand()))
-    if (dense.isSplat())
+    if (dense.isSplat() && getType().hasStaticShape())
       return dense.resizeSplat(getType());
   return {};
 }
@@ -493,9 +537,13 @@ LogicalResult ConcatOp::verify() {
     for (int64_t dim = 0; dim < type.getRank(); ++dim)
       if (dim != axis && type.getDimSize(dim) != first.getDimSize(dim))
         return emitOpError() << "input " << index << " has size "
-                             << type.getDimSize(dim) << " in dimension " << dim
-                             << ", input 0 has " << first.getDimSize(dim);
-    expected[axis] += type.getDimSize(axis);
+                             << formatSize(type.getDimSize(dim))
+                             << " in dimension " << dim << ", input 0 has "
+                             << formatSize(first.getDimSize(dim));
+    expected[axis] = ShapedType::isDynamic(expected[axis]) ||
+                             type.isDynamicDim(axis)
+                         ? ShapedType::kDynamic
+                         : expected[axis] + type.getDimSize(axis);
   }
   auto expectedType = RankedTensorType::get(expected, first.getElementType());
   if (getType() != expectedType)
@@ -528,6 +576,13 @@ LogicalResult PadOp::verify() {
       return emitOpError() << "padding in dimension " << dim
                            << " must be non-negative";
     int64_t size = input.getDimSize(dim);
+    if (ShapedType::isDynamic(size)) {
+      if (low[dim] || high[dim] || interior[dim])
+        return emitOpError() << "dimension " << dim << " is '?' (the batch), "
+                             << "which cannot be padded";
+      expected.push_back(size);
+      continue;
+    }
     expected.push_back(low[dim] + high[dim] + size +
                        std::max<int64_t>(size - 1, 0) * interior[dim]);
   }

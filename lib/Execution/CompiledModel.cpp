@@ -4,10 +4,12 @@
 #include "bism/Dialect/Bism.h"
 #include "bism/Train/BuildTrainStep.h"
 #include "bism/Train/ResolveONNX.h"
+#include "bism/Train/SpecializeBatch.h"
 #include "bism/runtime/Dataset.h"
 #include "bism/runtime/Metrics.h"
 #include "bism/runtime/Philox.h"
 
+#include "mlir/IR/Verifier.h"
 #include "mlir/AsmParser/AsmParser.h"
 #include "mlir/IR/Diagnostics.h"
 #include "mlir/Parser/Parser.h"
@@ -267,30 +269,6 @@ CompiledModel::load(const ModelLoadOptions &options) {
   model->module_ = parseSourceFile<ModuleOp>(sourceMgr, context);
   if (!model->module_)
     return makeError("cannot parse model file '" + options.path + "'");
-  if (failed(train::resolveONNXReferences(*model->module_)))
-    return makeError("cannot import the ONNX functions of '" + options.path +
-                     "' (see the message above)");
-  // The ONNX files, as the import just read them.
-  for (auto func : model->module_->getOps<func::FuncOp>()) {
-    auto onnx = func->getAttrOfType<StringAttr>(train::kONNXFileAttrName);
-    if (!onnx || llvm::any_of(model->sources_, [&](const ModelSourceFile &f) {
-          return f.name == onnx.getValue();
-        }))
-      continue;
-    llvm::SmallString<256> path(onnx.getValue());
-    if (!llvm::sys::path::is_absolute(path)) {
-      path = llvm::sys::path::parent_path(options.path);
-      llvm::sys::path::append(path, onnx.getValue());
-    }
-    auto bytes = llvm::MemoryBuffer::getFile(path, /*IsText=*/false,
-                                             /*RequiresNullTerminator=*/false);
-    if (!bytes)
-      return makeError("cannot read '" + std::string(path) + "' again: " +
-                       bytes.getError().message());
-    model->sources_.push_back(
-        {onnx.getValue().str(), (*bytes)->getBuffer().str()});
-  }
-
   SmallVector<ModelOp> models(model->module_->getOps<ModelOp>());
   ModelOp modelOp;
   for (ModelOp candidate : models)
@@ -324,6 +302,37 @@ CompiledModel::load(const ModelLoadOptions &options) {
                                      context));
   }
   modelOp.setSpecAttr(spec.getDictionary(context));
+  // The batch dimension (`?` in the types) is set from the spec's
+  // batch_size, overrides included, before the ONNX functions are imported
+  // with those types.
+  if (failed(train::specializeBatch(*model->module_)) ||
+      failed(mlir::verify(*model->module_)))
+    return makeError("invalid model in '" + options.path +
+                     "' (see the message above)");
+  if (failed(train::resolveONNXReferences(*model->module_)))
+    return makeError("cannot import the ONNX functions of '" + options.path +
+                     "' (see the message above)");
+  // The ONNX files, as the import just read them.
+  for (auto func : model->module_->getOps<func::FuncOp>()) {
+    auto onnx = func->getAttrOfType<StringAttr>(train::kONNXFileAttrName);
+    if (!onnx || llvm::any_of(model->sources_, [&](const ModelSourceFile &f) {
+          return f.name == onnx.getValue();
+        }))
+      continue;
+    llvm::SmallString<256> path(onnx.getValue());
+    if (!llvm::sys::path::is_absolute(path)) {
+      path = llvm::sys::path::parent_path(options.path);
+      llvm::sys::path::append(path, onnx.getValue());
+    }
+    auto bytes = llvm::MemoryBuffer::getFile(path, /*IsText=*/false,
+                                             /*RequiresNullTerminator=*/false);
+    if (!bytes)
+      return makeError("cannot read '" + std::string(path) + "' again: " +
+                       bytes.getError().message());
+    model->sources_.push_back(
+        {onnx.getValue().str(), (*bytes)->getBuffer().str()});
+  }
+
 
   FailureOr<train::ModelInfo> info = train::readModel(modelOp);
   if (failed(info))

@@ -1184,6 +1184,8 @@ struct KeySplitLowering : OpConversionPattern<bism::KeySplitOp> {
 
 struct LowerToLinalg : bism::impl::BismLowerToLinalgBase<LowerToLinalg> {
   void runOnOperation() override {
+    if (failed(bism::requireStaticShapes(getOperation(), getArgument())))
+      return signalPassFailure();
     MLIRContext *ctx = &getContext();
     ConversionTarget target(*ctx);
     target.addIllegalDialect<bism::BismDialect>();

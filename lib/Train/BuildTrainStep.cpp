@@ -12,12 +12,14 @@
 //
 //===----------------------------------------------------------------------===//
 #include "bism/Train/BuildTrainStep.h"
+#include "bism/Train/SpecializeBatch.h"
 
 #include "bism/Dialect/Bism.h"
 #include "bism/Dialect/DerivativeBuilder.h"
 #include "bism/Lowering/Passes.h"
 #include "bism/Train/ResolveONNX.h"
 
+#include "mlir/IR/Verifier.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
@@ -1689,9 +1691,12 @@ struct BuildTrainStepPass
 
   void runOnOperation() override {
     ModuleOp module = getOperation();
-    // Functions the model file names by ONNX file are imported first, so
-    // that `bism-opt model.mlir --bism-build-train-step` takes any model file.
-    if (failed(bism::train::resolveONNXReferences(module)))
+    // The batch dimension is set and the functions the model file names by
+    // ONNX file are imported first, so that `bism-opt model.mlir
+    // --bism-build-train-step` takes any model file.
+    if (failed(bism::train::specializeBatch(module)) ||
+        failed(mlir::verify(module)) ||
+        failed(bism::train::resolveONNXReferences(module)))
       return signalPassFailure();
     SmallVector<bism::ModelOp> models(module.getOps<bism::ModelOp>());
     if (models.empty()) {

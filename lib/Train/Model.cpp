@@ -260,7 +260,9 @@ LogicalResult readSpec(ModelOp model, ModelInfo &info) {
   if (batchSize != info.batchSize())
     return reader.error("batch_size")
            << "(" << batchSize << ") does not match the batch dimension of "
-           << "the energy's visible argument (" << info.batchSize() << ")";
+           << "the energy's visible argument (" << info.batchSize()
+           << "); write the batch dimension as '?' in the model's types "
+           << "(tensor<?x...>) to choose it with batch_size";
   int64_t visibleDims = info.visibleType.getDimSize(1);
   if (spec.objective == O::SM && visibleDims > kMaxExactTraceDims)
     return reader.error("objective")
@@ -694,6 +696,13 @@ static LogicalResult readBilevel(ModelOp model, ModelInfo &info,
 FailureOr<ModelInfo> readModel(ModelOp model) {
   ModelInfo info;
   info.name = model.getSymName().str();
+  // The batch size is fixed before the model is read (specializeBatch).
+  if (auto module = model->getParentOfType<ModuleOp>())
+    if (Operation *dynamic = findDynamicShape(module))
+      return dynamic->emitError()
+             << "'?' (batch) dimension not yet set: run "
+                "--bism-specialize-batch (bism::train::specializeBatch) before "
+                "reading the model";
   Method method = specMethod(model);
   LogicalResult status = failure();
   if (method == Method::Marginal)

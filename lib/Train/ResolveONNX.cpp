@@ -368,9 +368,17 @@ LogicalResult resolveONNXReferences(ModuleOp module) {
   for (auto func : module.getOps<func::FuncOp>())
     if (func.isExternal() && func->hasAttr(kONNXFileAttrName))
       declarations.push_back(func);
-  for (func::FuncOp decl : declarations)
+  for (func::FuncOp decl : declarations) {
+    // The declared types fix the graph's symbolic dimensions, the batch too.
+    if (findDynamicShape(decl))
+      return decl.emitError()
+             << "'?' (batch) dimension in the declaration of @"
+             << decl.getSymName()
+             << ": set it first (--bism-specialize-batch, which "
+                "--bism-build-train-step and bism-run run before importing)";
     if (failed(Resolver(module, decl).run()))
       return failure();
+  }
   return success();
 }
 

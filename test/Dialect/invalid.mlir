@@ -2,16 +2,8 @@
 // (lib/Dialect/BismOps.cpp, dialects/BismOps.td).
 // RUN: bism-opt %s -split-input-file -verify-diagnostics
 
-func.func @dynamic_shape(%x: tensor<?xf32>) -> tensor<?xf32> {
-  // expected-error @+1 {{'bism.neg' op operand #0 must be statically shaped tensor of f32 or f64 values, but got 'tensor<?xf32>'}}
-  %0 = bism.neg %x : tensor<?xf32>
-  return %0 : tensor<?xf32>
-}
-
-// -----
-
 func.func @unranked(%x: tensor<*xf64>) -> tensor<*xf64> {
-  // expected-error @+1 {{'bism.log' op operand #0 must be statically shaped tensor of f32 or f64 values, but got 'tensor<*xf64>'}}
+  // expected-error @+1 {{'bism.log' op operand #0 must be ranked tensor of f32 or f64 values, but got 'tensor<*xf64>'}}
   %0 = "bism.log"(%x) : (tensor<*xf64>) -> tensor<*xf64>
   return %0 : tensor<*xf64>
 }
@@ -19,7 +11,7 @@ func.func @unranked(%x: tensor<*xf64>) -> tensor<*xf64> {
 // -----
 
 func.func @integer_element(%x: tensor<4xi32>) -> tensor<4xi32> {
-  // expected-error @+1 {{'bism.exp' op operand #0 must be statically shaped tensor of f32 or f64 values, but got 'tensor<4xi32>'}}
+  // expected-error @+1 {{'bism.exp' op operand #0 must be ranked tensor of f32 or f64 values, but got 'tensor<4xi32>'}}
   %0 = bism.exp %x : tensor<4xi32>
   return %0 : tensor<4xi32>
 }
@@ -27,7 +19,7 @@ func.func @integer_element(%x: tensor<4xi32>) -> tensor<4xi32> {
 // -----
 
 func.func @f16_element(%x: tensor<4xf16>) -> tensor<4xf16> {
-  // expected-error @+1 {{'bism.add' op operand #0 must be statically shaped tensor of f32 or f64 values, but got 'tensor<4xf16>'}}
+  // expected-error @+1 {{'bism.add' op operand #0 must be ranked tensor of f32 or f64 values, but got 'tensor<4xf16>'}}
   %0 = bism.add %x, %x : tensor<4xf16>
   return %0 : tensor<4xf16>
 }
@@ -83,7 +75,7 @@ func.func @compare_operands_differ(%a: tensor<4xf32>, %b: tensor<4xf64>) -> tens
 // -----
 
 func.func @compare_result_not_i1(%a: tensor<4xf32>) -> tensor<4xf32> {
-  // expected-error @+1 {{'bism.compare' op result #0 must be statically shaped tensor of i1 values, but got 'tensor<4xf32>'}}
+  // expected-error @+1 {{'bism.compare' op result #0 must be ranked tensor of i1 values, but got 'tensor<4xf32>'}}
   %0 = "bism.compare"(%a, %a) <{predicate = 2 : i32}> : (tensor<4xf32>, tensor<4xf32>) -> tensor<4xf32>
   return %0 : tensor<4xf32>
 }
@@ -115,7 +107,7 @@ func.func @select_condition_shape(%c: tensor<3xi1>, %a: tensor<4xf32>) -> tensor
 // -----
 
 func.func @select_condition_type(%c: tensor<4xf32>, %a: tensor<4xf32>) -> tensor<4xf32> {
-  // expected-error @+1 {{'bism.select' op operand #0 must be statically shaped tensor of i1 values, but got 'tensor<4xf32>'}}
+  // expected-error @+1 {{'bism.select' op operand #0 must be ranked tensor of i1 values, but got 'tensor<4xf32>'}}
   %0 = "bism.select"(%c, %a, %a) : (tensor<4xf32>, tensor<4xf32>, tensor<4xf32>) -> tensor<4xf32>
   return %0 : tensor<4xf32>
 }
@@ -164,17 +156,9 @@ func.func @key_in_custom_form(%k: tensor<3xi32>) -> tensor<4xf32> {
 // -----
 
 func.func @random_integer_result(%k: tensor<2xi32>) -> tensor<4xi32> {
-  // expected-error @+1 {{'bism.random_uniform' op result #0 must be statically shaped tensor of f32 or f64 values, but got 'tensor<4xi32>'}}
+  // expected-error @+1 {{'bism.random_uniform' op result #0 must be ranked tensor of f32 or f64 values, but got 'tensor<4xi32>'}}
   %0 = bism.random_uniform %k : tensor<4xi32>
   return %0 : tensor<4xi32>
-}
-
-// -----
-
-func.func @random_dynamic_result(%k: tensor<2xi32>) -> tensor<?xf32> {
-  // expected-error @+1 {{'bism.random_rademacher' op result #0 must be statically shaped tensor of f32 or f64 values, but got 'tensor<?xf32>'}}
-  %0 = bism.random_rademacher %k : tensor<?xf32>
-  return %0 : tensor<?xf32>
 }
 
 // -----
@@ -236,7 +220,7 @@ func.func @convert_shape(%a: tensor<2x3xf32>) -> tensor<3x2xf64> {
 // -----
 
 func.func @convert_integer(%a: tensor<2xi32>) -> tensor<2xf32> {
-  // expected-error @+1 {{'bism.convert' op operand #0 must be statically shaped tensor of f32 or f64 values, but got 'tensor<2xi32>'}}
+  // expected-error @+1 {{'bism.convert' op operand #0 must be ranked tensor of f32 or f64 values, but got 'tensor<2xi32>'}}
   %0 = bism.convert %a : tensor<2xi32> to tensor<2xf32>
   return %0 : tensor<2xf32>
 }
@@ -652,7 +636,7 @@ func.func @reduce_mean_result_element(%x: tensor<2x3x4xf32>) -> tensor<3x4xf64> 
 // -----
 
 func.func @reduce_max_integer(%x: tensor<2x3x4xi32>) -> tensor<3x4xi32> {
-  // expected-error @+1 {{'bism.reduce_max' op operand #0 must be statically shaped tensor of f32 or f64 values, but got 'tensor<2x3x4xi32>'}}
+  // expected-error @+1 {{'bism.reduce_max' op operand #0 must be ranked tensor of f32 or f64 values, but got 'tensor<2x3x4xi32>'}}
   %0 = bism.reduce_max %x axes [0] : tensor<2x3x4xi32> -> tensor<3x4xi32>
   return %0 : tensor<3x4xi32>
 }
@@ -692,7 +676,7 @@ func.func @broadcast_dim_trailing_alignment(%x: tensor<3xf32>) -> tensor<3x4xf32
 // -----
 
 func.func @broadcast_dynamic(%x: tensor<?xf32>) -> tensor<3x4xf32> {
-  // expected-error @+1 {{'bism.broadcast' op operand #0 must be statically shaped tensor of any type values, but got 'tensor<?xf32>'}}
+  // expected-error @+1 {{'bism.broadcast' op operand dimension 0 (size ?) must be 1 or 4 to broadcast 'tensor<?xf32>' to 'tensor<3x4xf32>'}}
   %0 = bism.broadcast %x : tensor<?xf32> to tensor<3x4xf32>
   return %0 : tensor<3x4xf32>
 }
@@ -708,7 +692,7 @@ func.func @reshape_element(%x: tensor<2x3xf32>) -> tensor<6xf64> {
 // -----
 
 func.func @reshape_count(%x: tensor<2x3xf32>) -> tensor<7xf32> {
-  // expected-error @+1 {{'bism.reshape' op element count changes from 6 ('tensor<2x3xf32>') to 7 ('tensor<7xf32>')}}
+  // expected-error @+1 {{'bism.reshape' op element count changes from 'tensor<2x3xf32>' to 'tensor<7xf32>' (6 vs 7)}}
   %0 = bism.reshape %x : tensor<2x3xf32> to tensor<7xf32>
   return %0 : tensor<7xf32>
 }
@@ -716,7 +700,7 @@ func.func @reshape_count(%x: tensor<2x3xf32>) -> tensor<7xf32> {
 // -----
 
 func.func @reshape_dynamic(%x: tensor<6xf32>) -> tensor<?xf32> {
-  // expected-error @+1 {{'bism.reshape' op result #0 must be statically shaped tensor of any type values, but got 'tensor<?xf32>'}}
+  // expected-error @+1 {{'bism.reshape' op needs one '?' (batch) dimension on both sides or none, got 'tensor<6xf32>' to 'tensor<?xf32>'}}
   %0 = bism.reshape %x : tensor<6xf32> to tensor<?xf32>
   return %0 : tensor<?xf32>
 }
@@ -879,4 +863,46 @@ func.func @concat_result(%a: tensor<2x3xf64>, %b: tensor<2x1xf64>) -> tensor<2x5
   // expected-error @+1 {{'bism.concat' op result type must be 'tensor<2x4xf64>', got 'tensor<2x5xf64>'}}
   %0 = bism.concat %a, %b axis 1 : tensor<2x3xf64>, tensor<2x1xf64> -> tensor<2x5xf64>
   return %0 : tensor<2x5xf64>
+}
+
+// -----
+
+// `?` is the batch dimension (set by --bism-specialize-batch): every batch
+// size must keep a reshape's count.
+func.func @reshape_batch_row(%x: tensor<?x6xf32>) -> tensor<?x7xf32> {
+  // expected-error @+1 {{'bism.reshape' op element count changes from 'tensor<?x6xf32>' to 'tensor<?x7xf32>' (6 vs 7 per batch row)}}
+  %0 = bism.reshape %x : tensor<?x6xf32> to tensor<?x7xf32>
+  return %0 : tensor<?x7xf32>
+}
+
+// -----
+
+func.func @slice_batch(%x: tensor<?x4xf32>) -> tensor<?x4xf32> {
+  // expected-error @+1 {{'bism.slice' op dimension 0 is '?' (the batch), which a slice keeps whole: start 0, stride 1}}
+  %0 = bism.slice %x starts [1, 0] limits [2, 4] strides [1, 1] : tensor<?x4xf32> to tensor<?x4xf32>
+  return %0 : tensor<?x4xf32>
+}
+
+// -----
+
+func.func @pad_batch(%x: tensor<?x4xf32>) -> tensor<?x5xf32> {
+  // expected-error @+1 {{'bism.pad' op dimension 0 is '?' (the batch), which cannot be padded}}
+  %0 = bism.pad %x low [1, 0] high [0, 1] interior [0, 0] : tensor<?x4xf32> to tensor<?x5xf32>
+  return %0 : tensor<?x5xf32>
+}
+
+// -----
+
+func.func @conv_dynamic_channels(%x: tensor<1x?x8x8xf32>, %w: tensor<6x4x3x3xf32>) -> tensor<1x6x6x6xf32> {
+  // expected-error @+1 {{'bism.conv2d' op only the batch dimension of 'tensor<1x?x8x8xf32>' may be '?'}}
+  %0 = bism.conv2d %x, %w : tensor<1x?x8x8xf32>, tensor<6x4x3x3xf32> -> tensor<1x6x6x6xf32>
+  return %0 : tensor<1x6x6x6xf32>
+}
+
+// -----
+
+func.func @matmul_batch_contraction(%x: tensor<?x4xf32>, %w: tensor<3x4xf32>) -> tensor<4x4xf32> {
+  // expected-error @+1 {{'bism.matmul' op contracting dimensions differ: lhs has ?, rhs has 3}}
+  %0 = bism.matmul %x, %w {transpose_lhs} : tensor<?x4xf32>, tensor<3x4xf32> -> tensor<4x4xf32>
+  return %0 : tensor<4x4xf32>
 }

@@ -49,6 +49,13 @@
 // RUN: ls runs | FileCheck %s --check-prefix=DEFAULT
 // DEFAULT: checkerboard-N=2-seed=4
 
+// The batch size is chosen on the command line: the model writes its batch
+// dimension as `?` and states batch_size = 100 once.
+// RUN: bism-run %S/../../examples/grbm/checkerboard.mlir --iters 10 --log-every 10 --eval-every 0 --no-png --set batch_size=50 | FileCheck %s --check-prefix=BATCH
+// BATCH: training 10 steps (batch 50) into runs/checkerboard-batch_size=50
+// RUN: FileCheck %s --input-file=runs/checkerboard-batch_size=50/config.json --check-prefix=BATCHCONFIG
+// BATCHCONFIG: "batch_size": 50
+
 // The data set is read before compiling: no "compiled in" line.
 // RUN: not bism-run %S/../../examples/grbm/checkerboard.mlir --set dataset=missing.npy --out data 2>&1 | FileCheck %s --check-prefix=DATA
 // DATA-NOT: compiled in

@@ -17,6 +17,7 @@
 #include "bism/Dialect/Bism.h"
 #include "bism/Execution/JitModule.h"
 #include "bism/Train/Model.h"
+#include "bism/Train/SpecializeBatch.h"
 
 #include "mlir/IR/Diagnostics.h"
 #include "mlir/IR/MLIRContext.h"
@@ -87,6 +88,7 @@ TEST(ComponentLogMass, CheckerboardExampleMatchesQuadrature) {
       replaceAll(readExample("grbm/checkerboard.mlir"), "f32", "f64");
   auto module = mlir::parseSourceString<mlir::ModuleOp>(text, &context);
   ASSERT_TRUE(module) << diagnostics;
+  ASSERT_TRUE(succeeded(train::specializeBatch(*module))) << diagnostics;
   auto models = llvm::to_vector(module->getOps<ModelOp>());
   ASSERT_EQ(models.size(), 1u);
   auto info = train::readModel(models[0]);

@@ -27,6 +27,16 @@ namespace bism {
 /// Attaches the derivative rules (DifferentiableOpInterface external models)
 /// of every bism op; lib/Dialect/Derivatives/*.cpp, one file per op family.
 void registerDerivativeRules(mlir::DialectRegistry &registry);
+
+/// The first op in `root` (itself included) with a `?` (batch) dimension in
+/// a result, a region argument or an attribute (function types), or null.
+/// bism::train::specializeBatch sets those dimensions.
+mlir::Operation *findDynamicShape(mlir::Operation *root);
+
+/// Fails, with an error at the first op that has one, when `root` still has
+/// a `?` dimension: `pass` (e.g. "bism-autodiff") needs static shapes.
+mlir::LogicalResult requireStaticShapes(mlir::Operation *root,
+                                        llvm::StringRef pass);
 } // namespace bism
 
 #endif // BISM_DIALECT_BISM_H
