@@ -616,7 +616,7 @@ CompiledModel::exactLogLikelihood(const std::vector<HostTensor> &state,
 llvm::Expected<HostTensor>
 CompiledModel::gibbsChain(const std::vector<HostTensor> &state,
                           const HostTensor &start, int64_t sweeps,
-                          uint64_t seed) {
+                          uint64_t seed, bool lastSweepMean) {
   if (!hasGibbs())
     return makeError("the model has no gibbs function");
   const FunctionSignature *signature = jit_->lookup(gibbs_.name);
@@ -629,7 +629,12 @@ CompiledModel::gibbsChain(const std::vector<HostTensor> &state,
   for (int64_t sweep = 0; sweep < sweeps; ++sweep) {
     runtime::PhiloxKey sweepKey = runtime::keySplit(key, uint64_t(sweep));
     fillRandom(uniform, runtime::keySplit(sweepKey, 0), Draw::Uniform);
-    fillRandom(normal, runtime::keySplit(sweepKey, 1), Draw::Normal);
+    if (lastSweepMean && sweep == sweeps - 1)
+      std::memset(normal.data(), 0,
+                  size_t(normal.numElements()) *
+                      runtime::elementSize(normal.elementType()));
+    else
+      fillRandom(normal, runtime::keySplit(sweepKey, 1), Draw::Normal);
     std::vector<const HostTensor *> inputs =
         callArguments(gibbs_, state, {&current});
     inputs.push_back(&uniform);

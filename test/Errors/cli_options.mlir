@@ -15,6 +15,10 @@
 // HELP: --split=<string> {{.*}} (default test)
 // RUN: bism-run sample --help | FileCheck %s --check-prefix=SAMPLEHELP
 // SAMPLEHELP: --step-size=<number> {{.*}} (default 0.0001)
+// Training ends with a quick AIS; eval's is the paper's.
+// RUN: bism-run train --help | FileCheck %s --check-prefix=TRAINHELP
+// TRAINHELP: --ais-chains=<long> {{.*}} 'bism-run eval' uses 2000 (default 200)
+// TRAINHELP: --ais-steps=<long> {{.*}} 'bism-run eval' uses 2000 (default 500)
 // RUN: bism-run train --help | FileCheck %s --check-prefix=NOLLVM
 // NOLLVM-NOT: amdgpu
 // NOLLVM-NOT: aarch64

@@ -11,6 +11,8 @@
 // RUN: bism-run eval %t/run/last.ckpt --ll none --split train --ssm-projections 3 | FileCheck %s --check-prefix=TRAIN
 // RUN: bism-run sample %t/run/last.ckpt --sampler langevin --count 150 --sweeps 200 --npy %t/langevin.npy --png %t/langevin.png | FileCheck %s --check-prefix=LANGEVIN
 // RUN: bism-run sample %t/run/last.ckpt --count 150 --sweeps 20 --npy %t/gibbs.npy | FileCheck %s --check-prefix=GIBBS
+// RUN: bism-run sample %t/run/last.ckpt --count 100 --sweeps 5 --conditional-mean on --npy %t/mean.npy | FileCheck %s --check-prefix=MEAN
+// RUN: not bism-run sample %t/run/last.ckpt --sampler langevin --conditional-mean on --npy %t/x.npy 2>&1 | FileCheck %s --check-prefix=MEANLANGEVIN
 // RUN: head -c 128 %t/langevin.npy | tail -c +11 | FileCheck %s --check-prefix=NPY
 // A model with continuous latents and no free energy (the linear-Gaussian
 // model of test/Train/build_evaluation.mlir): the posterior Fisher divergence
@@ -28,6 +30,9 @@
 // TRAIN: {"step": 300, "ll_method": "none", "train_ssm": {{-?[0-9]+\.[0-9]+}}}
 // LANGEVIN: 150 samples after 200 Langevin steps
 // GIBBS: 150 samples after 20 Gibbs sweeps
+// GIBBS-NOT: mean
+// MEAN: 100 samples after 5 Gibbs sweeps, the last one showing the mean of p(v|h)
+// MEANLANGEVIN: bism-run: error: --conditional-mean on needs Gibbs sweeps (--sampler gibbs and --sweeps >= 1): the mean of p(v|h) is the last sweep without its noise
 // NPY: {'descr': '<f8', 'fortran_order': False, 'shape': (150, 2)
 // LGTRAIN: done: 50 steps, {{.*}} test_approx_ssm {{-?[0-9]+\.[0-9]+}}, test_posterior_fisher {{[0-9]+\.[0-9]+}}
 // LGEVAL: {"step": 50, "ll_method": "none", "ll_note": "the model has an energy and a posterior but no free energy {{.*}}", "test_approx_ssm": {{-?[0-9]+\.[0-9]+}}, "test_posterior_fisher": {{[0-9]+\.[0-9]+}}}

@@ -11,7 +11,9 @@
 //     closed form;
 //   - annealed Langevin samples of the GRBM (on F) and of the linear-Gaussian
 //     model (on (v, h) jointly) against moments by quadrature / in closed
-//     form.
+//     form;
+//   - a Gibbs chain ending with the mean of p(v|h) against the GRBM's
+//     conditional means.
 //
 //===----------------------------------------------------------------------===//
 #include "GrbmReference.h"
@@ -413,3 +415,47 @@ TEST(Langevin, SamplesTheJointOfContinuousLatents) {
 }
 
 } // namespace
+
+TEST(Gibbs, LastSweepMeanIsTheMeanOfTheVisibleConditional) {
+  // The GRBM's p(v|h) = N(b + σ² W h, σ²): with the last sweep's visible
+  // noise zeroed, each row is b + σ² W h for one of the 2^4 latent
+  // configurations, and the draw of the same chain (same latents) differs
+  // from it by σ ⊙ z, z standard normal.
+  auto model = compile("gibbs-mean.mlir", checkerboardGrbm());
+  ASSERT_TRUE(model);
+  std::vector<HostTensor> state = model->initialState(0, HostTensor());
+  Grbm grbm = Grbm::random(2, 4, 43);
+  setGrbm(*model, state, grbm);
+  HostTensor start = randomTensor({100, 2}, 44, -2.0, 2.0);
+  auto mean = model->gibbsChain(state, start, 3, 5, /*lastSweepMean=*/true);
+  auto draw = model->gibbsChain(state, start, 3, 5);
+  ASSERT_TRUE(bool(mean)) << llvm::toString(mean.takeError());
+  ASSERT_TRUE(bool(draw)) << llvm::toString(draw.takeError());
+
+  double sum = 0, sumSquares = 0;
+  for (int64_t i = 0; i < 100; ++i) {
+    double best = 1e300;
+    for (int h = 0; h < 16; ++h) {
+      double distance = 0;
+      for (int64_t j = 0; j < 2; ++j) {
+        double field = 0;
+        for (int64_t k = 0; k < 4; ++k)
+          field += grbm.W(j, k) * double((h >> k) & 1);
+        double expected = grbm.b.dataAs<double>()[j] + field / grbm.P(j);
+        distance += std::abs(mean->elementAsDouble(2 * i + j) - expected);
+      }
+      best = std::min(best, distance);
+    }
+    EXPECT_LT(best, 1e-12) << "row " << i << " is not a conditional mean";
+    for (int64_t j = 0; j < 2; ++j) {
+      double z = (draw->elementAsDouble(2 * i + j) -
+                  mean->elementAsDouble(2 * i + j)) *
+                 std::sqrt(grbm.P(j));
+      sum += z;
+      sumSquares += z * z;
+    }
+  }
+  // 200 standard normal draws: mean within 4 standard errors, variance near 1.
+  EXPECT_LT(std::abs(sum / 200), 4 / std::sqrt(200.0));
+  EXPECT_NEAR(sumSquares / 200, 1.0, 0.3);
+}

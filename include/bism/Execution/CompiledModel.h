@@ -130,11 +130,15 @@ public:
   exactLogLikelihood(const std::vector<runtime::HostTensor> &state,
                      const runtime::HostTensor &points);
   /// `sweeps` Gibbs sweeps of the model's `gibbs` function from `start`
-  /// ([B, D]); noise from Philox with `seed`.
+  /// ([B, D]); noise from Philox with `seed`. With `lastSweepMean` the last
+  /// sweep gets z_v = 0: since a gibbs function draws v′ = mean + std ⊙ z_v
+  /// (docs/training.md), that is the mean of p(v | h) at the last h, the
+  /// picture without the pixel noise of a draw.
   bool hasGibbs() const { return !gibbs_.name.empty(); }
   llvm::Expected<runtime::HostTensor>
   gibbsChain(const std::vector<runtime::HostTensor> &state,
-             const runtime::HostTensor &start, int64_t sweeps, uint64_t seed);
+             const runtime::HostTensor &start, int64_t sweeps, uint64_t seed,
+             bool lastSweepMean = false);
 
   /// AIS from the base model (the spec's `ais_anneal` parameters zero) to
   /// the model, with Gibbs transitions at each β (the model's `gibbs`
