@@ -126,10 +126,20 @@ struct FuseAlongSharedValue : OpRewritePattern<linalg::GenericOp> {
           linalg::fuseElementwiseOps(rewriter, &operand);
       if (failed(fused))
         continue;
-      for (auto [original, replacement] : fused->replacements)
-        rewriter.replaceUsesWithIf(original, replacement, [&](OpOperand &use) {
-          return use.getOwner() != fused->fusedOp;
-        });
+      // In result order: `replacements` is a DenseMap keyed by pointers, and
+      // the order of these replacements is the order in which the rewriter
+      // revisits the readers, so iterating it made kernel formation differ
+      // from run to run.
+      for (Value original : llvm::concat<Value>(producer->getResults(),
+                                                consumer->getResults())) {
+        auto replacement = fused->replacements.find(original);
+        if (replacement == fused->replacements.end())
+          continue;
+        rewriter.replaceUsesWithIf(original, replacement->second,
+                                   [&](OpOperand &use) {
+                                     return use.getOwner() != fused->fusedOp;
+                                   });
+      }
       if (producer->use_empty())
         rewriter.eraseOp(producer);
       return success();
