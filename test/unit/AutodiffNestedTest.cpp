@@ -565,6 +565,55 @@ func.func @tanh_hvp(%x: !x, %u: !x) -> !x {
   return %h : !x
 }
 
+// f(x) = Σ elu x: H u = (x > 0 ? 0 : eˣ) ⊙ u, finite where eˣ overflows
+// (x = 800): the unused branch's slope must not turn 0 into 0 · ∞ = NaN.
+func.func @elu_sum(%x: !x) -> tensor<f64> {
+  %e = bism.elu %x : !x
+  %s = bism.reduce_sum %e axes [0] : !x -> tensor<f64>
+  return %s : tensor<f64>
+}
+func.func @elu_hvp(%x: !x, %u: !x) -> !x {
+  %h = bism.hvp @elu_sum(%x, %u) wrt [0] : (!x, !x) -> !x
+  return %h : !x
+}
+// Reverse over reverse: ∇_x (u · ∇f) = elu''(x) ⊙ u.
+func.func @elu_grad_dot(%x: !x, %u: !x) -> tensor<f64> {
+  %g = bism.grad @elu_sum(%x) wrt [0] : (!x) -> !x
+  %m = bism.mul %g, %u : !x
+  %s = bism.reduce_sum %m axes [0] : !x -> tensor<f64>
+  return %s : tensor<f64>
+}
+func.func @elu_grad_grad(%x: !x, %u: !x) -> !x {
+  %h = bism.grad @elu_grad_dot(%x, %u) wrt [0] : (!x, !x) -> !x
+  return %h : !x
+}
+func.func @elu_hvp_dot(%x: !x, %u: !x, %w: !x) -> tensor<f64> {
+  %h = bism.hvp @elu_sum(%x, %u) wrt [0] : (!x, !x) -> !x
+  %m = bism.mul %h, %w : !x
+  %s = bism.reduce_sum %m axes [0] : !x -> tensor<f64>
+  return %s : tensor<f64>
+}
+func.func @elu_third(%x: !x, %u: !x, %w: !x) -> !x {
+  %t = bism.grad @elu_hvp_dot(%x, %u, %w) wrt [0] : (!x, !x, !x) -> !x
+  return %t : !x
+}
+
+// f(x) = Σ sqrt x: ∇f = 1 / (2 sqrt x), H u = −u / (4 x^{3/2}); at x = 0
+// both are 0 by convention (ElementwiseDerivatives.cpp), and finite.
+func.func @sqrt_sum(%x: !x) -> tensor<f64> {
+  %r = bism.sqrt %x : !x
+  %s = bism.reduce_sum %r axes [0] : !x -> tensor<f64>
+  return %s : tensor<f64>
+}
+func.func @sqrt_grad(%x: !x) -> !x {
+  %g = bism.grad @sqrt_sum(%x) wrt [0] : (!x) -> !x
+  return %g : !x
+}
+func.func @sqrt_hvp(%x: !x, %u: !x) -> !x {
+  %h = bism.hvp @sqrt_sum(%x, %u) wrt [0] : (!x, !x) -> !x
+  return %h : !x
+}
+
 // f(x, y) = Σ x² ⊙ y, joint HVP w.r.t. (x, y) with direction (u, w):
 //   H = [[diag 2y, diag 2x], [diag 2x, 0]]
 //   (H(u, w))_x = 2 y ⊙ u + 2 x ⊙ w,  (H(u, w))_y = 2 x ⊙ u.
@@ -624,6 +673,30 @@ TEST(AutodiffNestedClosedForm, HigherDerivativesOfElementwiseFunctions) {
             elementwise({&x, &u}, [](const double *a) {
               double t = std::tanh(a[0]);
               return -2 * t * (1 - t * t) * a[1];
+            }));
+
+  HostTensor wide(ElementType::f64, {5});
+  const double wideValues[5] = {800.0, 1.0, -0.5, -2.0, 0.3};
+  std::copy(wideValues, wideValues + 5, wide.dataAs<double>());
+  HostTensor eluSecond = elementwise({&wide, &u}, [](const double *a) {
+    return a[0] > 0 ? 0.0 : std::exp(a[0]) * a[1];
+  });
+  expectOne("elu_hvp", {wide, u}, eluSecond);
+  expectOne("elu_grad_grad", {wide, u}, eluSecond);
+  expectOne("elu_third", {wide, u, w},
+            elementwise({&wide, &u, &w}, [](const double *a) {
+              return a[0] > 0 ? 0.0 : std::exp(a[0]) * a[1] * a[2];
+            }));
+
+  HostTensor roots(ElementType::f64, {5});
+  const double rootValues[5] = {0.0, 1.0, 4.0, 0.25, 0.0};
+  std::copy(rootValues, rootValues + 5, roots.dataAs<double>());
+  expectOne("sqrt_grad", {roots}, elementwise({&roots}, [](const double *a) {
+              return a[0] > 0 ? 0.5 / std::sqrt(a[0]) : 0.0;
+            }));
+  expectOne("sqrt_hvp", {roots, u},
+            elementwise({&roots, &u}, [](const double *a) {
+              return a[0] > 0 ? -0.25 * a[1] / std::pow(a[0], 1.5) : 0.0;
             }));
 
   HostTensor y = randomTensor({5}, 44);

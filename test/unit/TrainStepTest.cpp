@@ -640,6 +640,41 @@ TEST(TrainStep, AdamStepsMatchReference) {
   EXPECT_EQ(a.tTheta.elementAsDouble(0), 5.0);
 }
 
+TEST(TrainStep, UnrolledAdamStaysFiniteWhereAGradientIsExactlyZero) {
+  // A visible unit that is 0 in every row of the batch (a border pixel of
+  // an image data set) gives the posterior weights reading it an exactly
+  // zero gradient; with zero Adam moments their unrolled update is
+  // m / (sqrt(s) + ε) at s = 0, whose θ derivative passes sqrt'(0). It is
+  // taken as 0 (sqrt(s) = sqrt(1 − β₂)|g| there, and 0 is |·|'s
+  // derivative at 0 here, as for abs); before, 0 · ∞ made the θ gradient
+  // NaN.
+  auto jit = buildStep(grbmModel(
+      "objective = \"dsm\", noise_std = 0.3, divergence = \"kl\", "
+      "inner_steps = 1, unroll_steps = 2, unroll_optimizer = \"same\", "
+      "optimizer_theta = \"sgd\", lr_theta = 1.0, optimizer_phi = \"adam\", "
+      "lr_phi = 0.05",
+      /*temperature=*/0.5));
+  ASSERT_TRUE(jit);
+  Grbm model = Grbm::random(D, H, 97);
+  StepInputs in = grbmInputs(model, /*stages=*/4);
+  for (int64_t i = 0; i < B; ++i) {
+    in.v.dataAs<double>()[i * D] = 0.0;
+    in.noise[0].dataAs<double>()[i * D] = 0.0; // ε: the noisy point too
+  }
+  std::vector<HostTensor> results = call(*jit, "train_step_with_noise", in.all());
+  ASSERT_FALSE(results.empty());
+  StepOutputs out = unpack(results, 4, 2);
+  EXPECT_TRUE(std::isfinite(out.j));
+  EXPECT_TRUE(std::isfinite(out.gradNorm));
+  EXPECT_GT(out.gradNorm, 0.0);
+  for (size_t k = 0; k < 4; ++k)
+    for (int64_t i = 0; i < out.theta[k].numElements(); ++i)
+      EXPECT_TRUE(std::isfinite(at(out.theta[k], i))) << kThetaNames[k] << i;
+  // The weights reading the zero unit did not move in the K step.
+  for (int64_t k = 0; k < H; ++k)
+    EXPECT_EQ(at(out.phi[0], k), at(in.phi[0], k));
+}
+
 //===----------------------------------------------------------------------===//
 // The keyed step
 //===----------------------------------------------------------------------===//

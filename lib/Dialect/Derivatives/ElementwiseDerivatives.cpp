@@ -11,6 +11,9 @@
 // the op's own result where that saves work, and is exact everywhere except
 // at kinks, where the conventions are:
 //   relu'(0) = 0, abs'(0) = 0, leaky_relu'(0) = alpha, elu'(0) = alpha;
+//   sqrt'(0) = 0 (not +inf: sqrt is reached through sqrt(g²) = |g| in Adam's
+//   denominator, and an unrolled Adam step with a zero gradient and zero
+//   second moment must differentiate to a number);
 //   maximum: lhs gets the gradient where lhs >= rhs, rhs elsewhere;
 //   minimum: lhs gets the gradient where lhs <= rhs, rhs elsewhere.
 //
@@ -75,9 +78,14 @@ template <> struct UnaryRule<Log1pOp> {
 };
 
 template <> struct UnaryRule<SqrtOp> {
-  // sqrt' = 1 / (2 sqrt(x))
+  // sqrt' = 1 / (2 sqrt(x)), and 0 at x = 0 (see the file comment). The
+  // division is by sqrt(x) where x > 0 and by 1 elsewhere, so that the rule's
+  // own derivatives stay finite at 0 too (0 · ∞ would make them NaN).
   static Value apply(DerivativeBuilder &d, SqrtOp op, Value s) {
-    return d.div(d.scale(s, 0.5), op.getResult());
+    Value x = op.getOperand();
+    Value positive = d.compare(ComparePredicate::gt, x, d.zerosLike(x));
+    Value root = d.select(positive, op.getResult(), d.splatLike(x, 1.0));
+    return d.select(positive, d.div(d.scale(s, 0.5), root), d.zerosLike(s));
   }
 };
 
@@ -144,7 +152,11 @@ template <> struct UnaryRule<EluOp> {
     Value x = op.getOperand();
     double alpha = op.getAlpha().convertToDouble();
     Value positive = d.compare(ComparePredicate::gt, x, d.zerosLike(x));
-    Value slope = d.unary<ExpOp>(x);
+    // exp(min(x, 0)): the slope of the branch taken for x <= 0, finite for
+    // every x, so that no derivative of this rule forms 0 · exp(x) = 0 · ∞
+    // where x is large (f32: x > 88).
+    Value slope =
+        d.unary<ExpOp>(d.create<MinimumOp>(x, d.zerosLike(x)));
     if (alpha != 1.0)
       slope = d.scale(slope, alpha);
     return d.select(positive, s, d.mul(s, slope));
