@@ -102,6 +102,7 @@ bool Trainer::resume(const Checkpoint &checkpoint, std::string &error) {
   }
   state_ = std::move(state);
   step_ = std::strtoll(step->c_str(), nullptr, 10);
+  savedStep_ = step_; // the checkpoint resumed from is the last good one
   return checkShapes(error);
 }
 

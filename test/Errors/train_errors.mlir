@@ -39,6 +39,11 @@
 // RUN: bism-run eval %t/nan/last.ckpt | FileCheck %s --check-prefix=GOOD
 // GOOD: {"step": {{[0-9]+}}, "ll_method": "exact", "test_ll": {{-?[0-9]+\.[0-9]+}}, "test_ssm": {{-?[0-9]+\.[0-9]+}}}
 
+// Resumed, it diverges at once: the last good checkpoint is the one it
+// resumed from (its step, not -1).
+// RUN: not bism-run %S/../../examples/grbm/checkerboard.mlir --set lr_theta=1e30 --set K=0 --set N=0 --iters 400 --checkpoint-every 1 --out %t/nan --no-png --resume 2>&1 | FileCheck %s --check-prefix=RENAN
+// RENAN: stopped. The last good checkpoint is '{{.*}}nan/last.ckpt' (step {{[0-9]+}};
+
 // Resuming without a checkpoint, or with different options.
 // RUN: not bism-run %S/../../examples/grbm/checkerboard.mlir --resume --out %t/empty 2>&1 | FileCheck %s --check-prefix=NORESUME
 // NORESUME: bism-run: error: --resume: cannot open '{{.*}}empty/last.ckpt'
