@@ -407,8 +407,10 @@ CompiledModel::load(const ModelLoadOptions &options) {
     }
     model->evalPosteriorMean_ = {evaluation.posteriorMean, thetaPhi};
     thetaPhi.insert(thetaPhi.begin(), theta.begin(), theta.end());
-    if (train::hasApproximateSsmEvaluation(model->info_))
+    if (train::hasApproximateSsmEvaluation(model->info_)) {
       model->evalApproximateSsm_ = {evaluation.approximateSsm, thetaPhi};
+      model->evalObjective_ = {evaluation.objective, thetaPhi};
+    }
     if (train::hasLatentEvaluation(model->info_))
       model->evalPosteriorFisher_ = {evaluation.posteriorFisher, thetaPhi};
     model->evalEnergyGradient_ = {evaluation.energyGradient, theta};
@@ -416,7 +418,7 @@ CompiledModel::load(const ModelLoadOptions &options) {
   for (const Callable *callable :
        {&model->evalScore_, &model->evalSsm_, &model->evalPosteriorFisher_,
         &model->evalEnergyGradient_, &model->evalPosteriorMean_,
-        &model->evalApproximateSsm_})
+        &model->evalApproximateSsm_, &model->evalObjective_})
     if (!callable->name.empty())
       keep.push_back(lookup(FlatSymbolRefAttr::get(context, callable->name)));
   // Only what is called stays public; the rest is inlined or removed, which
@@ -855,18 +857,50 @@ CompiledModel::approximateSsm(const std::vector<HostTensor> &state,
                      "posterior and no free energy");
   if (projections < 1)
     return makeError("the approximate SSM needs at least one projection");
-  Draw u = info_.spec.projection == train::Projection::Rademacher
-               ? Draw::Rademacher
-               : Draw::Normal;
+  std::vector<NoiseSpec> noise = {{visibleDims(), projectionDraw()}};
+  appendPosteriorNoise(noise);
+  return meanOverDraws(evalApproximateSsm_, state, points, noise, projections,
+                       seed);
+}
+
+llvm::Expected<double>
+CompiledModel::testObjective(const std::vector<HostTensor> &state,
+                             const HostTensor &points, int64_t draws,
+                             uint64_t seed) {
+  if (!hasTestObjective())
+    return makeError("the test objective is for models with an energy and a "
+                     "posterior and no free energy");
+  if (draws < 1)
+    return makeError("the test objective needs at least one noise draw");
+  std::vector<NoiseSpec> noise;
+  switch (info_.spec.objective) {
+  case train::Objective::DSM:
+  case train::Objective::MDSM:
+    noise.push_back({visibleDims(), int(Draw::Normal)});
+    break;
+  case train::Objective::SSM:
+    noise.push_back({visibleDims(), projectionDraw()});
+    break;
+  case train::Objective::SM:
+    break;
+  }
+  appendPosteriorNoise(noise);
+  return meanOverDraws(evalObjective_, state, points, noise, draws, seed);
+}
+
+int CompiledModel::projectionDraw() const {
+  return int(info_.spec.projection == train::Projection::Rademacher
+                 ? Draw::Rademacher
+                 : Draw::Normal);
+}
+
+void CompiledModel::appendPosteriorNoise(std::vector<NoiseSpec> &noise) const {
   int64_t latents = info_.latentType.getDimSize(1);
-  std::vector<NoiseSpec> noise = {{visibleDims(), int(u)}};
   if (info_.posteriorKind == train::PosteriorKind::Gaussian)
     noise.push_back({latents, int(Draw::Normal)});
   else
     noise.insert(noise.end(), {{latents, int(Draw::Gumbel)},
                                {latents, int(Draw::Gumbel)}});
-  return meanOverDraws(evalApproximateSsm_, state, points, noise, projections,
-                       seed);
 }
 
 llvm::Expected<double>

@@ -199,6 +199,7 @@ public:
   StepBuilder(ModuleOp module, const ModelInfo &info,
               const BuildTrainStepOptions &options)
       : module_(module), info_(info), spec_(info.spec),
+        objective_(info.spec.objective),
         names_(trainStepNames(info, options)), builder_(module.getContext()),
         loc_(const_cast<func::FuncOp &>(info.energy ? info.energy
                                                      : info.freeEnergy)
@@ -216,13 +217,19 @@ public:
 
   LogicalResult build();
   /// The evaluation functions (buildEvaluationFunctions; this builder's
-  /// model name is "<model>__eval" and its objective SSM).
-  LogicalResult buildEvaluation(const EvaluationNames &names);
+  /// model name is "<model>__eval" and its objective SSM); `training` is
+  /// the model's own objective, for @eval_objective.
+  LogicalResult buildEvaluation(const EvaluationNames &names,
+                                Objective training);
 
 private:
   ModuleOp module_;
   const ModelInfo &info_;
   const TrainSpec &spec_;
+  /// The objective that perSampleObjective, objectiveNoiseTypes and
+  /// objectiveInput build: spec_'s, but for @eval_objective the training
+  /// one while the other evaluation functions use SSM.
+  Objective objective_;
   TrainStepNames names_;
   OpBuilder builder_;
   Location loc_;
@@ -331,8 +338,8 @@ private:
   Value perSampleColumn(ArrayRef<double> values);
   Value constant(RankedTensorType type, ArrayRef<double> values);
   SmallVector<Type> objectiveNoiseTypes() {
-    return hasObjectiveNoise(spec_) ? SmallVector<Type>{visible_}
-                                    : SmallVector<Type>{};
+    return objective_ != Objective::SM ? SmallVector<Type>{visible_}
+                                       : SmallVector<Type>{};
   }
   func::FuncOp buildPhiStep(func::FuncOp lower, StringRef name,
                             const OptimizerSpec &optimizer);
@@ -630,7 +637,7 @@ Value StepBuilder::perSampleObjective(func::FuncOp negLogJoint,
                          ArrayRef<int64_t>{0})
         .getResult(0);
   };
-  switch (spec_.objective) {
+  switch (objective_) {
   case Objective::DSM:
     return halfSquaredNorm(
         db().add(s, scaled(objNoise, 1.0 / spec_.noiseStd)));
@@ -1021,9 +1028,9 @@ func::FuncOp StepBuilder::buildTrainStep(func::FuncOp drawNoise,
 }
 
 Value StepBuilder::objectiveInput(Value v, ValueRange objNoise) {
-  if (spec_.objective == Objective::DSM)
+  if (objective_ == Objective::DSM)
     return db().add(v, scaled(objNoise[0], spec_.noiseStd));
-  if (spec_.objective == Objective::MDSM)
+  if (objective_ == Objective::MDSM)
     return db().add(
         v, db().mul(objNoise[0],
                     perSampleColumn(mdsmSigmas(spec_, info_.batchSize()))));
@@ -1529,7 +1536,8 @@ void StepBuilder::buildStepFunctions(const LowerLevel &level,
   buildThetaGradientWithNoise(level.lower, level.phiStep, upper);
 }
 
-LogicalResult StepBuilder::buildEvaluation(const EvaluationNames &eval) {
+LogicalResult StepBuilder::buildEvaluation(const EvaluationNames &eval,
+                                           Objective training) {
   bool scores = hasScoreEvaluation(info_), latents = hasLatentEvaluation(info_),
        gradients = hasEnergyGradientEvaluation(info_),
        approximate = hasApproximateSsmEvaluation(info_);
@@ -1541,7 +1549,7 @@ LogicalResult StepBuilder::buildEvaluation(const EvaluationNames &eval) {
   if (latents)
     taken.push_back(eval.posteriorFisher);
   if (approximate)
-    taken.append({eval.approximateSsm, names_.score});
+    taken.append({eval.approximateSsm, eval.objective, names_.score});
   if (gradients)
     taken.append({eval.energyGradient, eval.posteriorMean, names_.energySum});
   if (failed(requireUnusedNames(taken, "the evaluation functions")))
@@ -1591,6 +1599,34 @@ LogicalResult StepBuilder::buildEvaluation(const EvaluationNames &eval) {
     jointArgs.append(phi);
     Value s = call(score, jointArgs)[0];
     ret(perSampleObjective(negLogJoint, jointArgs, s, a[1]));
+
+    // (v, objective noise..., posterior noise..., θ..., φ...) -> [B]: the
+    // training objective, as the upper level computes it at φ.
+    objective_ = training;
+    size_t objectiveCount = objectiveNoiseTypes().size();
+    args = concat({visible_, objectiveNoiseTypes(), posteriorNoiseTypes(1),
+                   theta_, phi_});
+    func::FuncOp objective =
+        startFunction(eval.objective, args, {perSample_}, false);
+    a = objective.getArguments();
+    ValueRange objectiveNoise = a.slice(1, objectiveCount);
+    noise = a.slice(1 + objectiveCount, noiseCount);
+    size_t first = 1 + objectiveCount + noiseCount;
+    theta = slice(a, first, theta_.size());
+    phi = slice(a, first + theta_.size(), phi_.size());
+    Value x = objectiveInput(a[0], objectiveNoise);
+    stopped = StopGradientOp::create(builder_, loc_, x).getResult();
+    sampleArgs = {stopped};
+    sampleArgs.append(phi);
+    sampleArgs.append(noise.begin(), noise.end());
+    h = call(sample, sampleArgs)[0];
+    jointArgs = {x, h};
+    jointArgs.append(theta);
+    jointArgs.append(phi);
+    s = call(score, jointArgs)[0];
+    ret(perSampleObjective(negLogJoint, jointArgs, s,
+                           objectiveCount ? objectiveNoise[0] : Value()));
+    objective_ = spec_.objective;
   }
   if (latents) {
     // (x, ξ, θ..., φ...) -> [B].
@@ -1641,7 +1677,8 @@ EvaluationNames evaluationNames(const BuildTrainStepOptions &options) {
   const std::string &p = options.publicPrefix;
   return {p + "eval_score",           p + "eval_ssm",
           p + "eval_posterior_fisher", p + "eval_energy_gradient",
-          p + "eval_posterior_mean",   p + "eval_approximate_ssm"};
+          p + "eval_posterior_mean",   p + "eval_approximate_ssm",
+          p + "eval_objective"};
 }
 
 bool hasApproximateSsmEvaluation(const ModelInfo &info) {
@@ -1670,7 +1707,7 @@ LogicalResult buildEvaluationFunctions(ModuleOp module, const ModelInfo &info,
   evalInfo.name = info.name + "__eval";
   evalInfo.spec.objective = Objective::SSM;
   return StepBuilder(module, evalInfo, options)
-      .buildEvaluation(evaluationNames(options));
+      .buildEvaluation(evaluationNames(options), info.spec.objective);
 }
 
 } // namespace bism::train

@@ -34,8 +34,8 @@
 // MEAN: 100 samples after 5 Gibbs sweeps, the last one showing the mean of p(v|h)
 // MEANLANGEVIN: bism-run: error: --conditional-mean on needs Gibbs sweeps (--sampler gibbs and --sweeps >= 1): the mean of p(v|h) is the last sweep without its noise
 // NPY: {'descr': '<f8', 'fortran_order': False, 'shape': (150, 2)
-// LGTRAIN: done: 50 steps, {{.*}} test_approx_ssm {{-?[0-9]+\.[0-9]+}}, test_posterior_fisher {{[0-9]+\.[0-9]+}}
-// LGEVAL: {"step": 50, "ll_method": "none", "ll_note": "the model has an energy and a posterior but no free energy {{.*}}", "test_approx_ssm": {{-?[0-9]+\.[0-9]+}}, "test_posterior_fisher": {{[0-9]+\.[0-9]+}}}
+// LGTRAIN: done: 50 steps, {{.*}} test_loss {{[0-9]+\.[0-9]+}}, test_approx_ssm {{-?[0-9]+\.[0-9]+}}, test_posterior_fisher {{[0-9]+\.[0-9]+}}
+// LGEVAL: {"step": 50, "ll_method": "none", "ll_note": "the model has an energy and a posterior but no free energy {{.*}}", "test_loss": {{[0-9]+\.[0-9]+}}, "test_approx_ssm": {{-?[0-9]+\.[0-9]+}}, "test_posterior_fisher": {{[0-9]+\.[0-9]+}}}
 // LGSAMPLE: 100 samples after 50 Langevin steps
 // NOGIBBS: bism-run: error: --sampler gibbs: the model has no gibbs function
 // BADLL: bism-run: error: --ll must be auto, exact, ais or none, got 'bogus'

@@ -66,5 +66,5 @@
 // one line why there is no log-likelihood (on stderr and in the JSON).
 // RUN: bism-run %S/../../examples/mlp/fashion_mnist.mlir --iters 2 --log-every 2 --eval-every 0 --no-png --out mlp > /dev/null
 // RUN: bism-run eval mlp 2>&1 | FileCheck %s --check-prefix=NOLL
-// NOLL: bism-run: note: no log-likelihood: the model has an energy and a posterior but no free energy (log p(v) up to log Z), which a log-likelihood needs; eval reports approx_ssm, the SSM loss with the score through the posterior (lower is better), and the posterior Fisher divergence where the latents are continuous
-// NOLL: {"step": 2, "ll_method": "none", "ll_note": "the model has an energy and a posterior but no free energy {{.*}}", "test_approx_ssm": {{-?[0-9]+\.[0-9]+}}, "test_posterior_fisher":
+// NOLL: bism-run: note: no log-likelihood: the model has an energy and a posterior but no free energy (log p(v) up to log Z), which a log-likelihood needs; eval reports loss, the training objective on these points, approx_ssm, the SSM loss with the score through the posterior (both lower is better), and the posterior Fisher divergence where the latents are continuous
+// NOLL: {"step": 2, "ll_method": "none", "ll_note": "the model has an energy and a posterior but no free energy {{.*}}", "test_loss": {{[0-9]+\.[0-9]+}}, "test_approx_ssm": {{-?[0-9]+\.[0-9]+}}, "test_posterior_fisher":

@@ -3,11 +3,13 @@
 // the marginal score and the per-sample SSM objective (and, having an
 // energy and a posterior, the energy gradient and posterior mean); this
 // file's linear-Gaussian model (gaussian latents, no free energy) gets the
-// posterior Fisher divergence and the energy gradient for joint Langevin
-// sampling.
+// posterior Fisher divergence, the energy gradient for joint Langevin
+// sampling, and the test losses through q (approximate SSM, and its own
+// objective).
 // Values are checked by test/unit/EvaluationTest.cpp.
 // RUN: bism-opt %S/../../examples/grbm/checkerboard.mlir --bism-build-train-step=evaluation | FileCheck %s --check-prefix=GRBM
 // RUN: bism-opt %s --bism-build-train-step=evaluation | FileCheck %s --check-prefix=LG
+// RUN: bism-opt %s --bism-build-train-step=evaluation | FileCheck %s --check-prefix=LOSS
 // RUN: bism-opt %s --bism-build-train-step=evaluation --bism-autodiff | FileCheck %s --check-prefix=AD
 // RUN: bism-opt %s --bism-build-train-step | FileCheck %s --check-prefix=NONE
 
@@ -50,6 +52,24 @@
 // LG: func.func @eval_energy_gradient(%[[X2:.*]]: tensor<100x2xf64>, %[[H2:.*]]: tensor<100x2xf64>, %[[W2:.*]]: tensor<2x2xf64>) -> (tensor<100x2xf64>, tensor<100x2xf64>)
 // LG-NEXT: %[[G:.*]]:2 = bism.grad @lg__eval__energy_sum(%[[X2]], %[[H2]], %[[W2]]) wrt [0, 1]
 // LG-NEXT: return %[[G]]#0, %[[G]]#1
+// No free energy: the SSM loss with the score through q (u, then ξ), and
+// the model's own objective, DSM: x = v + 0.3 ε, ½‖s(x) + ε/0.3‖².
+// LOSS: func.func @eval_approximate_ssm(%[[AX:.*]]: tensor<100x2xf64>, %[[AU:.*]]: tensor<100x2xf64>, %[[AXI:.*]]: tensor<100x2xf64>,
+// LOSS-NEXT: %[[AS:.*]] = bism.stop_gradient %[[AX]]
+// LOSS-NEXT: %[[AH:.*]] = call @lg__eval__sample_posterior(%[[AS]], {{.*}}, %[[AXI]])
+// LOSS-NEXT: call @lg__eval__score(%[[AX]], %[[AH]],
+// LOSS-NEXT: bism.hvp @lg__eval__neg_log_joint(%[[AX]], %[[AH]], {{.*}}, %[[AU]]) wrt [0]
+// LOSS: func.func @eval_objective(%[[OV:.*]]: tensor<100x2xf64>, %[[OE:.*]]: tensor<100x2xf64>, %[[OXI:.*]]: tensor<100x2xf64>,
+// LOSS-NEXT: %[[SIGMA:.*]] = bism.constant dense<3.000000e-01>
+// LOSS-NEXT: %[[SE:.*]] = bism.mul %[[OE]], %[[SIGMA]]
+// LOSS-NEXT: %[[OX:.*]] = bism.add %[[OV]], %[[SE]]
+// LOSS-NEXT: %[[OS:.*]] = bism.stop_gradient %[[OX]]
+// LOSS-NEXT: %[[OH:.*]] = call @lg__eval__sample_posterior(%[[OS]], {{.*}}, %[[OXI]])
+// LOSS-NEXT: %[[OSC:.*]] = call @lg__eval__score(%[[OX]], %[[OH]],
+// LOSS-NEXT: %[[INV:.*]] = bism.constant dense<3.3333333333333335>
+// LOSS-NEXT: %[[EI:.*]] = bism.mul %[[OE]], %[[INV]]
+// LOSS-NEXT: %[[R:.*]] = bism.add %[[OSC]], %[[EI]]
+// LOSS-NEXT: bism.square %[[R]]
 
 // AD-NOT: bism.grad
 // AD-NOT: bism.hvp

@@ -185,10 +185,12 @@ bism.model @gauss energy @energy [@W, @b, @c]
 )mlir";
 }
 
-/// Parses `text`, runs --bism-build-train-step, makes the private helpers
-/// in `makePublic` callable and compiles.
+/// Parses `text`, runs --bism-build-train-step (with the evaluation
+/// functions if asked), makes the private helpers in `makePublic` callable
+/// and compiles.
 inline std::unique_ptr<JitModule> buildStep(const std::string &text,
-                                     const std::vector<std::string> &makePublic = {}) {
+                                     const std::vector<std::string> &makePublic = {},
+                                     bool evaluation = false) {
   mlir::DialectRegistry registry;
   registerExecutionDialects(registry);
   mlir::MLIRContext context(registry);
@@ -203,7 +205,9 @@ inline std::unique_ptr<JitModule> buildStep(const std::string &text,
     return nullptr;
   }
   mlir::PassManager pm(&context);
-  pm.addPass(createBismBuildTrainStep());
+  BismBuildTrainStepOptions options;
+  options.evaluation = evaluation;
+  pm.addPass(createBismBuildTrainStep(options));
   if (mlir::failed(pm.run(*module))) {
     ADD_FAILURE() << "--bism-build-train-step failed:\n" << diagnostics;
     return nullptr;

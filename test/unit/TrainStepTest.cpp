@@ -675,6 +675,38 @@ TEST(TrainStep, UnrolledAdamStaysFiniteWhereAGradientIsExactlyZero) {
     EXPECT_EQ(at(out.phi[0], k), at(in.phi[0], k));
 }
 
+TEST(TrainStep, EvalObjectiveIsTheUpperLevelLossPerSample) {
+  // bism-run's test loss: @eval_objective(v, ε, g1, g2, θ, φ) per sample,
+  // whose batch mean is the loss J of a step with K = N = 0 (J at φ) fed
+  // the same noise, for DSM (x = v + σε inside) and SSM (u).
+  for (const char *objective : {"dsm", "ssm"}) {
+    SCOPED_TRACE(objective);
+    auto jit = buildStep(
+        grbmModel(std::string("objective = \"") + objective +
+                      "\", noise_std = 0.3, inner_steps = 0, "
+                      "unroll_steps = 0",
+                  /*temperature=*/0.5),
+        {}, /*evaluation=*/true);
+    ASSERT_TRUE(jit);
+    Grbm model = Grbm::random(D, H, 99);
+    StepInputs in = grbmInputs(model, /*stages=*/1);
+    std::vector<HostTensor> step = call(*jit, "train_step_with_noise", in.all());
+    ASSERT_FALSE(step.empty());
+    double j = unpack(step, 4, 2).j;
+
+    std::vector<HostTensor> args = {in.v, in.noise[0], in.noise[1], in.noise[2]};
+    args.insert(args.end(), in.theta.begin(), in.theta.end());
+    args.insert(args.end(), in.phi.begin(), in.phi.end());
+    std::vector<HostTensor> perSample = call(*jit, "eval_objective", args);
+    ASSERT_EQ(perSample.size(), 1u);
+    ASSERT_EQ(perSample[0].shape(), (std::vector<int64_t>{B}));
+    double mean = 0;
+    for (int64_t i = 0; i < B; ++i)
+      mean += at(perSample[0], i) / double(B);
+    EXPECT_NEAR(mean, j, 1e-12 * std::abs(j));
+  }
+}
+
 //===----------------------------------------------------------------------===//
 // The keyed step
 //===----------------------------------------------------------------------===//

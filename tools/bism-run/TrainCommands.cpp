@@ -243,7 +243,8 @@ cl::opt<int64_t> finalAisSteps(
 int64_t activeAisChains() { return trainCommand ? finalAisChains : aisChains; }
 int64_t activeAisSteps() { return trainCommand ? finalAisSteps : aisSteps; }
 cl::opt<int64_t> ssmProjections("ssm-projections",
-                                cl::desc("SSM score: projections per test "
+                                cl::desc("SSM scores and the test loss: "
+                                         "projections (noise draws) per test "
                                          "point (0: skip)"),
                                 cl::init(1), cl::sub(evalCommand),
                                 cl::cat(evalCategory));
@@ -428,9 +429,10 @@ std::string noLogLikelihoodReason(const CompiledModel &model) {
   if (!model.hasFreeEnergy())
     return "the model has an energy and a posterior but no free energy "
            "(log p(v) up to log Z), which a log-likelihood needs; eval "
-           "reports approx_ssm, the SSM loss with the score through the "
-           "posterior (lower is better), and the posterior Fisher "
-           "divergence where the latents are continuous";
+           "reports loss, the training objective on these points, "
+           "approx_ssm, the SSM loss with the score through the posterior "
+           "(both lower is better), and the posterior Fisher divergence "
+           "where the latents are continuous";
   return "the model has a free energy but no component_log_mass and gibbs "
          "functions, which exact summation and AIS need";
 }
@@ -460,6 +462,14 @@ bool evaluate(CompiledModel &model, const runtime::Dataset &data,
       return false;
     }
     out.emplace_back("test_ssm", *ssm);
+  }
+  if (model.hasTestObjective()) {
+    auto loss = model.testObjective(state, data.test, 1, 0);
+    if (!loss) {
+      error = llvm::toString(loss.takeError());
+      return false;
+    }
+    out.emplace_back("test_loss", *loss);
   }
   if (model.hasApproximateSsm()) {
     auto ssm = model.approximateSsm(state, data.test, 1, 0);
@@ -1115,6 +1125,12 @@ int runEval() {
     if (!ssm)
       return fail(llvm::toString(ssm.takeError()));
     values.emplace_back(split + "_ssm", *ssm);
+  }
+  if (ssmProjections > 0 && model.hasTestObjective()) {
+    auto loss = model.testObjective(state, *rows, ssmProjections, evalSeed);
+    if (!loss)
+      return fail(llvm::toString(loss.takeError()));
+    values.emplace_back(split + "_loss", *loss);
   }
   if (ssmProjections > 0 && model.hasApproximateSsm()) {
     auto ssm = model.approximateSsm(state, *rows, ssmProjections, evalSeed);

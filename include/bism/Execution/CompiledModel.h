@@ -170,6 +170,16 @@ public:
   approximateSsm(const std::vector<runtime::HostTensor> &state,
                  const runtime::HostTensor &points, int64_t projections,
                  uint64_t seed);
+  /// The same models: the mean over the rows of `points` of the training
+  /// objective's per-sample loss at the current φ (the upper level's J with
+  /// the model's objective and noise), `draws` draws of its noise per row:
+  /// the test counterpart of the training loss J (which the bi-level step
+  /// takes after K steps of φ on the batch, so it runs a little lower).
+  bool hasTestObjective() const { return !evalObjective_.name.empty(); }
+  llvm::Expected<double>
+  testObjective(const std::vector<runtime::HostTensor> &state,
+                const runtime::HostTensor &points, int64_t draws,
+                uint64_t seed);
   llvm::Expected<double>
   posteriorFisher(const std::vector<runtime::HostTensor> &state,
                   const runtime::HostTensor &points, int64_t draws,
@@ -222,6 +232,11 @@ private:
     int64_t width;
     int draw;
   };
+  /// The draw of the spec's SSM projections u (a Draw, as NoiseSpec::draw).
+  int projectionDraw() const;
+  /// The posterior's noise per latent draw: ξ (gaussian) or two Gumbel
+  /// tensors (bernoulli).
+  void appendPosteriorNoise(std::vector<NoiseSpec> &noise) const;
   /// The mean over the rows of `points` and `draws` noise draws of
   /// `callable(x, noise..., params...)`.
   llvm::Expected<double> meanOverDraws(const Callable &callable,
@@ -232,7 +247,7 @@ private:
 
   Callable freeEnergy_, componentLogMass_, gibbs_;
   Callable evalScore_, evalSsm_, evalPosteriorFisher_, evalEnergyGradient_,
-      evalPosteriorMean_, evalApproximateSsm_;
+      evalPosteriorMean_, evalApproximateSsm_, evalObjective_;
   int64_t latentDims_ = 0;
   std::unique_ptr<JitModule> jit_;
 };

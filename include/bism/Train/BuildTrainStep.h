@@ -167,14 +167,19 @@ llvm::LogicalResult buildTrainStep(mlir::ModuleOp module, const ModelInfo &info,
 ///       ½‖s‖² − uᵀ(∇ₓ s)u with s the score through h ~ q(h|x) (BiSSM's
 ///       upper level at φ): a test score-matching loss for models without
 ///       a free energy
+///   @eval_objective(v, objective noise..., posterior noise..., θ..., φ...)
+///       -> [B]   the training objective's per-sample loss (the upper
+///       level's, at φ: ε for DSM/MDSM with x = v + σε, u for SSM, none for
+///       SM), the test counterpart of the loss J
 /// θ_F are the free energy's parameters in its clause's order, θ and φ the
 /// energy's and the posterior's. The first two exist when the model has a
 /// free energy; the posterior Fisher divergence for methods bism and vages
-/// with a gaussian posterior; the last two for methods bism and vages with
-/// any posterior. Private helpers are named "<model>__eval__<what>".
+/// with a gaussian posterior; the energy gradient and the posterior mean for
+/// methods bism and vages with any posterior, and the last two for those
+/// without a free energy. Private helpers are named "<model>__eval__<what>".
 struct EvaluationNames {
   std::string score, ssm, posteriorFisher, energyGradient, posteriorMean,
-      approximateSsm;
+      approximateSsm, objective;
 };
 EvaluationNames evaluationNames(const BuildTrainStepOptions &options = {});
 /// Which of the functions above `info` gets.
@@ -183,7 +188,8 @@ bool hasScoreEvaluation(const ModelInfo &info);
 bool hasLatentEvaluation(const ModelInfo &info);
 /// The energy gradient and the posterior mean (an energy and a posterior).
 bool hasEnergyGradientEvaluation(const ModelInfo &info);
-/// The approximate SSM (an energy and a posterior, no free energy).
+/// The approximate SSM and the objective (an energy and a posterior, no free
+/// energy).
 bool hasApproximateSsmEvaluation(const ModelInfo &info);
 llvm::LogicalResult
 buildEvaluationFunctions(mlir::ModuleOp module, const ModelInfo &info,
