@@ -18,12 +18,12 @@
 // latent sizes are the task's (784, 50). The same architecture as
 // scripts/make_onnx_fixtures.py's DeepEblvm (which is exported from PyTorch),
 // written out here in the bism dialect. No closed-form free energy, so only
-// methods "bism" and "vages" apply. Learning rates 1e-4: 1000 steps train
-// (J falls from about 39200, the ½‖ε/σ‖² of a zero score, to about 38900);
-// with 1e-3 the θ gradient is NaN within about 100 steps. The energy is
-// bounded below but, through the ELU, not coercive in h, so nothing keeps
-// q(h|v) from spreading at large steps. bench/compare/ times this model
-// against PyTorch and JAX.
+// methods "bism" and "vages" apply. Learning rates 1e-4: J falls from about
+// 39200 (the ½‖ε/σ‖² of a zero score) to 38900 in 1000 steps and 31855 in
+// the 20,000 (docs/results.md); with 1e-3 it stays near 39180 for 1000
+// steps. The energy is bounded below but, through the ELU, not coercive in
+// h, so nothing keeps q(h|v) from spreading at large steps. bench/compare/
+// times this model against PyTorch and JAX.
 //
 //   bism-run examples/mlp/fashion_mnist.mlir --iters 50
 //   bism-opt examples/mlp/fashion_mnist.mlir --bism-build-train-step
