@@ -202,9 +202,11 @@ class Config:
             self.phi = [params[p.strip().lstrip("@")]
                         for p in m.group(2).split(",") if p.strip()]
         self.dtype = self.theta[0].dtype
-        m = re.search(r"func\.func\s+(?:private\s+)?@energy\(%\w+:\s*tensor<(\d+)x(\d+)x\w+>"
-                      r",\s*%\w+:\s*tensor<\d+x(\d+)x", text)
-        self.B, self.D, self.H = (int(g) for g in m.groups())
+        # The batch dimension is `?` (set by the spec's batch_size) or a size.
+        m = re.search(r"func\.func\s+(?:private\s+)?@energy\(%\w+:\s*tensor<(\d+|\?)x(\d+)x\w+>"
+                      r",\s*%\w+:\s*tensor<(?:\d+|\?)x(\d+)x", text)
+        batch, self.D, self.H = m.group(1), int(m.group(2)), int(m.group(3))
+        self.B = int(spec["batch_size"]) if batch == "?" else int(batch)
 
     # -- the calling convention of @train_step_with_noise ---------------
     def state_names(self):
