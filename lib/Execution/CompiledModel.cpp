@@ -920,6 +920,27 @@ CompiledModel::posteriorFisher(const std::vector<HostTensor> &state,
 }
 
 llvm::Expected<HostTensor>
+CompiledModel::posteriorMean(const std::vector<HostTensor> &state,
+                             const HostTensor &points) {
+  if (evalPosteriorMean_.name.empty())
+    return makeError("the posterior mean needs an energy and a posterior "
+                     "(method bism or vages)");
+  int64_t batch = batchSize(), dims = visibleDims();
+  if (points.rank() != 2 || points.shape()[0] != batch ||
+      points.shape()[1] != dims || points.elementType() != elementType())
+    return makeError("posterior mean of " + points.typeString() +
+                     "; expected the batch shape " + std::to_string(batch) +
+                     "x" + std::to_string(dims));
+  HostTensor mean(elementType(),
+                  std::vector<int64_t>{batch, info_.latentType.getDimSize(1)});
+  if (auto error = jit_->invoke(
+          evalPosteriorMean_.name,
+          callArguments(evalPosteriorMean_, state, {&points}), {&mean}))
+    return std::move(error);
+  return mean;
+}
+
+llvm::Expected<HostTensor>
 CompiledModel::langevinChain(const std::vector<HostTensor> &state,
                              const HostTensor &start,
                              const LangevinOptions &options) {
@@ -940,19 +961,29 @@ CompiledModel::langevinChain(const std::vector<HostTensor> &state,
   // with U = E(v, h̄) at h̄ = E_q[h | start] (binary latents: the BiSM
   // paper's procedure, h from the posterior mean at the training points).
   bool marginal = !evalScore_.name.empty();
-  bool joint = !marginal && info_.posteriorKind == train::PosteriorKind::Gaussian;
+  bool joint = !marginal && !options.fixLatents &&
+               info_.posteriorKind == train::PosteriorKind::Gaussian;
   std::vector<HostTensor> x = {start};
   HostTensor fixedLatents, latentDrift;
   if (!marginal) {
-    HostTensor latents(elementType(), std::vector<int64_t>{
-                                          batch, info_.latentType.getDimSize(1)});
+    std::vector<int64_t> latentShape = {batch, info_.latentType.getDimSize(1)};
+    HostTensor latents(elementType(), latentShape);
     if (joint) {
       x.push_back(std::move(latents));
     } else {
-      if (auto error = jit_->invoke(
-              evalPosteriorMean_.name,
-              callArguments(evalPosteriorMean_, state, {&start}), {&latents}))
-        return std::move(error);
+      if (options.latents.data() == nullptr) { // none given
+        auto mean = posteriorMean(state, start);
+        if (!mean)
+          return mean.takeError();
+        latents = std::move(*mean);
+      } else if (options.latents.shape() != latentShape ||
+                 options.latents.elementType() != elementType()) {
+        return makeError("Langevin latents are " +
+                         options.latents.typeString() + "; expected " +
+                         latents.typeString());
+      } else {
+        latents = options.latents;
+      }
       fixedLatents = latents;
       latentDrift = std::move(latents);
     }

@@ -21,6 +21,13 @@
 // RUN: bism-run eval %t/lg/last.ckpt | FileCheck %s --check-prefix=LGEVAL
 // RUN: bism-run sample %t/lg/last.ckpt --count 100 --sweeps 50 --step-size 1e-2 --npy %t/lg.npy | FileCheck %s --check-prefix=LGSAMPLE
 // RUN: not bism-run sample %t/lg/last.ckpt --sampler gibbs --npy %t/lg.npy 2>&1 | FileCheck %s --check-prefix=NOGIBBS
+// The BiSM paper's procedure instead: v from p(v|h) at the posterior mean of
+// each chain's start, or of 4 training images (conditional samples, 25 each).
+// RUN: bism-run sample %t/lg/last.ckpt --latents posterior-mean --count 100 --sweeps 20 --step-size 1e-2 --npy %t/lgpm.npy | FileCheck %s --check-prefix=LGPM
+// RUN: bism-run sample %t/lg/last.ckpt --conditional 4 --count 100 --sweeps 20 --step-size 1e-2 --npy %t/lgc.npy | FileCheck %s --check-prefix=LGCOND
+// RUN: not bism-run sample %t/lg/last.ckpt --latents sideways --npy %t/x.npy 2>&1 | FileCheck %s --check-prefix=BADLATENTS
+// RUN: not bism-run sample %t/run/last.ckpt --sampler langevin --latents posterior-mean --npy %t/x.npy 2>&1 | FileCheck %s --check-prefix=FREELATENTS
+// RUN: not bism-run sample %t/lg/last.ckpt --conditional 4 --count 3 --npy %t/x.npy 2>&1 | FileCheck %s --check-prefix=FEWCOND
 // RUN: not bism-run eval %t/run/last.ckpt --ll bogus 2>&1 | FileCheck %s --check-prefix=BADLL
 // RUN: not bism-run sample %t/run/last.ckpt --sampler hmc --npy %t/x.npy 2>&1 | FileCheck %s --check-prefix=BADSAMPLER
 
@@ -38,6 +45,11 @@
 // LGEVAL: {"step": 50, "ll_method": "none", "ll_note": "the model has an energy and a posterior but no free energy {{.*}}", "test_loss": {{[0-9]+\.[0-9]+}}, "test_approx_ssm": {{-?[0-9]+\.[0-9]+}}, "test_posterior_fisher": {{[0-9]+\.[0-9]+}}}
 // LGSAMPLE: 100 samples after 50 Langevin steps
 // NOGIBBS: bism-run: error: --sampler gibbs: the model has no gibbs function
+// LGPM: 100 samples after 20 Langevin steps from p(v|h) at the posterior mean of each chain's start
+// LGCOND: 100 samples after 20 Langevin steps from p(v|h) at the posterior means of 4 training images, 25 each
+// BADLATENTS: bism-run: error: --latents must be joint or posterior-mean, got 'sideways'
+// FREELATENTS: bism-run: error: --latents posterior-mean: the model has a free energy, so its Langevin chains run on v alone (p(v) = exp(-F(v)) / Z), without latents
+// FEWCOND: bism-run: error: --conditional 4 needs at least that many samples (--count 3)
 // BADLL: bism-run: error: --ll must be auto, exact, ais or none, got 'bogus'
 // BADSAMPLER: bism-run: error: --sampler must be auto, gibbs or langevin, got 'hmc'
 

@@ -414,6 +414,58 @@ TEST(Langevin, SamplesTheJointOfContinuousLatents) {
   }
 }
 
+TEST(Langevin, SamplesTheVisibleConditionalAtFixedLatents) {
+  // The BiSM paper's procedure for continuous latents: v from p(v | h) at a
+  // fixed h, here N(h W, I). Rows 0-49 hold h₁, rows 50-99 h₂; without
+  // given latents the posterior mean at the start is used (A = d = 0: h̄ = 0,
+  // so p(v | 0) = N(0, I)).
+  auto model = compile("langevin-conditional.mlir", kLinearGaussian);
+  ASSERT_TRUE(model);
+  std::vector<HostTensor> state = model->initialState(0, HostTensor());
+  double W[2][2] = {{0.8, -0.3}, {0.5, 1.2}};
+  setParam(*model, state, "theta.W", matrix({2, 2}, {W[0][0], W[0][1], W[1][0], W[1][1]}));
+  const double h[2][2] = {{1.5, -0.5}, {-1.0, 2.0}};
+  LangevinOptions options;
+  options.steps = 2000;
+  options.stepSize = 1e-2;
+  options.startTemperature = 1;
+  options.fixLatents = true;
+  options.latents = HostTensor(ElementType::f64, {100, 2});
+  for (int64_t i = 0; i < 100; ++i)
+    for (int64_t k = 0; k < 2; ++k)
+      options.latents.dataAs<double>()[2 * i + k] = h[i / 50][k];
+  HostTensor start(ElementType::f64, {100, 2});
+  double sum[2][2] = {}, sumSquares[2][2] = {};
+  const int chains = 20;
+  for (int chain = 0; chain < chains; ++chain) {
+    options.seed = uint64_t(200 + chain);
+    auto result = model->langevinChain(state, start, options);
+    ASSERT_TRUE(bool(result)) << llvm::toString(result.takeError());
+    for (int64_t i = 0; i < 100; ++i)
+      for (int64_t a = 0; a < 2; ++a) {
+        double value = result->elementAsDouble(2 * i + a);
+        sum[i / 50][a] += value;
+        sumSquares[i / 50][a] += value * value;
+      }
+  }
+  const double n = 50.0 * chains;
+  for (int g = 0; g < 2; ++g)
+    for (int a = 0; a < 2; ++a) {
+      double expected = h[g][0] * W[0][a] + h[g][1] * W[1][a];
+      double mean = sum[g][a] / n;
+      EXPECT_NEAR(mean, expected, 0.12) << "h" << g << " mean " << a;
+      EXPECT_NEAR(sumSquares[g][a] / n - mean * mean, 1.0, 0.15)
+          << "h" << g << " variance " << a;
+    }
+
+  // Latents of the wrong shape are refused, naming both shapes.
+  options.latents = HostTensor(ElementType::f64, {100, 3});
+  auto wrong = model->langevinChain(state, start, options);
+  ASSERT_FALSE(bool(wrong));
+  EXPECT_NE(llvm::toString(wrong.takeError()).find("100x3xf64"),
+            std::string::npos);
+}
+
 } // namespace
 
 TEST(Gibbs, LastSweepMeanIsTheMeanOfTheVisibleConditional) {

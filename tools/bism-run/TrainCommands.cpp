@@ -287,6 +287,20 @@ cl::opt<std::string> conditionalMean(
              "image data, where a draw's pixel noise hides the picture), on "
              "or off"),
     cl::init("auto"), cl::sub(sampleCommand));
+cl::opt<std::string> latentMode(
+    "latents",
+    cl::desc("langevin on an energy + posterior model: joint (v and h "
+             "together; continuous latents) or posterior-mean (v from p(v|h) "
+             "with h the posterior mean at the chain's starting image, the "
+             "BiSM paper's procedure); binary latents are always "
+             "posterior-mean"),
+    cl::init("joint"), cl::sub(sampleCommand));
+cl::opt<int64_t> conditionalSources(
+    "conditional",
+    cl::desc("langevin: conditional samples, the paper's Fig. 10: the "
+             "posterior means of this many training images, --count / N "
+             "chains at each (one row of the PNG per image); 0: off"),
+    cl::init(0), cl::sub(sampleCommand));
 cl::opt<double> stepSize("step-size",
                          cl::desc("Langevin step size eta in x += -eta "
                                   "grad U / T + sqrt(2 eta) z"),
@@ -502,13 +516,18 @@ std::string chooseSampler(const CompiledModel &model) {
 /// `count` samples: Gibbs chains of `sweeps` sweeps or annealed Langevin
 /// chains of `sweeps` steps, started at training points (so short chains
 /// show the model's modes rather than burn-in). `mean`: Gibbs chains end
-/// with the mean of p(v|h) (CompiledModel::gibbsChain).
+/// with the mean of p(v|h) (CompiledModel::gibbsChain). `fixLatents`:
+/// Langevin on p(v|h) at fixed h (LangevinOptions); `sources` > 0: h is the
+/// posterior mean of one of that many training images, count / sources
+/// chains each, in order.
 llvm::Expected<HostTensor> drawSamples(CompiledModel &model,
                                        const runtime::Dataset &data,
                                        const std::vector<HostTensor> &state,
                                        const std::string &method,
                                        int64_t count, int64_t sweeps,
-                                       uint64_t seed, bool mean = false) {
+                                       uint64_t seed, bool mean = false,
+                                       bool fixLatents = false,
+                                       int64_t sources = 0) {
   int64_t batch = model.batchSize(), dims = model.visibleDims();
   int64_t chains = (count + batch - 1) / batch;
   HostTensor samples(runtime::ElementType::f64, {count, dims});
@@ -516,10 +535,25 @@ llvm::Expected<HostTensor> drawSamples(CompiledModel &model,
   runtime::shuffledOrder(data.train.shape()[0], seed, 0, order);
   HostTensor start(model.elementType(), {batch, dims});
   std::vector<int64_t> rows(static_cast<size_t>(batch));
+  // The conditioning images are the first `sources` of the order, and their
+  // posterior means the latents; the chains start at the images after them.
+  HostTensor sourceMeans;
+  int64_t offset = 0, perSource = sources > 0 ? count / sources : 0;
+  if (sources > 0) {
+    for (int64_t i = 0; i < batch; ++i)
+      rows[size_t(i)] = order[size_t(std::min(i, sources - 1) %
+                                     int64_t(order.size()))];
+    runtime::gatherRows(data.train, rows.data(), batch, start);
+    auto means = model.posteriorMean(state, start);
+    if (!means)
+      return means.takeError();
+    sourceMeans = std::move(*means);
+    offset = sources;
+  }
   for (int64_t chain = 0; chain < chains; ++chain) {
     for (int64_t i = 0; i < batch; ++i)
-      rows[size_t(i)] =
-          order[size_t((chain * batch + i) % int64_t(order.size()))];
+      rows[size_t(i)] = order[size_t((offset + chain * batch + i) %
+                                     int64_t(order.size()))];
     runtime::gatherRows(data.train, rows.data(), batch, start);
     uint64_t chainSeed = seed * 1000003 + uint64_t(chain);
     LangevinOptions langevin;
@@ -527,6 +561,20 @@ llvm::Expected<HostTensor> drawSamples(CompiledModel &model,
     langevin.stepSize = stepSize;
     langevin.startTemperature = startTemperature;
     langevin.seed = chainSeed;
+    langevin.fixLatents = fixLatents || sources > 0;
+    if (sources > 0) {
+      int64_t width = sourceMeans.shape()[1];
+      langevin.latents = HostTensor(model.elementType(), {batch, width});
+      size_t bytes = size_t(width) * runtime::elementSize(model.elementType());
+      for (int64_t i = 0; i < batch; ++i) {
+        int64_t source = std::min((chain * batch + i) / perSource, sources - 1);
+        std::memcpy(static_cast<char *>(langevin.latents.data()) +
+                        size_t(i) * bytes,
+                    static_cast<const char *>(sourceMeans.data()) +
+                        size_t(source) * bytes,
+                    bytes);
+      }
+    }
     auto result = method == "gibbs"
                       ? model.gibbsChain(state, start, sweeps, chainSeed,
                                          mean)
@@ -565,7 +613,8 @@ HostTensor overlayRows(const runtime::Dataset &data, int64_t limit) {
 }
 
 bool writeSamplesPng(const std::string &path, const HostTensor &samples,
-                     const runtime::Dataset &data, std::string &error) {
+                     const runtime::Dataset &data, std::string &error,
+                     int64_t columns = 0) {
   int64_t dims = samples.shape()[1];
   if (dims == 2) {
     std::vector<runtime::plot::PointSet> sets;
@@ -585,7 +634,7 @@ bool writeSamplesPng(const std::string &path, const HostTensor &samples,
     int64_t side = std::min(data.imageShape[0], data.imageShape[1]);
     int64_t scale = std::max<int64_t>(1, (56 + side - 1) / side);
     return runtime::writeImageGrid(path, samples, data.imageShape[0],
-                                   data.imageShape[1], 0, error, scale);
+                                   data.imageShape[1], columns, error, scale);
   }
   error = "cannot draw " + std::to_string(dims) +
           "-dimensional samples that are not images";
@@ -1187,22 +1236,61 @@ int runSample() {
     return fail("--conditional-mean on needs Gibbs sweeps (--sampler gibbs "
                 "and --sweeps >= 1): the mean of p(v|h) is the last sweep "
                 "without its noise");
+  if (latentMode != "joint" && latentMode != "posterior-mean")
+    return fail("--latents must be joint or posterior-mean, got '" +
+                latentMode + "'");
+  bool fixLatents = latentMode == "posterior-mean";
+  if (conditionalSources < 0)
+    return fail("--conditional must be >= 0");
+  if (fixLatents || conditionalSources > 0) {
+    const char *option = conditionalSources > 0 ? "--conditional"
+                                                : "--latents posterior-mean";
+    if (method != "langevin")
+      return fail(std::string(option) + " needs --sampler langevin");
+    if (model.hasFreeEnergy())
+      return fail(std::string(option) +
+                  ": the model has a free energy, so its Langevin chains run "
+                  "on v alone (p(v) = exp(-F(v)) / Z), without latents");
+  }
+  if (conditionalSources > sampleCount)
+    return fail("--conditional " + std::to_string(conditionalSources) +
+                " needs at least that many samples (--count " +
+                std::to_string(sampleCount) + ")");
+  if (!fixLatents && !conditionalSources && method == "langevin" &&
+      !model.hasFreeEnergy() &&
+      model.info().posteriorKind == train::PosteriorKind::Bernoulli)
+    fixLatents = true; // binary latents: Langevin needs a gradient in h
+  int64_t count = conditionalSources > 0
+                      ? sampleCount / conditionalSources * conditionalSources
+                      : int64_t(sampleCount);
   bool mean = method == "gibbs" && sweeps > 0 &&
               (conditionalMean == "on" ||
                (conditionalMean == "auto" && data.imageShape.size() == 2));
   std::string error;
-  auto samples = drawSamples(model, data, state, method, sampleCount, sweeps,
-                             seedOption >= 0 ? uint64_t(seedOption) : 0, mean);
+  auto samples = drawSamples(model, data, state, method, count, sweeps,
+                             seedOption >= 0 ? uint64_t(seedOption) : 0, mean,
+                             fixLatents, conditionalSources);
   if (!samples)
     return fail(llvm::toString(samples.takeError()));
   if (!npyPath.empty() && !runtime::writeNpy(npyPath, *samples, error))
     return fail(error);
-  if (!pngPath.empty() && !writeSamplesPng(pngPath, *samples, data, error))
+  if (!pngPath.empty() &&
+      !writeSamplesPng(pngPath, *samples, data, error,
+                       conditionalSources > 0 ? count / conditionalSources : 0))
     return fail(error);
-  say(llvm::formatv("{0} samples after {1} {2}{3}", int64_t(sampleCount),
-                    int64_t(sweeps),
-                    method == "gibbs" ? "Gibbs sweeps" : "Langevin steps",
-                    mean ? ", the last one showing the mean of p(v|h)" : "")
+  std::string how =
+      mean ? ", the last one showing the mean of p(v|h)"
+      : conditionalSources > 0
+          ? llvm::formatv(" from p(v|h) at the posterior means of {0} "
+                          "training images, {1} each",
+                          int64_t(conditionalSources),
+                          count / conditionalSources)
+                .str()
+      : fixLatents && method == "langevin"
+          ? " from p(v|h) at the posterior mean of each chain's start"
+          : "";
+  say(llvm::formatv("{0} samples after {1} {2}{3}", count, int64_t(sweeps),
+                    method == "gibbs" ? "Gibbs sweeps" : "Langevin steps", how)
           .str());
   return 0;
 }

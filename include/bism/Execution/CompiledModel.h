@@ -86,6 +86,13 @@ struct LangevinOptions {
   double startTemperature = 10.0;
   double annealFraction = 0.9;
   uint64_t seed = 0;
+  /// Energy + posterior models: sample v from p(v | h) at fixed h (the BiSM
+  /// paper's procedure) instead of (v, h) jointly. Binary latents are always
+  /// fixed, since Langevin needs a gradient in h.
+  bool fixLatents = false;
+  /// The fixed h ([B, H]); none (default-constructed): the posterior mean
+  /// E_q[h | start].
+  runtime::HostTensor latents;
 };
 
 class CompiledModel {
@@ -184,6 +191,12 @@ public:
   posteriorFisher(const std::vector<runtime::HostTensor> &state,
                   const runtime::HostTensor &points, int64_t draws,
                   uint64_t seed);
+
+  /// E_q[h | v] of the rows of `points` ([B, D]): μ (gaussian) or the
+  /// sigmoid of the logits (bernoulli); energy + posterior models.
+  llvm::Expected<runtime::HostTensor>
+  posteriorMean(const std::vector<runtime::HostTensor> &state,
+                const runtime::HostTensor &points);
 
   /// Annealed Langevin chains from `start` ([B, D]); returns the v part.
   bool hasLangevin() const {
