@@ -21,6 +21,7 @@ float32 model up to float64 rounding; the tests compare the imported float32
 function to them.
 """
 
+import copy
 import os
 import sys
 
@@ -31,6 +32,8 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(ROOT, "examples", "deep"))
+from model import CnnPosterior, ResNetEnergy  # noqa: E402
 DATA = os.path.join(ROOT, "test", "unit", "data", "onnx")
 INPUTS = os.path.join(ROOT, "test", "Import", "Inputs")
 
@@ -157,22 +160,41 @@ class OpMix(nn.Module):
         return torch.log(1 + e * e)
 
 
+class PosteriorProbe(nn.Module):
+    """The CNN posterior's two outputs folded into one value per sample
+    with random weights, so that the energy test checks both:
+    e = Σ a ⊙ μ + Σ b ⊙ log σ."""
+
+    def __init__(self, posterior, latent):
+        super().__init__()
+        self.posterior = posterior
+        self.a = nn.Parameter(torch.randn(latent))
+        self.b = nn.Parameter(torch.randn(latent))
+
+    def forward(self, v):
+        mean, logstd = self.posterior(v)
+        return (mean * self.a).sum(dim=1) + (logstd * self.b).sum(dim=1)
+
+
 def export(name, model, inputs, input_names, opset, dynamic_batch):
     model.eval()
     path = os.path.join(DATA, name + ".onnx")
     dynamic_axes = None
     if dynamic_batch:
         dynamic_axes = {n: {0: "batch"} for n in input_names + ["energy"]}
+    # dynamo=False: the TorchScript exporter (the default before torch 2.9,
+    # which made the older fixtures).
     torch.onnx.export(model, tuple(inputs), path, input_names=input_names,
                       output_names=["energy"], opset_version=opset,
-                      dynamic_axes=dynamic_axes, do_constant_folding=True)
+                      dynamic_axes=dynamic_axes, do_constant_folding=True,
+                      dynamo=False)
     onnx_model = onnx.load(path)
     onnx.checker.check_model(onnx_model)
 
     # References in float64 from exactly the float32 values in the model.
     reference = {n: torch.tensor(t.detach().numpy(), dtype=torch.float64)
                  for n, t in model.state_dict().items()}
-    model64 = type(model)()
+    model64 = copy.deepcopy(model)
     model64.load_state_dict(reference)
     model64 = model64.double().eval()
     params = dict(model64.named_parameters())
@@ -243,10 +265,26 @@ def error_fixtures(mlp_path):
         present.SerializeToString())
 
 
+def deep_image_fixtures():
+    """examples/deep/model.py at a reduced size: 8x8 images, one residual
+    block per stage."""
+    torch.manual_seed(14)
+    energy = ResNetEnergy(channels=(4, 8, 8), k=1, latent=3, hidden=5, out=4)
+    export("resnet_energy", energy,
+           [torch.rand(2, 1, 8, 8), torch.randn(2, 3)], ["v", "h"], 17, True)
+    probe = PosteriorProbe(CnnPosterior(channels=(4, 8, 8), latent=3, size=8), 3)
+    export("cnn_posterior", probe, [torch.rand(2, 1, 8, 8)], ["v"], 17, True)
+
+
 def main():
-    torch.manual_seed(0)
     os.makedirs(DATA, exist_ok=True)
     os.makedirs(INPUTS, exist_ok=True)
+    # --only deep: just the deep image models' fixtures (the others were
+    # made with an older torch; rerunning would rewrite them).
+    if sys.argv[1:] == ["--only", "deep"]:
+        deep_image_fixtures()
+        return
+    torch.manual_seed(0)
 
     mlp = MlpEnergy()
     mlp_path = export("mlp_energy", mlp, [torch.randn(5, 4)], ["x"], 17, True)
@@ -263,6 +301,7 @@ def main():
            ["x", "y"], 13, False)
 
     error_fixtures(mlp_path)
+    deep_image_fixtures()
 
 
 if __name__ == "__main__":

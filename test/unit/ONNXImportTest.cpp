@@ -206,7 +206,10 @@ INSTANTIATE_TEST_SUITE_P(
     testing::Values(ModelCase{"mlp_energy", {"x"}},
                     ModelCase{"deep_eblvm", {"v", "h"}},
                     ModelCase{"conv_energy", {"x"}},
-                    ModelCase{"op_mix", {"x", "y"}}),
+                    ModelCase{"op_mix", {"x", "y"}},
+                    // examples/deep/model.py, reduced (issue 14's model).
+                    ModelCase{"resnet_energy", {"v", "h"}},
+                    ModelCase{"cnn_posterior", {"v"}}),
     [](const testing::TestParamInfo<ModelCase> &info) {
       return std::string(info.param.name);
     });
