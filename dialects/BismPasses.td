@@ -324,9 +324,12 @@ def BismPlanBuffers : Pass<"bism-plan-buffers", "::mlir::ModuleOp"> {
     the operating system once). Buffers whose lifetimes (from the
     alloc to the dealloc, in program order) overlap get disjoint byte
     ranges, 64-byte aligned, the largest placed first; the deallocs go. A
-    training step then allocates nothing after its first call. The
-    function is no longer reentrant: the runtime calls compiled functions
-    one at a time.
+    training step then allocates nothing after its first call. Past 1 GiB
+    of arenas in the module (a deep image model's step plans about 1.4 GB)
+    a function's arena is one `memref.alloc` per call instead: JIT-linked
+    code reaches its constants with 32-bit offsets, and a .bss that large
+    would lie between them. The function is no longer reentrant: the
+    runtime calls compiled functions one at a time.
   }];
   let dependentDialects = ["::mlir::memref::MemRefDialect", "::mlir::arith::ArithDialect"];
 }

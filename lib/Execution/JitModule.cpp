@@ -1070,9 +1070,16 @@ llvm::Error JitModule::load(llvm::StringRef object) {
     if (auto *linker = llvm::dyn_cast<llvm::orc::ObjectLinkingLayer>(
             &(*jit)->getObjLinkingLayer()))
       linker->addPlugin(std::make_shared<PerfMapPlugin>());
-  // Link errors are returned by lookup(); keep them off stderr.
+  // Link errors reach the session's reporter, and lookup() then fails with
+  // only "Failed to materialize symbols": keep the first off stderr and put
+  // it in the lookup error, where it says what went wrong.
+  auto linkError = std::make_shared<std::string>();
   (*jit)->getExecutionSession().setErrorReporter(
-      [](llvm::Error error) { llvm::consumeError(std::move(error)); });
+      [linkError](llvm::Error error) {
+        std::string text = llvm::toString(std::move(error));
+        if (linkError->empty())
+          *linkError = text;
+      });
   llvm::orc::JITDylib &main = (*jit)->getMainJITDylib();
   if (llvm::Error error = main.define(llvm::orc::absoluteSymbols(
           runtimeSymbols(llvm::orc::MangleAndInterner(
@@ -1087,9 +1094,11 @@ llvm::Error JitModule::load(llvm::StringRef object) {
       return error;
   for (const FunctionSignature &signature : functions_) {
     auto entry = (*jit)->lookup("_mlir__mlir_ciface_" + signature.name);
-    if (!entry)
-      return makeError("JIT: no entry point for '" + signature.name +
-                       "': " + llvm::toString(entry.takeError()));
+    if (!entry) {
+      std::string lookupError = llvm::toString(entry.takeError());
+      return makeError("JIT: no entry point for '" + signature.name + "': " +
+                       (linkError->empty() ? lookupError : *linkError));
+    }
     entryPoints_.push_back(entry->toPtr<void (*)(void **)>());
   }
   // The module's initialisers (exposeInitialisers), if it has any.

@@ -24,6 +24,12 @@ namespace bism {
 namespace {
 
 constexpr int64_t kAlignment = 64;
+/// The .bss arenas of one module together stay below this: JIT-linked code
+/// reaches its constants with 32-bit offsets, and the linker puts the
+/// writable data between them. A function whose arena would pass it (a deep
+/// image model's step plans about 1.4 GB) gets its arena from the heap once
+/// per call instead.
+constexpr int64_t kMaxGlobalArenaBytes = int64_t(1) << 30;
 
 struct Buffer {
   memref::AllocOp alloc;
@@ -143,6 +149,7 @@ struct PlanBuffers : bism::impl::BismPlanBuffersBase<PlanBuffers> {
   void runOnOperation() override {
     ModuleOp module = getOperation();
     SymbolTable symbols(module);
+    int64_t globalBytes = 0;
     for (auto func : llvm::to_vector(module.getOps<func::FuncOp>())) {
       if (func.isExternal())
         continue;
@@ -153,18 +160,27 @@ struct PlanBuffers : bism::impl::BismPlanBuffersBase<PlanBuffers> {
       int64_t arenaBytes = assignOffsets(buffers);
 
       OpBuilder builder(module.getBodyRegion());
-      builder.setInsertionPoint(func);
       auto arenaType = MemRefType::get({arenaBytes}, builder.getI8Type());
-      auto global = memref::GlobalOp::create(
-          builder, func.getLoc(), (func.getSymName() + ".arena").str(),
-          builder.getStringAttr("private"), arenaType,
-          /*initial_value=*/builder.getUnitAttr(), /*constant=*/false,
-          builder.getI64IntegerAttr(kAlignment));
-      symbols.insert(global); // renames on a clash
-
-      builder.setInsertionPointToStart(&body);
-      Value arena = memref::GetGlobalOp::create(builder, func.getLoc(),
-                                                arenaType, global.getSymName());
+      Value arena;
+      if (globalBytes + arenaBytes <= kMaxGlobalArenaBytes) {
+        globalBytes += arenaBytes;
+        builder.setInsertionPoint(func);
+        auto global = memref::GlobalOp::create(
+            builder, func.getLoc(), (func.getSymName() + ".arena").str(),
+            builder.getStringAttr("private"), arenaType,
+            /*initial_value=*/builder.getUnitAttr(), /*constant=*/false,
+            builder.getI64IntegerAttr(kAlignment));
+        symbols.insert(global); // renames on a clash
+        builder.setInsertionPointToStart(&body);
+        arena = memref::GetGlobalOp::create(builder, func.getLoc(), arenaType,
+                                            global.getSymName());
+      } else {
+        builder.setInsertionPointToStart(&body);
+        arena = memref::AllocOp::create(builder, func.getLoc(), arenaType,
+                                        builder.getI64IntegerAttr(kAlignment));
+        builder.setInsertionPoint(body.getTerminator());
+        memref::DeallocOp::create(builder, func.getLoc(), arena);
+      }
       for (Buffer &buffer : buffers) {
         builder.setInsertionPoint(buffer.alloc);
         Value shift = arith::ConstantIndexOp::create(

@@ -42,3 +42,25 @@ func.func @escapes() -> memref<8xf32> {
 // CHECK: memref.alloc()
 // CHECK: memref.alloc()
 // CHECK: memref.dealloc
+
+// Arenas past 1 GiB in all (a deep image model's step) come from the heap,
+// once per call: the .bss of JIT-linked code must stay small enough for
+// 32-bit offsets from the code to its constants.
+func.func @huge(%x: memref<200000000xf32>, %out: memref<200000000xf32>) {
+  %a = memref.alloc() {alignment = 64 : i64} : memref<200000000xf32>
+  %b = memref.alloc() {alignment = 64 : i64} : memref<200000000xf32>
+  memref.copy %x, %a : memref<200000000xf32> to memref<200000000xf32>
+  memref.copy %a, %b : memref<200000000xf32> to memref<200000000xf32>
+  memref.copy %b, %out : memref<200000000xf32> to memref<200000000xf32>
+  memref.dealloc %a : memref<200000000xf32>
+  memref.dealloc %b : memref<200000000xf32>
+  return
+}
+
+// CHECK-NOT: @huge.arena
+// CHECK-LABEL: func.func @huge(
+// CHECK-NEXT: %[[HEAP:.*]] = memref.alloc() {alignment = 64 : i64} : memref<1600000000xi8>
+// CHECK: memref.view %[[HEAP]][%c0{{.*}}][] : memref<1600000000xi8> to memref<200000000xf32>
+// CHECK: memref.view %[[HEAP]][%c800000000{{.*}}][] : memref<1600000000xi8> to memref<200000000xf32>
+// CHECK: memref.dealloc %[[HEAP]] : memref<1600000000xi8>
+// CHECK-NEXT: return
