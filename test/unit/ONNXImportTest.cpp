@@ -13,6 +13,7 @@
 #include "bism/Dialect/Bism.h"
 #include "bism/Execution/JitModule.h"
 #include "bism/Import/ONNX/ImportONNX.h"
+#include "bism/Train/SpecializeBatch.h"
 #include "bism/runtime/HostTensor.h"
 #include "bism/runtime/Npy.h"
 
@@ -22,11 +23,14 @@
 #include "mlir/IR/Diagnostics.h"
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/IR/Verifier.h"
+#include "mlir/Parser/Parser.h"
 #include "llvm/Support/Error.h"
 
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstring>
+#include <map>
 #include <fstream>
 #include <random>
 #include <sstream>
@@ -100,6 +104,39 @@ double relativeError(const HostTensor &actual, const HostTensor &reference) {
   return scale > 0 ? worst / scale : worst;
 }
 
+/// Adds @total = Σ energy(args) and @gradient = bism.grad of it w.r.t.
+/// every argument, next to `energy` in its module.
+void addTotalAndGradient(func::FuncOp energy) {
+  ModuleOp module = energy->getParentOfType<ModuleOp>();
+  OpBuilder builder(module.getContext());
+  Location loc = builder.getUnknownLoc();
+  auto argumentTypes = llvm::to_vector(energy.getArgumentTypes());
+  auto energyType = cast<RankedTensorType>(energy.getResultTypes()[0]);
+  auto scalarType = RankedTensorType::get({}, energyType.getElementType());
+  builder.setInsertionPointToEnd(module.getBody());
+  auto total = func::FuncOp::create(
+      builder, loc, "total", builder.getFunctionType(argumentTypes, {scalarType}));
+  builder.setInsertionPointToStart(total.addEntryBlock());
+  Value perSample =
+      func::CallOp::create(builder, loc, energy, total.getArguments()).getResult(0);
+  std::vector<int64_t> axes;
+  for (int64_t d = 0; d < energyType.getRank(); ++d)
+    axes.push_back(d);
+  Value sum = bism::ReduceSumOp::create(builder, loc, scalarType, perSample, axes);
+  func::ReturnOp::create(builder, loc, sum);
+
+  builder.setInsertionPointToEnd(module.getBody());
+  auto gradient = func::FuncOp::create(
+      builder, loc, "gradient", builder.getFunctionType(argumentTypes, argumentTypes));
+  builder.setInsertionPointToStart(gradient.addEntryBlock());
+  std::vector<int64_t> wrt;
+  for (int64_t i = 0; i < int64_t(argumentTypes.size()); ++i)
+    wrt.push_back(i);
+  auto grad = bism::GradOp::create(builder, loc, TypeRange(argumentTypes), "total",
+                                   gradient.getArguments(), wrt);
+  func::ReturnOp::create(builder, loc, grad.getResults());
+}
+
 struct ModelCase {
   const char *name;
   std::vector<const char *> inputs;
@@ -141,34 +178,7 @@ TEST_P(ONNXAgreement, EnergyAndGradientsMatchPyTorch) {
   }
   ASSERT_EQ(energy.getNumArguments(), arguments.size());
 
-  // @total = sum of the energies; @gradient = bism.grad of it w.r.t. all.
-  OpBuilder builder(&context);
-  Location loc = builder.getUnknownLoc();
-  auto argumentTypes = llvm::to_vector(energy.getArgumentTypes());
-  auto energyType = cast<RankedTensorType>(energy.getResultTypes()[0]);
-  auto scalarType = RankedTensorType::get({}, energyType.getElementType());
-  builder.setInsertionPointToEnd(module.getBody());
-  auto total = func::FuncOp::create(
-      builder, loc, "total", builder.getFunctionType(argumentTypes, {scalarType}));
-  builder.setInsertionPointToStart(total.addEntryBlock());
-  Value perSample =
-      func::CallOp::create(builder, loc, energy, total.getArguments()).getResult(0);
-  std::vector<int64_t> axes;
-  for (int64_t d = 0; d < energyType.getRank(); ++d)
-    axes.push_back(d);
-  Value sum = bism::ReduceSumOp::create(builder, loc, scalarType, perSample, axes);
-  func::ReturnOp::create(builder, loc, sum);
-
-  builder.setInsertionPointToEnd(module.getBody());
-  auto gradient = func::FuncOp::create(
-      builder, loc, "gradient", builder.getFunctionType(argumentTypes, argumentTypes));
-  builder.setInsertionPointToStart(gradient.addEntryBlock());
-  std::vector<int64_t> wrt;
-  for (int64_t i = 0; i < int64_t(argumentTypes.size()); ++i)
-    wrt.push_back(i);
-  auto grad = bism::GradOp::create(builder, loc, TypeRange(argumentTypes), "total",
-                                   gradient.getArguments(), wrt);
-  func::ReturnOp::create(builder, loc, grad.getResults());
+  addTotalAndGradient(energy);
 
   auto jit = bism::JitModule::compile(module);
   ASSERT_TRUE(bool(jit)) << llvm::toString(jit.takeError());
@@ -213,6 +223,122 @@ INSTANTIATE_TEST_SUITE_P(
     [](const testing::TestParamInfo<ModelCase> &info) {
       return std::string(info.param.name);
     });
+
+/// The transpose of a rank-2 tensor.
+HostTensor transposed(const HostTensor &t) {
+  int64_t rows = t.shape()[0], columns = t.shape()[1];
+  HostTensor out(t.elementType(), {columns, rows});
+  for (int64_t i = 0; i < rows; ++i)
+    for (int64_t j = 0; j < columns; ++j) {
+      double value = t.elementAsDouble(i * columns + j);
+      if (t.elementType() == ElementType::f32)
+        out.dataAs<float>()[j * rows + i] = float(value);
+      else
+        out.dataAs<double>()[j * rows + i] = value;
+    }
+  return out;
+}
+
+/// `t` with another shape (same elements, row-major).
+HostTensor reshaped(HostTensor t, std::vector<int64_t> shape) {
+  HostTensor out(t.elementType(), std::move(shape));
+  EXPECT_EQ(out.numElements(), t.numElements());
+  std::memcpy(out.data(), t.data(), t.byteSize());
+  return out;
+}
+
+TEST(DeepImageModel, BismDialectEnergyMatchesPyTorch) {
+  // examples/deep/make_model.py's bism-dialect ResNet energy (reduced:
+  // test/unit/data/deep/resnet_small.mlir) with the weights of the PyTorch
+  // fixture resnet_energy.onnx: its energies and the gradients of their sum
+  // w.r.t. v, h and every parameter match PyTorch's f64 references.
+  MLIRContext context;
+  bism::ONNXImportOptions options;
+  options.dimSizes["batch"] = 2;
+  options.functionName = "energy";
+  Imported onnx = importCapturing(context, readBytes(dataPath("resnet_energy.onnx")),
+                                  "resnet_energy.onnx", options);
+  ASSERT_TRUE(onnx.module) << onnx.diagnostics;
+  auto onnxEnergy = onnx.module->lookupSymbol<func::FuncOp>("energy");
+  std::map<std::string, HostTensor> weights;
+  for (unsigned i = 2; i < onnxEnergy.getNumArguments(); ++i) {
+    auto name = onnxEnergy.getArgAttrOfType<StringAttr>(i, "bism.param_name");
+    auto init = onnxEnergy.getArgAttrOfType<DenseElementsAttr>(i, "bism.init");
+    ASSERT_TRUE(name && init);
+    weights[name.str()] = fromElements(init);
+  }
+
+  std::string text = readBytes(std::string(BISM_DEEP_TEST_DATA) + "/resnet_small.mlir");
+  DialectRegistry registry;
+  bism::registerExecutionDialects(registry);
+  MLIRContext deepContext(registry);
+  std::string diagnostics;
+  ScopedDiagnosticHandler handler(&deepContext, [&](Diagnostic &diag) {
+    diagnostics += diag.str() + "\n";
+    return success();
+  });
+  auto module = parseSourceString<ModuleOp>(text, &deepContext);
+  ASSERT_TRUE(module) << diagnostics;
+  ASSERT_TRUE(succeeded(bism::train::specializeBatch(*module, 2))) << diagnostics;
+  // The energy's parameters, in its argument order, from the model's clause.
+  std::vector<std::string> paramNames;
+  for (auto model : llvm::to_vector(module->getOps<bism::ModelOp>())) {
+    ArrayAttr params = *model.getEnergyParams();
+    for (Attribute param : params)
+      paramNames.push_back(cast<FlatSymbolRefAttr>(param).getValue().str());
+    model.erase();
+  }
+  auto energy = module->lookupSymbol<func::FuncOp>("energy");
+  ASSERT_TRUE(energy);
+  energy.setPublic();
+  addTotalAndGradient(energy);
+
+  // v as flat rows; the parameters in the function's order, by PyTorch name
+  // ("blocks.0.conv1.weight" is %blocks_0_conv1_weight), linear weights
+  // transposed ([in, out] here, [out, in] in PyTorch).
+  HostTensor v = readTensor("resnet_energy.in.v.npy");
+  std::vector<HostTensor> arguments = {reshaped(v, {2, 64}),
+                                       readTensor("resnet_energy.in.h.npy")};
+  std::vector<std::string> references = {"v", "h"};
+  std::vector<bool> transpose = {false, false};
+  ASSERT_EQ(paramNames.size() + 2, energy.getNumArguments());
+  for (const std::string &name : paramNames) {
+    std::string torchName = name; // no layer name has a '_'
+    for (char &c : torchName)
+      if (c == '_')
+        c = '.';
+    ASSERT_TRUE(weights.count(torchName)) << name << " as " << torchName;
+    bool linear = weights[torchName].rank() == 2;
+    arguments.push_back(linear ? transposed(weights[torchName])
+                               : weights[torchName]);
+    references.push_back(torchName);
+    transpose.push_back(linear);
+  }
+
+  auto jit = bism::JitModule::compile(*module);
+  ASSERT_TRUE(bool(jit)) << llvm::toString(jit.takeError());
+  auto energies = (*jit)->call("energy", arguments);
+  ASSERT_TRUE(bool(energies)) << llvm::toString(energies.takeError());
+  double error = relativeError((*energies)[0], readTensor("resnet_energy.out.npy"));
+  EXPECT_LE(error, 1e-5) << "energy";
+  auto gradients = (*jit)->call("gradient", arguments);
+  ASSERT_TRUE(bool(gradients)) << llvm::toString(gradients.takeError());
+  double worst = 0;
+  for (size_t i = 0; i < references.size(); ++i) {
+    HostTensor reference = readTensor("resnet_energy.grad." + references[i] + ".npy");
+    HostTensor actual = (*gradients)[i];
+    if (i == 0)
+      actual = reshaped(actual, reference.shape());
+    else if (transpose[i])
+      actual = transposed(actual);
+    ASSERT_EQ(actual.shape(), reference.shape()) << references[i];
+    double e = relativeError(actual, reference);
+    EXPECT_LE(e, 1e-5) << "gradient w.r.t. " << references[i];
+    worst = std::max(worst, e);
+  }
+  std::printf("[ resnet_small.mlir ] energy %.2e, %zu gradients: worst %.2e\n",
+              error, references.size(), worst);
+}
 
 //===----------------------------------------------------------------------===//
 // Robustness
