@@ -247,97 +247,175 @@ HostTensor reshaped(HostTensor t, std::vector<int64_t> shape) {
   return out;
 }
 
-TEST(DeepImageModel, BismDialectEnergyMatchesPyTorch) {
-  // examples/deep/make_model.py's bism-dialect ResNet energy (reduced:
-  // test/unit/data/deep/resnet_small.mlir) with the weights of the PyTorch
-  // fixture resnet_energy.onnx: its energies and the gradients of their sum
-  // w.r.t. v, h and every parameter match PyTorch's f64 references.
-  MLIRContext context;
+/// One network of examples/deep/make_model.py's reduced bism-dialect model
+/// (test/unit/data/deep/resnet_small.mlir) against its PyTorch fixture.
+struct DeepCase {
+  const char *fixture;       // resnet_energy, cnn_posterior
+  unsigned fixtureInputs;    // graph inputs before the initializers
+  const char *clausePrefix;  // the generated parameters' prefix ("q_")
+  const char *torchPrefix;   // the PyTorch names' prefix ("posterior.")
+};
+
+/// The initial values of `fixture`.onnx's parameters, by PyTorch name.
+std::map<std::string, HostTensor> fixtureWeights(MLIRContext &context,
+                                                 const DeepCase &deep) {
   bism::ONNXImportOptions options;
   options.dimSizes["batch"] = 2;
   options.functionName = "energy";
-  Imported onnx = importCapturing(context, readBytes(dataPath("resnet_energy.onnx")),
-                                  "resnet_energy.onnx", options);
-  ASSERT_TRUE(onnx.module) << onnx.diagnostics;
-  auto onnxEnergy = onnx.module->lookupSymbol<func::FuncOp>("energy");
+  std::string file = std::string(deep.fixture) + ".onnx";
+  Imported onnx = importCapturing(context, readBytes(dataPath(file)), file, options);
+  EXPECT_TRUE(onnx.module) << onnx.diagnostics;
   std::map<std::string, HostTensor> weights;
-  for (unsigned i = 2; i < onnxEnergy.getNumArguments(); ++i) {
-    auto name = onnxEnergy.getArgAttrOfType<StringAttr>(i, "bism.param_name");
-    auto init = onnxEnergy.getArgAttrOfType<DenseElementsAttr>(i, "bism.init");
-    ASSERT_TRUE(name && init);
-    weights[name.str()] = fromElements(init);
+  if (!onnx.module)
+    return weights;
+  auto energy = onnx.module->lookupSymbol<func::FuncOp>("energy");
+  for (unsigned i = deep.fixtureInputs; i < energy.getNumArguments(); ++i) {
+    auto name = energy.getArgAttrOfType<StringAttr>(i, "bism.param_name");
+    auto init = energy.getArgAttrOfType<DenseElementsAttr>(i, "bism.init");
+    EXPECT_TRUE(name && init);
+    if (name && init)
+      weights[name.str()] = fromElements(init);
   }
+  return weights;
+}
 
+/// The generated model at batch 2, its bism.model gone; `params` gets the
+/// energy's or the posterior's parameter names in argument order.
+OwningOpRef<ModuleOp> loadSmallDeepModel(MLIRContext &context, bool posterior,
+                                         std::vector<std::string> &params) {
   std::string text = readBytes(std::string(BISM_DEEP_TEST_DATA) + "/resnet_small.mlir");
-  DialectRegistry registry;
-  bism::registerExecutionDialects(registry);
-  MLIRContext deepContext(registry);
-  std::string diagnostics;
-  ScopedDiagnosticHandler handler(&deepContext, [&](Diagnostic &diag) {
-    diagnostics += diag.str() + "\n";
-    return success();
-  });
-  auto module = parseSourceString<ModuleOp>(text, &deepContext);
-  ASSERT_TRUE(module) << diagnostics;
-  ASSERT_TRUE(succeeded(bism::train::specializeBatch(*module, 2))) << diagnostics;
-  // The energy's parameters, in its argument order, from the model's clause.
-  std::vector<std::string> paramNames;
+  auto module = parseSourceString<ModuleOp>(text, &context);
+  if (!module || failed(bism::train::specializeBatch(*module, 2)))
+    return nullptr;
   for (auto model : llvm::to_vector(module->getOps<bism::ModelOp>())) {
-    ArrayAttr params = *model.getEnergyParams();
-    for (Attribute param : params)
-      paramNames.push_back(cast<FlatSymbolRefAttr>(param).getValue().str());
+    ArrayAttr clause =
+        posterior ? *model.getPosteriorParams() : *model.getEnergyParams();
+    for (Attribute param : clause)
+      params.push_back(cast<FlatSymbolRefAttr>(param).getValue().str());
     model.erase();
   }
-  auto energy = module->lookupSymbol<func::FuncOp>("energy");
-  ASSERT_TRUE(energy);
-  energy.setPublic();
-  addTotalAndGradient(energy);
+  return module;
+}
 
-  // v as flat rows; the parameters in the function's order, by PyTorch name
-  // ("blocks.0.conv1.weight" is %blocks_0_conv1_weight), linear weights
-  // transposed ([in, out] here, [out, in] in PyTorch).
-  HostTensor v = readTensor("resnet_energy.in.v.npy");
-  std::vector<HostTensor> arguments = {reshaped(v, {2, 64}),
-                                       readTensor("resnet_energy.in.h.npy")};
-  std::vector<std::string> references = {"v", "h"};
-  std::vector<bool> transpose = {false, false};
-  ASSERT_EQ(paramNames.size() + 2, energy.getNumArguments());
-  for (const std::string &name : paramNames) {
-    std::string torchName = name; // no layer name has a '_'
+/// Runs `function` (inputs first, then the generated parameters, PyTorch's
+/// weights bound by name, linear weights transposed) and @gradient, and
+/// compares with the fixture's references.
+void expectMatchesFixture(ModuleOp module, func::FuncOp function,
+                          const DeepCase &deep,
+                          std::vector<HostTensor> arguments,
+                          std::vector<std::string> references,
+                          const std::vector<std::string> &params,
+                          std::map<std::string, HostTensor> &weights) {
+  std::vector<bool> transpose(arguments.size(), false);
+  for (const std::string &name : params) {
+    // examples/deep/model.py's layer names have no '_' of their own.
+    std::string torchName =
+        deep.torchPrefix + name.substr(std::strlen(deep.clausePrefix));
     for (char &c : torchName)
       if (c == '_')
         c = '.';
     ASSERT_TRUE(weights.count(torchName)) << name << " as " << torchName;
     bool linear = weights[torchName].rank() == 2;
-    arguments.push_back(linear ? transposed(weights[torchName])
-                               : weights[torchName]);
+    arguments.push_back(linear ? transposed(weights[torchName]) : weights[torchName]);
     references.push_back(torchName);
     transpose.push_back(linear);
   }
-
-  auto jit = bism::JitModule::compile(*module);
+  ASSERT_EQ(arguments.size(), function.getNumArguments());
+  function.setPublic();
+  addTotalAndGradient(function);
+  auto jit = bism::JitModule::compile(module);
   ASSERT_TRUE(bool(jit)) << llvm::toString(jit.takeError());
-  auto energies = (*jit)->call("energy", arguments);
-  ASSERT_TRUE(bool(energies)) << llvm::toString(energies.takeError());
-  double error = relativeError((*energies)[0], readTensor("resnet_energy.out.npy"));
-  EXPECT_LE(error, 1e-5) << "energy";
+  auto values = (*jit)->call(function.getSymName().str(), arguments);
+  ASSERT_TRUE(bool(values)) << llvm::toString(values.takeError());
+  double error =
+      relativeError((*values)[0], readTensor(std::string(deep.fixture) + ".out.npy"));
+  EXPECT_LE(error, 1e-5) << "value";
   auto gradients = (*jit)->call("gradient", arguments);
   ASSERT_TRUE(bool(gradients)) << llvm::toString(gradients.takeError());
   double worst = 0;
   for (size_t i = 0; i < references.size(); ++i) {
-    HostTensor reference = readTensor("resnet_energy.grad." + references[i] + ".npy");
+    HostTensor reference =
+        readTensor(std::string(deep.fixture) + ".grad." + references[i] + ".npy");
     HostTensor actual = (*gradients)[i];
-    if (i == 0)
-      actual = reshaped(actual, reference.shape());
-    else if (transpose[i])
+    if (transpose[i])
       actual = transposed(actual);
+    else if (actual.shape() != reference.shape())
+      actual = reshaped(actual, reference.shape()); // v: rows vs images
     ASSERT_EQ(actual.shape(), reference.shape()) << references[i];
     double e = relativeError(actual, reference);
     EXPECT_LE(e, 1e-5) << "gradient w.r.t. " << references[i];
     worst = std::max(worst, e);
   }
-  std::printf("[ resnet_small.mlir ] energy %.2e, %zu gradients: worst %.2e\n",
-              error, references.size(), worst);
+  std::printf("[ resnet_small.mlir vs %s ] value %.2e, %zu gradients: worst %.2e\n",
+              deep.fixture, error, references.size(), worst);
+}
+
+TEST(DeepImageModel, BismDialectEnergyMatchesPyTorch) {
+  // examples/deep/make_model.py's bism-dialect ResNet energy, reduced, with
+  // the weights of the PyTorch fixture resnet_energy.onnx: its energies and
+  // the gradients of their sum w.r.t. v, h and every parameter match
+  // PyTorch's f64 references.
+  DeepCase deep{"resnet_energy", 2, "", ""};
+  MLIRContext onnxContext;
+  std::map<std::string, HostTensor> weights = fixtureWeights(onnxContext, deep);
+  DialectRegistry registry;
+  bism::registerExecutionDialects(registry);
+  MLIRContext context(registry);
+  std::vector<std::string> params;
+  auto module = loadSmallDeepModel(context, /*posterior=*/false, params);
+  ASSERT_TRUE(module);
+  auto energy = module->lookupSymbol<func::FuncOp>("energy");
+  HostTensor v = readTensor("resnet_energy.in.v.npy");
+  expectMatchesFixture(*module, energy, deep,
+                       {reshaped(v, {2, 64}), readTensor("resnet_energy.in.h.npy")},
+                       {"v", "h"}, params, weights);
+}
+
+TEST(DeepImageModel, BismDialectPosteriorMatchesPyTorch) {
+  // The CNN posterior the same way, through the fixture's probe
+  // e = Σ a ⊙ μ + Σ b ⊙ log σ (scripts/make_onnx_fixtures.py), built here
+  // around the generated @posterior.
+  DeepCase deep{"cnn_posterior", 1, "q_", "posterior."};
+  MLIRContext onnxContext;
+  std::map<std::string, HostTensor> weights = fixtureWeights(onnxContext, deep);
+  DialectRegistry registry;
+  bism::registerExecutionDialects(registry);
+  MLIRContext context(registry);
+  std::vector<std::string> params;
+  auto module = loadSmallDeepModel(context, /*posterior=*/true, params);
+  ASSERT_TRUE(module);
+  auto posterior = module->lookupSymbol<func::FuncOp>("posterior");
+
+  // @probe(v, a, b, φ...) = Σ a ⊙ μ + Σ b ⊙ log σ.
+  OpBuilder builder(&context);
+  Location loc = builder.getUnknownLoc();
+  auto latent = cast<RankedTensorType>(posterior.getResultTypes()[0]);
+  auto vector = RankedTensorType::get({latent.getDimSize(1)}, latent.getElementType());
+  auto perSample = RankedTensorType::get({2}, latent.getElementType());
+  SmallVector<Type> inputs{posterior.getArgumentTypes()[0], vector, vector};
+  llvm::append_range(inputs, posterior.getArgumentTypes().drop_front());
+  builder.setInsertionPointToEnd(module->getBody());
+  auto probe = func::FuncOp::create(builder, loc, "probe",
+                                    builder.getFunctionType(inputs, {perSample}));
+  builder.setInsertionPointToStart(probe.addEntryBlock());
+  SmallVector<Value> callArgs{probe.getArgument(0)};
+  llvm::append_range(callArgs, probe.getArguments().drop_front(3));
+  auto outputs = func::CallOp::create(builder, loc, posterior, callArgs);
+  auto weighted = [&](Value output, Value weight) {
+    Value wide = bism::BroadcastOp::create(builder, loc, latent, weight);
+    return bism::MulOp::create(builder, loc, output, wide).getResult();
+  };
+  Value sum = bism::AddOp::create(builder, loc,
+                                  weighted(outputs.getResult(0), probe.getArgument(1)),
+                                  weighted(outputs.getResult(1), probe.getArgument(2)));
+  Value e = bism::ReduceSumOp::create(builder, loc, perSample, sum,
+                                      std::vector<int64_t>{1});
+  func::ReturnOp::create(builder, loc, e);
+
+  HostTensor v = readTensor("cnn_posterior.in.v.npy");
+  expectMatchesFixture(*module, probe, deep,
+                       {reshaped(v, {2, 64}), weights["a"], weights["b"]},
+                       {"v", "a", "b"}, params, weights);
 }
 
 //===----------------------------------------------------------------------===//
