@@ -350,25 +350,35 @@ void expectMatchesFixture(ModuleOp module, func::FuncOp function,
               deep.fixture, error, references.size(), worst);
 }
 
+/// The PyTorch fixture's weights and the reduced generated model, loaded.
+struct SmallDeepModel {
+  SmallDeepModel(const DeepCase &deep, bool posterior)
+      : weights(fixtureWeights(onnxContext, deep)), context([] {
+          DialectRegistry registry;
+          bism::registerExecutionDialects(registry);
+          return registry;
+        }()),
+        module(loadSmallDeepModel(context, posterior, params)) {}
+  MLIRContext onnxContext;
+  std::map<std::string, HostTensor> weights;
+  MLIRContext context;
+  std::vector<std::string> params;
+  OwningOpRef<ModuleOp> module;
+};
+
 TEST(DeepImageModel, BismDialectEnergyMatchesPyTorch) {
   // examples/deep/make_model.py's bism-dialect ResNet energy, reduced, with
   // the weights of the PyTorch fixture resnet_energy.onnx: its energies and
   // the gradients of their sum w.r.t. v, h and every parameter match
   // PyTorch's f64 references.
   DeepCase deep{"resnet_energy", 2, "", ""};
-  MLIRContext onnxContext;
-  std::map<std::string, HostTensor> weights = fixtureWeights(onnxContext, deep);
-  DialectRegistry registry;
-  bism::registerExecutionDialects(registry);
-  MLIRContext context(registry);
-  std::vector<std::string> params;
-  auto module = loadSmallDeepModel(context, /*posterior=*/false, params);
-  ASSERT_TRUE(module);
-  auto energy = module->lookupSymbol<func::FuncOp>("energy");
+  SmallDeepModel model(deep, /*posterior=*/false);
+  ASSERT_TRUE(model.module);
+  auto energy = model.module->lookupSymbol<func::FuncOp>("energy");
   HostTensor v = readTensor("resnet_energy.in.v.npy");
-  expectMatchesFixture(*module, energy, deep,
+  expectMatchesFixture(*model.module, energy, deep,
                        {reshaped(v, {2, 64}), readTensor("resnet_energy.in.h.npy")},
-                       {"v", "h"}, params, weights);
+                       {"v", "h"}, model.params, model.weights);
 }
 
 TEST(DeepImageModel, BismDialectPosteriorMatchesPyTorch) {
@@ -376,15 +386,12 @@ TEST(DeepImageModel, BismDialectPosteriorMatchesPyTorch) {
   // e = Σ a ⊙ μ + Σ b ⊙ log σ (scripts/make_onnx_fixtures.py), built here
   // around the generated @posterior.
   DeepCase deep{"cnn_posterior", 1, "q_", "posterior."};
-  MLIRContext onnxContext;
-  std::map<std::string, HostTensor> weights = fixtureWeights(onnxContext, deep);
-  DialectRegistry registry;
-  bism::registerExecutionDialects(registry);
-  MLIRContext context(registry);
-  std::vector<std::string> params;
-  auto module = loadSmallDeepModel(context, /*posterior=*/true, params);
-  ASSERT_TRUE(module);
-  auto posterior = module->lookupSymbol<func::FuncOp>("posterior");
+  SmallDeepModel model(deep, /*posterior=*/true);
+  ASSERT_TRUE(model.module);
+  ModuleOp module = *model.module;
+  MLIRContext &context = model.context;
+  std::map<std::string, HostTensor> &weights = model.weights;
+  auto posterior = module.lookupSymbol<func::FuncOp>("posterior");
 
   // @probe(v, a, b, φ...) = Σ a ⊙ μ + Σ b ⊙ log σ.
   OpBuilder builder(&context);
@@ -394,7 +401,7 @@ TEST(DeepImageModel, BismDialectPosteriorMatchesPyTorch) {
   auto perSample = RankedTensorType::get({2}, latent.getElementType());
   SmallVector<Type> inputs{posterior.getArgumentTypes()[0], vector, vector};
   llvm::append_range(inputs, posterior.getArgumentTypes().drop_front());
-  builder.setInsertionPointToEnd(module->getBody());
+  builder.setInsertionPointToEnd(module.getBody());
   auto probe = func::FuncOp::create(builder, loc, "probe",
                                     builder.getFunctionType(inputs, {perSample}));
   builder.setInsertionPointToStart(probe.addEntryBlock());
@@ -413,9 +420,9 @@ TEST(DeepImageModel, BismDialectPosteriorMatchesPyTorch) {
   func::ReturnOp::create(builder, loc, e);
 
   HostTensor v = readTensor("cnn_posterior.in.v.npy");
-  expectMatchesFixture(*module, probe, deep,
+  expectMatchesFixture(module, probe, deep,
                        {reshaped(v, {2, 64}), weights["a"], weights["b"]},
-                       {"v", "a", "b"}, params, weights);
+                       {"v", "a", "b"}, model.params, weights);
 }
 
 //===----------------------------------------------------------------------===//
