@@ -37,6 +37,7 @@ import numpy as np
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 from peers import config as cfgmod  # noqa: E402
+from peers.run_peer import peak_rss_mib, reset_peak_rss  # noqa: E402
 
 PEERS = ["torch-eager", "torch-compile", "jax-jit"]
 PINNED = []  # taskset prefix of the timed processes (--threads)
@@ -51,7 +52,14 @@ BISM_ITERS = {
     "frey-vages-dsm-L2": (600, 10),
     "frey-marginal-dsm": (3000, 100),
     "mlp-bidsm-K5N2": (400, 6),
+    "deep-bimdsm-K5N0": (12, 4),
+    "deep-ebm-mdsm": (20, 4),
 }
+# Steps of seconds, where bism-run's it/s (printed to 0.1) is too coarse:
+# bism's ms is the median interval between the per-step lines of its
+# metrics.jsonl (--log-every 1) as they appear, and the peak RSS of those
+# steps is read from /proc as the peers read theirs.
+PER_STEP = {"deep-bimdsm-K5N0", "deep-ebm-mdsm"}
 
 
 def log(*args):
@@ -163,20 +171,29 @@ class Work:
         run(args, stdout=subprocess.DEVNULL)
         return time.perf_counter() - t0
 
-    def bism_timing(self, iters, build):
+    def bism_timing(self, iters, build, extra_args):
         """ms/step from bism-run's it/s (the whole host loop: batch gathering,
         the compiled step with its noise draws, metrics), after compilation;
-        the final evaluation is excluded (and AIS skipped)."""
+        the final evaluation is excluded (and AIS skipped). PER_STEP
+        configurations: the median of the per-step intervals instead."""
         out = os.path.join(self.dir, "run")
         shutil.rmtree(out, ignore_errors=True)
+        os.makedirs(out)
+        per_step = self.cfg.name in PER_STEP
         cmd = PINNED + [os.path.join(build, "bin", "bism-run"), self.cfg.model_path, "--iters", str(iters),
                "--out", out, "--no-png", "--no-progress", "--eval-every", "0",
-               "--ais-steps", "0", "--checkpoint-every", str(10 ** 9)] + self.cfg.bism_set_args()
-        p = subprocess.run(cmd, text=True, capture_output=True)
-        text = p.stdout + p.stderr
+               "--ais-steps", "0", "--checkpoint-every", str(10 ** 9)] + extra_args
+        cmd += (["--log-every", "1"] if per_step else []) + self.cfg.bism_set_args()
+        log_path = os.path.join(self.dir, "bism-run.log")
+        with open(log_path, "w") as f:  # a file, not a pipe: nobody reads it while we watch
+            p = subprocess.Popen(cmd, stdout=f, stderr=subprocess.STDOUT, text=True)
+            watched = watch_steps(p, os.path.join(out, "metrics.jsonl"), iters) if per_step else None
+            p.wait()
+        with open(log_path) as f:
+            text = f.read()
         if p.returncode != 0:
             return {"error": "bism-run exit %d: %s" % (p.returncode, text.strip()[-400:])}
-        compile_s = re.search(r"^compiled in ([0-9.]+) s", text, re.M)
+        compile_s = re.search(r"^compiled in ([0-9.]+) s(?: \(cache (\w+)\))?", text, re.M)
         rate = re.search(r"^done: (\d+) steps, ([0-9.]+) it/s", text, re.M)
         rss = re.search(r"peak RSS (\d+) MiB", text)
         if not rate:
@@ -185,10 +202,53 @@ class Work:
         if its <= 0:
             return {"error": "bism-run reports %s it/s" % rate.group(2)}
         # bism-run prints it/s to 0.1: the relative rounding bound of ms.
-        return {"ms": 1e3 / its, "iters": int(rate.group(1)), "it_per_s": its,
-                "rounding": 0.05 / its,
-                "compile_s": float(compile_s.group(1)) if compile_s else None,
-                "rss_mib": int(rss.group(1)) if rss else None}
+        r = {"ms": 1e3 / its, "iters": int(rate.group(1)), "it_per_s": its,
+             "rounding": 0.05 / its,
+             "compile_s": float(compile_s.group(1)) if compile_s else None,
+             "cache": compile_s.group(2) if compile_s else None,
+             "rss_mib": int(rss.group(1)) if rss else None}
+        if per_step:
+            arrivals, before_rss, steps_rss = watched
+            # Steps 2..iters-1: the last line waits for the final evaluation.
+            intervals = [b - a for a, b in zip(arrivals[:iters - 2], arrivals[1:iters - 1])]
+            if not intervals:
+                return {"error": "%d metrics lines of %d steps: no interval to time" %
+                               (len(arrivals), iters)}
+            r.update(ms=statistics.median(intervals) * 1e3,
+                     times_ms=[t * 1e3 for t in intervals], steps_rss_mib=steps_rss)
+            # bism-run's ru_maxrss restarted with the reset: the whole run's
+            # peak is the larger of the two.
+            if r["rss_mib"] is not None and before_rss is not None:
+                r["rss_mib"] = max(r["rss_mib"], before_rss)
+        return r
+
+
+def watch_steps(proc, metrics, iters):
+    """While bism-run `proc` trains with --log-every 1: the arrival times of
+    the lines of `metrics` (polled every 5 ms), and its peak RSS before step
+    2 and over steps 2..iters-1 (VmHWM, reset when line 1 appears and read
+    when line iters-1 does)."""
+    arrivals, before, steps = [], None, None
+    while proc.poll() is None:
+        try:
+            with open(metrics) as f:
+                n = f.read().count("\n")
+        except OSError:
+            n = 0
+        now = time.perf_counter()
+        while len(arrivals) < n:
+            arrivals.append(now)
+            try:
+                if len(arrivals) == 1:
+                    before = peak_rss_mib(proc.pid)
+                    if not reset_peak_rss(proc.pid):
+                        before = None
+                if len(arrivals) == iters - 1 and before is not None:
+                    steps = peak_rss_mib(proc.pid)
+            except OSError:  # bism-run has just exited
+                pass
+        time.sleep(0.005)
+    return arrivals, before, steps
 
 
 # -- the GEMM floor ---------------------------------------------------------------
@@ -307,6 +367,23 @@ def cell(peer_result):
     return fmt_ms(peer_result.get("median_ms"))
 
 
+def rss_cell(r):
+    if not r or "error" in r and "peak_rss_mib" not in r:
+        return "-"
+    whole = r.get("rss_mib", r.get("peak_rss_mib"))
+    steps = r.get("steps_rss_mib")
+    return "%s / %s" % (whole, steps) if steps else str(whole or "-")
+
+
+def print_table(head, rows):
+    widths = [max(len(h), *(len(row[i]) for row in rows)) for i, h in enumerate(head)]
+    line = lambda cells: "| " + " | ".join(x.ljust(w) for x, w in zip(cells, widths)) + " |"
+    log(line(head))
+    log("|" + "|".join("-" * (w + 2) for w in widths) + "|")
+    for row in rows:
+        log(line(row))
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -382,18 +459,32 @@ def main():
             "code (bism's OpenBLAS, torch) slows down by large factors when its spinning "
             "threads are descheduled; --threads 1 gives steadier figures" % os.cpu_count())
     env = dict(os.environ, PYTHONPATH=HERE + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    # The final evaluation is not timed; the image models take minutes over
+    # the whole test set.
+    eval_rows = ["--eval-rows", "100"]
     for c in cfgs:
         r = results[c.name]
         if "reference_error" in r:
             continue
         full_iters, quick_iters = BISM_ITERS.get(c.name, (50, 10))
-        r["bism"] = works[c.name].bism_timing(quick_iters if args.quick else full_iters, build)
+        r["bism"] = works[c.name].bism_timing(quick_iters if args.quick else full_iters, build,
+                                              eval_rows)
         b = r["bism"]
-        log("  %-20s bism            %s" % (c.name, b["error"] if "error" in b else
-                                           "%.3f ms/step (%.1f it/s, ±%.1f%% from its rounding; "
-                                           "%d steps, compiled in %s s)" %
-                                           (b["ms"], b["it_per_s"], 100 * b["rounding"],
-                                            b["iters"], b["compile_s"])))
+        if "error" in b:
+            line = b["error"]
+        elif "times_ms" in b:
+            line = ("%.3f ms/step (median of steps 2..%d from metrics.jsonl; bism-run: %.1f it/s "
+                    "over all %d; compiled in %s s, cache %s)" % (
+                        b["ms"], b["iters"] - 1, b["it_per_s"], b["iters"], b["compile_s"],
+                        b["cache"]))
+        else:
+            line = ("%.3f ms/step (%.1f it/s, ±%.1f%% from its rounding; %d steps, compiled in "
+                    "%s s, cache %s)" % (b["ms"], b["it_per_s"], 100 * b["rounding"], b["iters"],
+                                         b["compile_s"], b["cache"]))
+        if "error" not in b:
+            line += "; peak RSS %s MiB%s" % (b["rss_mib"], ", timed steps %s MiB" %
+                                             b["steps_rss_mib"] if b.get("steps_rss_mib") else "")
+        log("  %-20s bism            %s" % (c.name, line))
         for p in peers:
             cmd = PINNED + [sys.executable, "-m", "peers.run_peer", "--peer", p, "--config", c.name,
                    "--workdir", works[c.name].dir, "--warmup", str(warmup),
@@ -416,6 +507,8 @@ def main():
                     line += "; %.3f ms/step (median of %d; first call %.1f s, first own-noise step %.1f s)" % (
                         pr["median_ms"], len(pr["times_ms"]), pr.get("first_call_s", 0),
                         pr.get("compile_s", 0))
+                    line += "; peak RSS %s MiB, timed steps %s MiB" % (
+                        pr.get("peak_rss_mib"), pr.get("steps_rss_mib", "?"))
                 elif not ch["ok"]:
                     line += "; not timed (J: peer %.7g, bism %.7g)" % (ch["J_peer"], ch["J_bism"])
             else:
@@ -471,12 +564,11 @@ def main():
     # 4. table
     log("\n== results (%s; %s; load %s; ms per training step; peers: median after "
         "warm-up, their own noise draws included; bism: bism-run's mean over the run's "
-        "steps of the host loop)" % ("quick" if args.quick else "full",
+        "steps of the host loop, PER_STEP configurations the median of its steps)" % ("quick" if args.quick else "full",
                                      "%d thread(s)" % args.threads if args.threads
                                      else "default threads", machine_load()))
     head = ["configuration", "bism ms", "torch eager", "torch.compile", "jax.jit",
-            "eager/bism", "compile/bism", "jit/bism", "matmuls", "floor ms", "bism/floor",
-            "bism RSS MiB"]
+            "eager/bism", "compile/bism", "jit/bism", "matmuls", "floor ms", "bism/floor"]
     rows = []
     for c in cfgs:
         r = results[c.name]
@@ -493,17 +585,22 @@ def main():
         row.append(str(r.get("matmul_count", "-")))
         row.append(fmt_ms(r.get("floor_ms")))
         row.append("%.1f" % (bms / r["floor_ms"]) if bms and r.get("floor_ms") else "-")
-        row.append(str(b.get("rss_mib") or "-"))
         rows.append(row)
-    widths = [max(len(h), *(len(row[i]) for row in rows)) for i, h in enumerate(head)]
-    line = lambda cells: "| " + " | ".join(x.ljust(w) for x, w in zip(cells, widths)) + " |"
-    log(line(head))
-    log("|" + "|".join("-" * (w + 2) for w in widths) + "|")
-    for row in rows:
-        log(line(row))
+    print_table(head, rows)
     log("ratios: peer ms / bism ms (above 1: bism is faster); floor: Σ matmul FLOPs / "
-        "sgemm rate on that shape; bism RSS: bism-run's peak resident memory (compiled step from the cache); MISMATCH: the peer's J differs from bism's by more "
+        "sgemm rate on that shape; MISMATCH: the peer's J differs from bism's by more "
         "than 1e-4 relative (not timed)")
+    log("\npeak RSS, MiB: the whole process / its timed steps alone")
+    rows = []
+    for c in cfgs:
+        r = results[c.name]
+        rows.append([c.name, rss_cell(r.get("bism"))] +
+                    [rss_cell(r["peers"].get(p)) for p in PEERS])
+    print_table(["configuration", "bism", "torch eager", "torch.compile", "jax.jit"], rows)
+    log("whole process: ru_maxrss (bism-run's 'done:' line: the data set loaded, compiling "
+        "only where its log line says cache miss; a peer: imports, the check, compiling, timing); timed steps: "
+        "VmHWM restarted after the warm-up (/proc/PID/clear_refs; bism: after step 1, "
+        "PER_STEP configurations only) and read after the timed steps")
     problems = []
     for c in cfgs:
         r = results[c.name]

@@ -11,7 +11,8 @@
 # BUILD_DIR (or $BISM_BUILD_DIR; default build/) holds bin/bism-opt and
 # bin/bism-run. NAME is a configuration or a part of one:
 #   ck-bidsm-K5N5 frey-bidsm-K5N5 frey-bidsm-K5N10 frey-bissm-K5N5
-#   frey-vages-dsm-L2 frey-marginal-dsm mlp-bidsm-K5N2
+#   frey-vages-dsm-L2 frey-marginal-dsm mlp-bidsm-K5N2 deep-bimdsm-K5N0
+#   deep-ebm-mdsm ("deep" selects the last two)
 # --quick: few iterations (a smoke run); --threads N: N threads for everyone
 # (OMP/OpenBLAS/MKL_NUM_THREADS=N, and the timed processes pinned to cores
 # 0..N-1 with taskset, which XLA obeys; default: each one's own, all cores;
@@ -37,7 +38,7 @@ while [ $# -gt 0 ]; do
     --only=*|--peers=*|--threads=*|--workdir=*|--json=*|--quick|--force)
       args+=("$1"); shift ;;
     -h|--help)
-      sed -n '2,24p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+      sed -n '2,26p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     -*) echo "run.sh: unknown option $1 (see --help)" >&2; exit 2 ;;
     *) build=$1; shift ;;
   esac

@@ -31,6 +31,8 @@ CONFIGS = {
     "frey-marginal-dsm": ("examples/grbm/freyface.mlir", "grbm",
                           {"method": "marginal"}),
     "mlp-bidsm-K5N2": ("examples/mlp/fashion_mnist.mlir", "mlp", {}),
+    "deep-bimdsm-K5N0": ("examples/deep/fashion_mnist.mlir", "deep", {}),
+    "deep-ebm-mdsm": ("examples/deep/fashion_mnist_ebm.mlir", "deep", {}),
 }
 
 DEFAULTS = {
@@ -38,7 +40,8 @@ DEFAULTS = {
     "projection": "rademacher", "divergence": "kl", "inner_steps": 5,
     "optimizer_theta": "adam", "optimizer_phi": "adam", "lr_theta": 1e-3,
     "lr_phi": 1e-3, "betas": [0.9, 0.95], "epsilon": 1e-8, "particles": 10,
-    "vages_sampling": "hard",
+    "vages_sampling": "hard", "noise_schedule": "geometric", "sigma_min": 0.05,
+    "sigma_max": 0.5, "sigma0": 0.1,
 }
 
 
@@ -158,16 +161,18 @@ class Config:
         self.N = int(spec["unroll_steps"])
         self.L = int(spec["particles"])
         self.sigma = float(spec["noise_std"])
+        self.sigma0 = float(spec["sigma0"])
         self.beta1, self.beta2 = (float(b) for b in spec["betas"])
         self.eps_adam = float(spec["epsilon"])
         self.lr_theta, self.lr_phi = float(spec["lr_theta"]), float(spec["lr_phi"])
         for key in ("optimizer_theta", "optimizer_phi"):
             if spec[key] != "adam":
                 raise ValueError("%s: the peers implement Adam only" % name)
-        if self.objective not in ("dsm", "ssm"):
-            raise ValueError("%s: the peers implement dsm and ssm only" % name)
-        if spec["divergence"] != "kl":
-            raise ValueError("%s: the peers implement the KL lower level" % name)
+        if self.objective not in ("dsm", "ssm", "mdsm"):
+            raise ValueError("%s: the peers implement dsm, ssm and mdsm only" % name)
+        self.divergence = spec["divergence"]
+        if self.divergence not in ("kl", "fisher"):
+            raise ValueError("%s: the peers implement the KL and Fisher lower levels" % name)
         if self.objective == "ssm" and spec["projection"] != "rademacher":
             raise ValueError("%s: Rademacher projections only" % name)
 
@@ -203,9 +208,15 @@ class Config:
                         for p in m.group(2).split(",") if p.strip()]
         self.dtype = self.theta[0].dtype
         # The batch dimension is `?` (set by the spec's batch_size) or a size.
+        # A fully visible EBM (marginal) has only @free_energy(v, θ...): H = 0.
         m = re.search(r"func\.func\s+(?:private\s+)?@energy\(%\w+:\s*tensor<(\d+|\?)x(\d+)x\w+>"
                       r",\s*%\w+:\s*tensor<(?:\d+|\?)x(\d+)x", text)
-        batch, self.D, self.H = m.group(1), int(m.group(2)), int(m.group(3))
+        if m:
+            batch, self.D, self.H = m.group(1), int(m.group(2)), int(m.group(3))
+        else:
+            m = re.search(r"func\.func\s+(?:private\s+)?@free_energy\(%\w+:\s*"
+                          r"tensor<(\d+|\?)x(\d+)x", text)
+            batch, self.D, self.H = m.group(1), int(m.group(2)), 0
         self.B = int(spec["batch_size"]) if batch == "?" else int(batch)
 
     # -- the calling convention of @train_step_with_noise ---------------
@@ -253,6 +264,16 @@ class Config:
         for n in range(self.N):
             out += stage("unroll%d" % n)
         return out + stage("upper")
+
+    def mdsm_sigmas(self):
+        """MDSM's σ_b per batch position, in f64 (mdsmSigmas of
+        lib/Train/BuildTrainStep.cpp; the step holds them as constants)."""
+        s = self.spec
+        f = np.arange(self.B) / (self.B - 1) if self.B > 1 else np.zeros(1)
+        lo, hi = float(s["sigma_min"]), float(s["sigma_max"])
+        if s["noise_schedule"] == "geometric":
+            return np.exp(np.log(lo) + f * (np.log(hi) - np.log(lo)))
+        return lo + f * (hi - lo)
 
     def stage_width(self):
         return 2 if self.method != "marginal" and self.posterior == "bernoulli" else 1

@@ -4,8 +4,11 @@ The same step as `@train_step_with_noise` (docs/training.md; see
 torch_peer.py for the outline), written functionally: the N differentiable
 φ steps are jax.grad inside the function that jax.grad differentiates in θ;
 SSM's Hessian-vector product is jax.jvp over jax.grad (forward over
-reverse, as bism's bism.hvp).
+reverse, as bism's bism.hvp); the Fisher lower level's ∇_h is a jax.grad
+in h inside the one in φ.
 """
+
+import math
 
 import jax
 import jax.numpy as jnp
@@ -49,7 +52,54 @@ class MLP:
         return e @ Am + am, e @ As + as_
 
 
-FAMILIES = {"grbm": GRBM, "mlp": MLP}
+def conv2d(x, w, b, stride=1, padding=0):
+    """PyTorch's F.conv2d (NCHW, OIHW, cross-correlation)."""
+    y = jax.lax.conv_general_dilated(x, w, (stride, stride), [(padding, padding)] * 2,
+                                     dimension_numbers=("NCHW", "OIHW", "NCHW"))
+    return y + b[None, :, None, None]
+
+
+class Deep:
+    """examples/deep's models (see torch_peer.Deep)."""
+
+    @staticmethod
+    def g1(v, th):
+        side = math.isqrt(v.shape[1])
+        x = jax.nn.elu(conv2d(v.reshape(v.shape[0], 1, side, side), th[0], th[1], padding=1))
+        i = 2
+        while th[i].ndim == 4:  # a block: conv1, conv2 [, shortcut]
+            shortcut = th[i + 4].ndim == 4 and th[i + 4].shape[-1] == 1
+            stride = 2 if shortcut else 1
+            y = jax.nn.elu(conv2d(x, th[i], th[i + 1], stride, 1))
+            y = conv2d(y, th[i + 2], th[i + 3], 1, 1)
+            x = jax.nn.elu(y + (conv2d(x, th[i + 4], th[i + 5], stride) if shortcut else x))
+            i += 6 if shortcut else 4
+        return jnp.mean(x, (2, 3)) @ th[i] + th[i + 1], th[i + 2:]
+
+    @staticmethod
+    def energy(v, h, th):
+        f, (m1, b1, m2, b2, g3, b3) = Deep.g1(v, th)
+        z = jnp.concatenate([f + (jax.nn.elu(h @ m1 + b1) @ m2 + b2), h], 1) @ g3 + b3
+        return jnp.sum(z * z, 1)
+
+    @staticmethod
+    def free_energy(v, th):
+        f, (g3, b3) = Deep.g1(v, th)
+        z = f @ g3 + b3
+        return jnp.sum(z * z, 1)
+
+    @staticmethod
+    def posterior(v, ph):
+        side = math.isqrt(v.shape[1])
+        x = v.reshape(v.shape[0], 1, side, side)
+        for w, b in zip(ph[:-4:2], ph[1:-4:2]):
+            x = jax.nn.elu(conv2d(x, w, b, 2, 1))
+        x = x.reshape(x.shape[0], -1)
+        Am, am, As, as_ = ph[-4:]
+        return x @ Am + am, x @ As + as_
+
+
+FAMILIES = {"grbm": GRBM, "mlp": MLP, "deep": Deep}
 
 
 class Step:
@@ -58,6 +108,11 @@ class Step:
         self.model = FAMILIES[cfg.family]
         self.nt, self.np = len(cfg.theta), len(cfg.phi)
         self.w = cfg.stage_width()
+        if cfg.objective == "mdsm":  # [B, 1] σ_b and 1/σ_b (the latter in f64, as bism)
+            sig = cfg.mdsm_sigmas()
+            self.sigmas = sig.astype(cfg.dtype).reshape(-1, 1)
+            self.inv_sigmas = (1.0 / sig).astype(cfg.dtype).reshape(-1, 1)
+            self.inv_sigma0_sq = 1.0 / (cfg.sigma0 * cfg.sigma0)
 
     def sample(self, x, ph, pn):
         if self.cfg.posterior == "bernoulli":
@@ -74,9 +129,15 @@ class Step:
         z = (h - mu) * jnp.exp(-logstd)
         return jnp.sum(-0.5 * z * z - logstd - HALF_LOG_2PI, 1)
 
+    def neg_log_joint(self, x, h, th, ph):
+        return jnp.sum(self.model.energy(x, h, th)) + jnp.sum(self.log_q(x, h, ph))
+
     def lower(self, th, ph, x, pn):
         h = self.sample(x, ph, pn)
-        return jnp.mean(self.log_q(x, h, ph) + self.model.energy(x, h, th))
+        if self.cfg.divergence == "kl":
+            return jnp.mean(self.log_q(x, h, ph) + self.model.energy(x, h, th))
+        gh = jax.grad(lambda hh: self.neg_log_joint(x, hh, th, ph))(h)
+        return jnp.mean(0.5 * jnp.sum(gh * gh, 1))
 
     def adam(self, ps, ms, ss, t, gs, lr):
         c = self.cfg
@@ -93,6 +154,14 @@ class Step:
         g = jax.grad(self.lower, argnums=1)(th, ph, x, pn)
         return self.adam(ph, m, s, t, g, self.cfg.lr_phi)
 
+    def noisy_input(self, v, objnoise):
+        c = self.cfg
+        if c.objective == "dsm":
+            return v + c.sigma * objnoise
+        if c.objective == "mdsm":
+            return v + self.sigmas * objnoise
+        return v
+
     def objective(self, x, energy_sum, objnoise):
         c = self.cfg
         gx_fn = jax.grad(energy_sum)
@@ -101,15 +170,16 @@ class Step:
         if c.objective == "dsm":
             r = s + objnoise / c.sigma
             return jnp.mean(0.5 * jnp.sum(r * r, 1))
+        if c.objective == "mdsm":
+            r = s * self.inv_sigmas + objnoise * self.inv_sigma0_sq
+            return jnp.mean(0.5 * jnp.sum(r * r, 1))
         u = objnoise
         hu = jax.jvp(gx_fn, (x,), (u,))[1]
         return jnp.mean(0.5 * jnp.sum(s * s, 1) - jnp.sum(u * hu, 1))
 
     def upper(self, th, ph, x, objnoise, pn):
         h = self.sample(jax.lax.stop_gradient(x), ph, pn)
-        return self.objective(
-            x, lambda xx: jnp.sum(self.model.energy(xx, h, th)) + jnp.sum(self.log_q(xx, h, ph)),
-            objnoise)
+        return self.objective(x, lambda xx: self.neg_log_joint(xx, h, th, ph), objnoise)
 
     def j_bi(self, th, ph, m, s, t, x, objnoise, stages):
         for pn in stages[:-1]:
@@ -157,7 +227,7 @@ class Step:
         t_th, t_ph = state[3 * nt + 3 * np_], state[3 * nt + 3 * np_ + 1]
         objnoise, post = noise[0], list(noise[1:])
         stage = lambda i: post[i * self.w:(i + 1) * self.w]
-        x = v + c.sigma * objnoise if c.objective == "dsm" else v
+        x = self.noisy_input(v, objnoise)
         metric_stage = stage(K) if c.method == "vages" else stage(K + N)
         lower_before = self.lower(th, ph, x, metric_stage)
         for k in range(K):
@@ -177,7 +247,7 @@ class Step:
         c, nt = self.cfg, self.nt
         state = list(state)
         th, m, s, t = state[:nt], state[nt:2 * nt], state[2 * nt:3 * nt], state[3 * nt]
-        x = v + c.sigma * noise[0] if c.objective == "dsm" else v
+        x = self.noisy_input(v, noise[0])
         j_fn = lambda th_: self.objective(
             x, lambda xx: jnp.sum(self.model.free_energy(xx, th_)), noise[0])
         j, g = jax.value_and_grad(j_fn)(th)

@@ -1,7 +1,8 @@
 """Runs one peer (torch eager, torch.compile or jax.jit) on one configuration:
 first the check against bism's reference outputs on the shared inputs, then,
 only if it agrees (or with --force), the timing of its full step (its own
-noise draws included). Prints one JSON object on the last line of stdout.
+noise draws included), with the peak RSS of the whole process and of the
+timed steps. Prints one JSON object on the last line of stdout.
 
   python -m peers.run_peer --peer torch-eager --config frey-bidsm-K5N5 \
       --workdir W --warmup 3 --iters 20
@@ -26,6 +27,26 @@ TOLERANCE = 1e-4
 def first_line(e):
     lines = [l.strip() for l in str(e).splitlines() if l.strip()]
     return "%s: %s" % (type(e).__name__, lines[0][:300] if lines else "")
+
+
+def peak_rss_mib(pid="self"):
+    """A process's resident high-water mark (VmHWM), MiB."""
+    with open("/proc/%s/status" % pid) as f:
+        for line in f:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) // 1024
+    return None
+
+
+def reset_peak_rss(pid="self"):
+    """Restarts VmHWM (and ru_maxrss) at the current RSS: clear_refs 5,
+    Linux 4.0 on. False where refused."""
+    try:
+        with open("/proc/%s/clear_refs" % pid, "w") as f:
+            f.write("5")
+        return True
+    except OSError:
+        return False
 
 
 def load_inputs(workdir, cfg):
@@ -206,6 +227,7 @@ def main():
     args = ap.parse_args()
     cfg = cfgmod.load(args.config)
     result = {"peer": args.peer, "config": args.config}
+    peak = 0
     try:
         t0 = time.perf_counter()
         peer = make_peer(args.peer, cfg)
@@ -221,6 +243,10 @@ def main():
             result["compile_s"] = time.perf_counter() - t0
             for _ in range(max(0, args.warmup - 1)):
                 peer.timed_step()
+            # The timed steps' own peak RSS: the check's and the compiler's
+            # are behind us (their peak stays in peak_rss_mib).
+            peak = peak_rss_mib()
+            reset = reset_peak_rss()
             times = []
             start = time.perf_counter()
             while len(times) < args.iters:
@@ -229,6 +255,8 @@ def main():
                 times.append(time.perf_counter() - t0)
                 if len(times) >= 3 and time.perf_counter() - start > args.max_seconds:
                     break
+            if reset:
+                result["steps_rss_mib"] = peak_rss_mib()
             result["times_ms"] = [t * 1e3 for t in times]
             result["median_ms"] = statistics.median(times) * 1e3
             result["last_J"] = float(np.asarray(metrics[0]))
@@ -237,6 +265,7 @@ def main():
         result["error"] = "%s: %s" % (type(e).__name__, str(e).strip().splitlines()[0][:400]
                                       if str(e).strip() else "")
         result["traceback"] = traceback.format_exc()[-3000:]
+    result["peak_rss_mib"] = max(peak, peak_rss_mib())
     print(json.dumps(result))
 
 

@@ -11,7 +11,10 @@ The same step as `@train_step_with_noise` of `bism-opt --bism-build-train-step`
   then Adam on θ with ∇θ J.
   VaGES: the same K steps, then the surrogate of docs/training.md over L
   particles (hard Bernoulli / relaxed / Gaussian).
-  Marginal: DSM/SSM on s = −∇ₓ Σ_b F(x).
+  Marginal: DSM/SSM/MDSM on s = −∇ₓ Σ_b F(x).
+  MDSM: x = v + σ_b ε (σ_b fixed per batch position), J = mean_b
+  ½‖s_b/σ_b + ε_b/σ0²‖². Fisher lower level: G = ½ mean_b ‖∇_h (log q + E)‖²
+  at the sampled h, differentiated through h(φ) and φ.
 
 Inputs and outputs follow `@train_step_with_noise`: state (θ, φ, m_θ, s_θ,
 m_φ, s_φ, t_θ, t_φ), v, noise (in @draw_noise's order) -> state', metrics.
@@ -68,7 +71,53 @@ class MLP:
         return e @ Am + am, e @ As + as_
 
 
-FAMILIES = {"grbm": GRBM, "mlp": MLP}
+class Deep:
+    """The deep image models of examples/deep (make_model.py, from model.py's
+    PyTorch modules): a ResNet g1 (stem, residual blocks, mean pooling,
+    linear), E(v, h) = ‖g3([g1(v) + m(h), h])‖², the fully visible
+    F(v) = ‖g3(g1(v))‖², and a 3-convolution Gaussian posterior. Linear
+    weights are [in, out]; the blocks are read off the θ list (make_model.py
+    gives a block a 1x1 shortcut exactly where it halves the image)."""
+
+    @staticmethod
+    def g1(v, th):
+        """(g1(v) [B, latent], the θ after g1's)."""
+        side = math.isqrt(v.shape[1])
+        x = F.elu(F.conv2d(v.reshape(v.shape[0], 1, side, side), th[0], th[1], padding=1))
+        i = 2
+        while th[i].dim() == 4:  # a block: conv1, conv2 [, shortcut]
+            shortcut = th[i + 4].dim() == 4 and th[i + 4].shape[-1] == 1
+            stride = 2 if shortcut else 1
+            y = F.elu(F.conv2d(x, th[i], th[i + 1], stride=stride, padding=1))
+            y = F.conv2d(y, th[i + 2], th[i + 3], padding=1)
+            x = F.elu(y + (F.conv2d(x, th[i + 4], th[i + 5], stride=stride) if shortcut else x))
+            i += 6 if shortcut else 4
+        return x.mean((2, 3)) @ th[i] + th[i + 1], th[i + 2:]
+
+    @staticmethod
+    def energy(v, h, th):
+        f, (m1, b1, m2, b2, g3, b3) = Deep.g1(v, th)
+        z = torch.cat([f + (F.elu(h @ m1 + b1) @ m2 + b2), h], 1) @ g3 + b3
+        return (z * z).sum(1)
+
+    @staticmethod
+    def free_energy(v, th):
+        f, (g3, b3) = Deep.g1(v, th)
+        z = f @ g3 + b3
+        return (z * z).sum(1)
+
+    @staticmethod
+    def posterior(v, ph):
+        side = math.isqrt(v.shape[1])
+        x = v.reshape(v.shape[0], 1, side, side)
+        for w, b in zip(ph[:-4:2], ph[1:-4:2]):
+            x = F.elu(F.conv2d(x, w, b, stride=2, padding=1))
+        x = x.flatten(1)
+        Am, am, As, as_ = ph[-4:]
+        return x @ Am + am, x @ As + as_
+
+
+FAMILIES = {"grbm": GRBM, "mlp": MLP, "deep": Deep}
 
 
 def grad(out, inputs, create_graph=False):
@@ -81,6 +130,11 @@ class Step:
         self.model = FAMILIES[cfg.family]
         self.nt, self.np = len(cfg.theta), len(cfg.phi)
         self.w = cfg.stage_width()
+        if cfg.objective == "mdsm":  # [B, 1] σ_b and 1/σ_b, the latter taken in f64 as bism does
+            sig = cfg.mdsm_sigmas()
+            self.sigmas = torch.from_numpy(sig.astype(cfg.dtype)).reshape(-1, 1)
+            self.inv_sigmas = torch.from_numpy((1.0 / sig).astype(cfg.dtype)).reshape(-1, 1)
+            self.inv_sigma0_sq = 1.0 / (cfg.sigma0 * cfg.sigma0)
 
     # -- posterior ----------------------------------------------------------
     def sample(self, x, ph, pn):
@@ -98,9 +152,23 @@ class Step:
         z = (h - mu) * torch.exp(-logstd)
         return (-0.5 * z * z - logstd - HALF_LOG_2PI).sum(1)
 
+    def neg_log_joint(self, x, h, th, ph):
+        return self.model.energy(x, h, th).sum() + self.log_q(x, h, ph).sum()
+
     def lower(self, th, ph, x, pn):
         h = self.sample(x, ph, pn)
-        return (self.log_q(x, h, ph) + self.model.energy(x, h, th)).mean()
+        if self.cfg.divergence == "kl":
+            return (self.log_q(x, h, ph) + self.model.energy(x, h, th)).mean()
+        if not h.requires_grad:  # a metric: nothing else to differentiate
+            h = h.requires_grad_()
+        gh = grad(self.neg_log_joint(x, h, th, ph), h, create_graph=True)[0]
+        return (0.5 * (gh * gh).sum(1)).mean()
+
+    def lower_metric(self, th, ph, x, pn):
+        """G without a graph in θ, φ (Fisher still differentiates in h)."""
+        with torch.enable_grad():
+            return self.lower([p.detach() for p in th], [p.detach() for p in ph],
+                              x.detach(), pn).detach()
 
     # -- Adam (identical in the plain and the differentiable steps) ------
     def adam(self, ps, ms, ss, t, gs, lr):
@@ -129,8 +197,17 @@ class Step:
         return self.adam(ph, m, s, t, g, self.cfg.lr_phi)
 
     # -- the upper level ----------------------------------------------------
+    def noisy_input(self, v, objnoise):
+        """x: v + σε (DSM), v + σ_b ε (MDSM), v (SSM)."""
+        c = self.cfg
+        if c.objective == "dsm":
+            return v + c.sigma * objnoise
+        if c.objective == "mdsm":
+            return v + self.sigmas * objnoise
+        return v
+
     def objective(self, x, energy_sum, objnoise):
-        """Per-sample mean of DSM or SSM on s = −∇ₓ energy_sum(x)."""
+        """Per-sample mean of DSM, MDSM or SSM on s = −∇ₓ energy_sum(x)."""
         c = self.cfg
         xr = x.detach().requires_grad_()
         gx = grad(energy_sum(xr), xr, create_graph=True)[0]
@@ -138,15 +215,16 @@ class Step:
         if c.objective == "dsm":
             r = s + objnoise / c.sigma
             return (0.5 * (r * r).sum(1)).mean()
+        if c.objective == "mdsm":
+            r = s * self.inv_sigmas + objnoise * self.inv_sigma0_sq
+            return (0.5 * (r * r).sum(1)).mean()
         u = objnoise
         hu = grad((gx * u).sum(), xr, create_graph=True)[0]
         return (0.5 * (s * s).sum(1) - (u * hu).sum(1)).mean()
 
     def upper(self, th, ph, x, objnoise, pn):
         h = self.sample(x.detach(), ph, pn)
-        return self.objective(
-            x, lambda xr: self.model.energy(xr, h, th).sum() + self.log_q(xr, h, ph).sum(),
-            objnoise)
+        return self.objective(x, lambda xr: self.neg_log_joint(xr, h, th, ph), objnoise)
 
     def j_bi(self, th, ph, m, s, t, x, objnoise, stages):
         ph = [p.detach().requires_grad_() for p in ph]  # φ⁰: a constant in θ
@@ -198,14 +276,12 @@ class Step:
         t_th, t_ph = state[3 * nt + 3 * np_], state[3 * nt + 3 * np_ + 1]
         objnoise, post = noise[0], noise[1:]
         stage = lambda i: post[i * self.w:(i + 1) * self.w]
-        x = v + c.sigma * objnoise if c.objective == "dsm" else v
+        x = self.noisy_input(v, objnoise)
         metric_stage = stage(K) if c.method == "vages" else stage(K + N)
-        with torch.no_grad():
-            lower_before = self.lower(th, ph, x, metric_stage)
+        lower_before = self.lower_metric(th, ph, x, metric_stage)
         for k in range(K):
             ph, m_ph, s_ph, t_ph = self.plain_phi_step(th, ph, m_ph, s_ph, t_ph, x, stage(k))
-        with torch.no_grad():
-            lower_after = self.lower(th, ph, x, metric_stage)
+        lower_after = self.lower_metric(th, ph, x, metric_stage)
         if c.method == "vages":
             j, g = self.vages_gradient(th, ph, x, objnoise, post[(K + 1) * self.w:])
         else:
@@ -224,7 +300,7 @@ class Step:
         c, nt = self.cfg, self.nt
         th, m, s, t = (list(state[:nt]), list(state[nt:2 * nt]),
                        list(state[2 * nt:3 * nt]), state[3 * nt])
-        x = v + c.sigma * noise[0] if c.objective == "dsm" else v
+        x = self.noisy_input(v, noise[0])
         thr = [p.detach().requires_grad_() for p in th]
         j = self.objective(x, lambda xr: self.model.free_energy(xr, thr).sum(), noise[0])
         g = grad(j, thr)
