@@ -8,7 +8,7 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
   libopenblas-pthread-dev libomp-22-dev
   libonnx-dev libprotobuf-dev protobuf-compiler
-  zlib1g-dev libpng-dev dataset-fashion-mnist
+  zlib1g-dev libpng-dev dataset-fashion-mnist python3-numpy
   libplplot-dev plplot-driver-cairo fonts-dejavu-core pkg-config
 )
 
