@@ -949,9 +949,10 @@ CompiledModel::langevinChain(const std::vector<HostTensor> &state,
                      "energy and a posterior (method bism or vages)");
   if (options.steps < 0 || !(options.stepSize > 0) ||
       !(options.startTemperature >= 1) || !(options.annealFraction >= 0) ||
-      options.annealFraction > 1)
+      options.annealFraction > 1 || !(options.denoiseVariance >= 0))
     return makeError("Langevin options: steps >= 0, step size > 0, start "
-                     "temperature >= 1, anneal fraction in [0, 1]");
+                     "temperature >= 1, anneal fraction in [0, 1], denoising "
+                     "variance >= 0");
   int64_t batch = batchSize(), dims = visibleDims();
   if (start.rank() != 2 || start.shape()[0] != batch || start.shape()[1] != dims)
     return makeError("Langevin start is " + start.typeString() +
@@ -991,39 +992,38 @@ CompiledModel::langevinChain(const std::vector<HostTensor> &state,
   std::vector<HostTensor> drift = x, noise = x;
   int64_t annealSteps = int64_t(options.annealFraction * double(options.steps));
   runtime::PhiloxKey key = seedKey(options.seed);
+  // drift = the energy's gradient (+∇E, or −∇F from eval_score) at x.
+  auto evaluateDrift = [&]() -> llvm::Error {
+    std::vector<HostTensor *> outputs;
+    for (HostTensor &tensor : drift)
+      outputs.push_back(&tensor);
+    if (joint)
+      return jit_->invoke(
+          evalEnergyGradient_.name,
+          callArguments(evalEnergyGradient_, state, {&x[0], &x[1]}), outputs);
+    if (!marginal) {
+      // ∇_v E(v, h̄); the h gradient is not used.
+      outputs.push_back(&latentDrift);
+      return jit_->invoke(
+          evalEnergyGradient_.name,
+          callArguments(evalEnergyGradient_, state, {&x[0], &fixedLatents}),
+          outputs);
+    }
+    return jit_->invoke(evalScore_.name,
+                        callArguments(evalScore_, state, {&x[0]}), outputs);
+  };
+  // eval_score returns s = −∇F; eval_energy_gradient returns +∇E.
+  double sign = marginal ? 1.0 : -1.0;
   for (int64_t step = 0; step < options.steps; ++step) {
     double temperature =
         step < annealSteps
             ? std::pow(options.startTemperature,
                        1.0 - double(step) / double(annealSteps))
             : 1.0;
-    std::vector<HostTensor *> outputs;
-    for (HostTensor &tensor : drift)
-      outputs.push_back(&tensor);
-    if (joint) {
-      // −∇E.
-      if (auto error = jit_->invoke(
-              evalEnergyGradient_.name,
-              callArguments(evalEnergyGradient_, state, {&x[0], &x[1]}),
-              outputs))
-        return std::move(error);
-    } else if (!marginal) {
-      // −∇_v E(v, h̄); the h gradient is not used.
-      outputs.push_back(&latentDrift);
-      if (auto error = jit_->invoke(
-              evalEnergyGradient_.name,
-              callArguments(evalEnergyGradient_, state, {&x[0], &fixedLatents}),
-              outputs))
-        return std::move(error);
-    } else if (auto error = jit_->invoke(
-                   evalScore_.name,
-                   callArguments(evalScore_, state, {&x[0]}), outputs)) {
+    if (auto error = evaluateDrift())
       return std::move(error);
-    }
     double scale = options.stepSize / temperature;
     double spread = std::sqrt(2 * options.stepSize);
-    // eval_score returns s = −∇F; eval_energy_gradient returns +∇E.
-    double sign = marginal ? 1.0 : -1.0;
     runtime::PhiloxKey stepKey = runtime::keySplit(key, uint64_t(step));
     for (size_t part = 0; part < x.size(); ++part) {
       fillRandom(noise[part], runtime::keySplit(stepKey, part), Draw::Normal);
@@ -1036,6 +1036,21 @@ CompiledModel::langevinChain(const std::vector<HostTensor> &state,
         else
           x[part].dataAs<float>()[i] = float(value);
       }
+    }
+  }
+  // Tweedie: a score learned by denoising at noise variance σ² gives the
+  // mean of the clean point, E[v | ṽ] = ṽ + σ² ∇log p(ṽ), which removes the
+  // chain's last noise.
+  if (options.denoiseVariance > 0) {
+    if (auto error = evaluateDrift())
+      return std::move(error);
+    for (int64_t i = 0, n = x[0].numElements(); i < n; ++i) {
+      double value = x[0].elementAsDouble(i) +
+                     sign * options.denoiseVariance * drift[0].elementAsDouble(i);
+      if (elementType() == ElementType::f64)
+        x[0].dataAs<double>()[i] = value;
+      else
+        x[0].dataAs<float>()[i] = float(value);
     }
   }
   return std::move(x[0]);

@@ -23,3 +23,15 @@
 // NOLLVM-NOT: amdgpu
 // NOLLVM-NOT: aarch64
 // NOLLVM: --checkpoint-every=<long> {{.*}} (default 1000)
+
+// Out-of-range values are errors, not silently the default (issue 16).
+// RUN: not bism-run %S/../../examples/grbm/checkerboard.mlir --iters -1 --out %t-iters 2>&1 | FileCheck %s --check-prefix=ITERS
+// ITERS: bism-run: error: --iters must be >= 1, got -1
+// RUN: not bism-run %S/../../examples/grbm/checkerboard.mlir --seed -5 --out %t-seed 2>&1 | FileCheck %s --check-prefix=SEED
+// SEED: bism-run: error: --seed must be >= 0, got -5
+// RUN: not bism-run %S/../../examples/grbm/checkerboard.mlir --opt-level 9 --out %t-opt 2>&1 | FileCheck %s --check-prefix=OPT
+// OPT: bism-run: error: --opt-level must be 0-3, got 9
+// RUN: not bism-run eval run --eval-rows -3 2>&1 | FileCheck %s --check-prefix=ROWS
+// ROWS: bism-run: error: --eval-rows must be >= 0 (0: all), got -3
+// RUN: not bism-run sample run --seed -2 --npy x.npy 2>&1 | FileCheck %s --check-prefix=SAMPLESEED
+// SAMPLESEED: bism-run: error: --seed must be >= 0, got -2

@@ -25,6 +25,16 @@
 // each chain's start, or of 4 training images (conditional samples, 25 each).
 // RUN: bism-run sample %t/lg/last.ckpt --latents posterior-mean --count 100 --sweeps 20 --step-size 1e-2 --npy %t/lgpm.npy | FileCheck %s --check-prefix=LGPM
 // RUN: bism-run sample %t/lg/last.ckpt --conditional 4 --count 100 --sweeps 20 --step-size 1e-2 --npy %t/lgc.npy | FileCheck %s --check-prefix=LGCOND
+// From uniform noise: with each chain's h from a test point, the
+// reconstruction error; jointly, plain generation. --denoise on adds
+// Tweedie's step with the model's DSM noise (0.3).
+// RUN: bism-run sample %t/lg/last.ckpt --latents posterior-mean --start noise --images test --denoise on --count 100 --sweeps 20 --step-size 1e-2 --npy %t/lgrec.npy | FileCheck %s --check-prefix=LGRECON
+// RUN: bism-run sample %t/lg/last.ckpt --start noise --count 100 --sweeps 20 --step-size 1e-2 --npy %t/lgnoise.npy | FileCheck %s --check-prefix=LGNOISE
+// RUN: bism-run eval %t/lg/last.ckpt --eval-rows 100 | FileCheck %s --check-prefix=LGROWS
+// RUN: not bism-run sample %t/lg/last.ckpt --start middle --npy %t/x.npy 2>&1 | FileCheck %s --check-prefix=BADSTART
+// RUN: not bism-run sample %t/run/last.ckpt --start noise --npy %t/x.npy 2>&1 | FileCheck %s --check-prefix=GIBBSNOISE
+// RUN: not bism-run sample %t/lg/last.ckpt --images validation --npy %t/x.npy 2>&1 | FileCheck %s --check-prefix=BADIMAGES
+// RUN: not bism-run sample %t/run/last.ckpt --denoise on --npy %t/x.npy 2>&1 | FileCheck %s --check-prefix=DENOISEGIBBS
 // RUN: not bism-run sample %t/lg/last.ckpt --latents sideways --npy %t/x.npy 2>&1 | FileCheck %s --check-prefix=BADLATENTS
 // RUN: not bism-run sample %t/run/last.ckpt --sampler langevin --latents posterior-mean --npy %t/x.npy 2>&1 | FileCheck %s --check-prefix=FREELATENTS
 // RUN: not bism-run sample %t/lg/last.ckpt --conditional 4 --count 3 --npy %t/x.npy 2>&1 | FileCheck %s --check-prefix=FEWCOND
@@ -45,8 +55,17 @@
 // LGEVAL: {"step": 50, "ll_method": "none", "ll_note": "the model has an energy and a posterior but no free energy {{.*}}", "test_loss": {{[0-9]+\.[0-9]+}}, "test_approx_ssm": {{-?[0-9]+\.[0-9]+}}, "test_posterior_fisher": {{[0-9]+\.[0-9]+}}}
 // LGSAMPLE: 100 samples after 50 Langevin steps
 // NOGIBBS: bism-run: error: --sampler gibbs: the model has no gibbs function
-// LGPM: 100 samples after 20 Langevin steps from p(v|h) at the posterior mean of each chain's start
-// LGCOND: 100 samples after 20 Langevin steps from p(v|h) at the posterior means of 4 training images, 25 each
+// LGPM: 100 samples after 20 Langevin steps from p(v|h) at the posterior mean of each chain's train image
+// LGCOND: 100 samples after 20 Langevin steps from p(v|h) at the posterior means of 4 train images, 25 each
+// LGRECON: 100 samples after 20 Langevin steps from p(v|h) at the posterior mean of each chain's test image, started at uniform noise, and a denoising step (sigma 0.3)
+// LGRECON-NEXT: reconstruction of 100 test images from noise through q's mean and p(v|h): RMSE {{[0-9]+\.[0-9]+}} per element
+// LGNOISE: 100 samples after 20 Langevin steps, started at uniform noise
+// LGNOISE-NOT: reconstruction
+// LGROWS: {"step": 50, "ll_method": "none", {{.*}}"test_loss": {{[0-9]+\.[0-9]+}}
+// BADSTART: bism-run: error: --start must be image or noise, got 'middle'
+// GIBBSNOISE: bism-run: error: --start noise needs --sampler langevin (Gibbs chains start at data points)
+// BADIMAGES: bism-run: error: --images must be train or test, got 'validation'
+// DENOISEGIBBS: bism-run: error: --denoise on needs --sampler langevin and a model trained by DSM or MDSM (the step uses their noise level)
 // BADLATENTS: bism-run: error: --latents must be joint or posterior-mean, got 'sideways'
 // FREELATENTS: bism-run: error: --latents posterior-mean: the model has a free energy, so its Langevin chains run on v alone (p(v) = exp(-F(v)) / Z), without latents
 // FEWCOND: bism-run: error: --conditional 4 needs at least that many samples (--count 3)

@@ -466,6 +466,70 @@ TEST(Langevin, SamplesTheVisibleConditionalAtFixedLatents) {
             std::string::npos);
 }
 
+TEST(Langevin, DenoisingStepIsTweediesFormula) {
+  // With no Langevin steps the chain is its start plus the denoising step
+  // v + σ² ∇_v log p: at fixed h, ∇_v log p(v | h) = h W − v for the
+  // linear-Gaussian model; on the GRBM's marginal, −∇F by central
+  // differences of the reference free energy.
+  const double variance = 0.09;
+  {
+    auto model = compile("denoise-conditional.mlir", kLinearGaussian);
+    ASSERT_TRUE(model);
+    std::vector<HostTensor> state = model->initialState(0, HostTensor());
+    double W[2][2] = {{0.8, -0.3}, {0.5, 1.2}};
+    setParam(*model, state, "theta.W",
+             matrix({2, 2}, {W[0][0], W[0][1], W[1][0], W[1][1]}));
+    LangevinOptions options;
+    options.steps = 0;
+    options.fixLatents = true;
+    options.denoiseVariance = variance;
+    options.latents = randomTensor({100, 2}, 5);
+    HostTensor start = randomTensor({100, 2}, 6);
+    auto result = model->langevinChain(state, start, options);
+    ASSERT_TRUE(bool(result)) << llvm::toString(result.takeError());
+    const double *h = options.latents.dataAs<double>();
+    for (int64_t i = 0; i < 100; ++i)
+      for (int64_t a = 0; a < 2; ++a) {
+        double v = start.dataAs<double>()[2 * i + a];
+        double mean = h[2 * i] * W[0][a] + h[2 * i + 1] * W[1][a];
+        EXPECT_NEAR(result->elementAsDouble(2 * i + a),
+                    v + variance * (mean - v), 1e-12);
+      }
+    options.denoiseVariance = -1;
+    auto refused = model->langevinChain(state, start, options);
+    EXPECT_FALSE(bool(refused));
+    llvm::consumeError(refused.takeError());
+  }
+  auto model = compile("denoise-grbm.mlir", checkerboardGrbm());
+  ASSERT_TRUE(model);
+  std::vector<HostTensor> state = model->initialState(0, HostTensor());
+  Grbm grbm = Grbm::random(2, 4, 43);
+  setGrbm(*model, state, grbm);
+  LangevinOptions options;
+  options.steps = 0;
+  options.denoiseVariance = variance;
+  HostTensor start = randomTensor({100, 2}, 7);
+  auto result = model->langevinChain(state, start, options);
+  ASSERT_TRUE(bool(result)) << llvm::toString(result.takeError());
+  const double delta = 1e-5;
+  for (int64_t a = 0; a < 2; ++a) {
+    HostTensor up = start, down = start;
+    for (int64_t i = 0; i < 100; ++i) {
+      up.dataAs<double>()[2 * i + a] += delta;
+      down.dataAs<double>()[2 * i + a] -= delta;
+    }
+    HostTensor fUp = grbm.freeEnergy(up), fDown = grbm.freeEnergy(down);
+    for (int64_t i = 0; i < 100; ++i) {
+      double gradient =
+          (fUp.dataAs<double>()[i] - fDown.dataAs<double>()[i]) / (2 * delta);
+      EXPECT_NEAR(result->elementAsDouble(2 * i + a),
+                  start.dataAs<double>()[2 * i + a] - variance * gradient,
+                  1e-7)
+          << "row " << i << " coordinate " << a;
+    }
+  }
+}
+
 } // namespace
 
 TEST(Gibbs, LastSweepMeanIsTheMeanOfTheVisibleConditional) {

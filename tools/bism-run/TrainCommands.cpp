@@ -38,6 +38,7 @@
 #include <cmath>
 #include <cstdio>
 #include <cstring>
+#include <sstream>
 
 using bism::runtime::HostTensor;
 namespace cl = llvm::cl;
@@ -258,6 +259,25 @@ cl::opt<uint64_t> evalSeed("eval-seed",
                                     "latent draws"),
                            cl::init(0), cl::sub(evalCommand),
                            cl::cat(evalCategory));
+cl::opt<int64_t> evalRows(
+    "eval-rows",
+    cl::desc("evaluate on the first N points of the split (0: all); image "
+             "models evaluate for minutes on a full test set, so training "
+             "curves of them are cheaper on a part"),
+    cl::init(0), cl::sub(trainCommand), cl::sub(evalCommand),
+    cl::cat(evalCategory));
+
+/// The first --eval-rows rows of `rows` (all of them when it is 0 or more
+/// than there are).
+HostTensor evaluationRows(const HostTensor &rows) {
+  int64_t available = rows.rank() == 2 ? rows.shape()[0] : 0;
+  if (evalRows <= 0 || evalRows >= available)
+    return rows;
+  HostTensor part(rows.elementType(), {int64_t(evalRows), rows.shape()[1]});
+  std::memcpy(part.data(), rows.data(), part.byteSize());
+  return part;
+}
+
 cl::opt<std::string> split("split",
                            cl::desc("data split: test, validation or train"),
                            cl::init("test"), cl::sub(evalCommand),
@@ -291,16 +311,38 @@ cl::opt<std::string> latentMode(
     "latents",
     cl::desc("langevin on an energy + posterior model: joint (v and h "
              "together; continuous latents) or posterior-mean (v from p(v|h) "
-             "with h the posterior mean at the chain's starting image, the "
+             "with h the posterior mean at the chain's image (--images), the "
              "BiSM paper's procedure); binary latents are always "
              "posterior-mean"),
     cl::init("joint"), cl::sub(sampleCommand));
 cl::opt<int64_t> conditionalSources(
     "conditional",
     cl::desc("langevin: conditional samples, the paper's Fig. 10: the "
-             "posterior means of this many training images, --count / N "
+             "posterior means of this many images (--images), --count / N "
              "chains at each (one row of the PNG per image); 0: off"),
     cl::init(0), cl::sub(sampleCommand));
+cl::opt<std::string> chainStart(
+    "start",
+    cl::desc("langevin: where chains start: image (the --images images, so "
+             "short chains show the model's modes) or noise (uniform over the "
+             "training data's range: generation from scratch; with --latents "
+             "posterior-mean each chain keeps the latents of its image, and "
+             "the run reports the reconstruction error against those images)"),
+    cl::init("image"), cl::sub(sampleCommand));
+cl::opt<std::string> sourceImages(
+    "images",
+    cl::desc("the split whose points start the chains or give their "
+             "latents: train or test (test with --start noise --latents "
+             "posterior-mean: the test reconstruction error)"),
+    cl::init("train"), cl::sub(sampleCommand));
+cl::opt<std::string> denoise(
+    "denoise",
+    cl::desc("langevin: end each chain with the denoising step v += sigma^2 "
+             "grad log p(v) (Tweedie's formula; sigma the DSM noise_std or "
+             "the MDSM sigma0 the model was trained with), which removes the "
+             "chain's last pixel noise: auto (on for image data trained by "
+             "DSM or MDSM), on or off"),
+    cl::init("auto"), cl::sub(sampleCommand));
 cl::opt<double> stepSize("step-size",
                          cl::desc("Langevin step size eta in x += -eta "
                                   "grad U / T + sqrt(2 eta) z"),
@@ -342,6 +384,21 @@ JitOptions jitOptions() {
   if (noCache)
     options.cacheDir.clear();
   return options;
+}
+
+/// The ranges of options that cl::opt cannot express: an error message, or
+/// empty when every option given holds. (Given, not defaulted: -1 is the
+/// "from the spec" default of --iters and --seed.)
+std::string optionRangeError() {
+  if (optLevel > 3)
+    return "--opt-level must be 0-3, got " + std::to_string(optLevel);
+  if (iterations.getNumOccurrences() && iterations < 1)
+    return "--iters must be >= 1, got " + std::to_string(iterations);
+  if (seedOption.getNumOccurrences() && seedOption < 0)
+    return "--seed must be >= 0, got " + std::to_string(seedOption);
+  if (evalRows < 0)
+    return "--eval-rows must be >= 0 (0: all), got " + std::to_string(evalRows);
+  return "";
 }
 
 runtime::DatasetOptions datasetOptions(uint64_t seed) {
@@ -462,15 +519,16 @@ bool evaluate(CompiledModel &model, const runtime::Dataset &data,
               runtime::MetricValues &out, std::string &error) {
   if (data.test.numElements() == 0)
     return true;
+  HostTensor test = evaluationRows(data.test);
   if (model.hasExactLogPartition() && model.hasFreeEnergy()) {
-    if (!logLikelihood(model, state, data.test, "exact", "test", 0, out, error))
+    if (!logLikelihood(model, state, test, "exact", "test", 0, out, error))
       return false;
   } else if (final && model.hasAis() && activeAisSteps() > 0) {
-    if (!logLikelihood(model, state, data.test, "ais", "test", 0, out, error))
+    if (!logLikelihood(model, state, test, "ais", "test", 0, out, error))
       return false;
   }
   if (model.hasSsmScore()) {
-    auto ssm = model.ssmScore(state, data.test, 1, 0);
+    auto ssm = model.ssmScore(state, test, 1, 0);
     if (!ssm) {
       error = llvm::toString(ssm.takeError());
       return false;
@@ -478,7 +536,7 @@ bool evaluate(CompiledModel &model, const runtime::Dataset &data,
     out.emplace_back("test_ssm", *ssm);
   }
   if (model.hasTestObjective()) {
-    auto loss = model.testObjective(state, data.test, 1, 0);
+    auto loss = model.testObjective(state, test, 1, 0);
     if (!loss) {
       error = llvm::toString(loss.takeError());
       return false;
@@ -486,7 +544,7 @@ bool evaluate(CompiledModel &model, const runtime::Dataset &data,
     out.emplace_back("test_loss", *loss);
   }
   if (model.hasApproximateSsm()) {
-    auto ssm = model.approximateSsm(state, data.test, 1, 0);
+    auto ssm = model.approximateSsm(state, test, 1, 0);
     if (!ssm) {
       error = llvm::toString(ssm.takeError());
       return false;
@@ -494,7 +552,7 @@ bool evaluate(CompiledModel &model, const runtime::Dataset &data,
     out.emplace_back("test_approx_ssm", *ssm);
   }
   if (model.hasPosteriorFisher()) {
-    auto fisher = model.posteriorFisher(state, data.test, 1, 0);
+    auto fisher = model.posteriorFisher(state, test, 1, 0);
     if (!fisher) {
       error = llvm::toString(fisher.takeError());
       return false;
@@ -513,80 +571,144 @@ std::string chooseSampler(const CompiledModel &model) {
   return model.hasGibbs() ? "gibbs" : "langevin";
 }
 
+/// Where drawSamples' chains start and what they condition on.
+struct ChainSetup {
+  /// The points the chains start at, or take their latents from (rows in a
+  /// seeded shuffled order).
+  const HostTensor *images = nullptr;
+  /// Start at uniform noise over the images' range instead of at them.
+  bool noiseStart = false;
+  /// Gibbs chains end with the mean of p(v|h) (CompiledModel::gibbsChain).
+  bool mean = false;
+  /// Langevin on p(v|h) at fixed h (LangevinOptions): the posterior mean
+  /// at each chain's image.
+  bool fixLatents = false;
+  /// > 0: h is the posterior mean of one of that many images, count /
+  /// sources chains each, in order.
+  int64_t sources = 0;
+  /// Langevin: LangevinOptions::denoiseVariance.
+  double denoiseVariance = 0;
+};
+
+/// Drawn samples ([count, D] f64) and the image each chain started at or
+/// took its latents from (the same shape).
+struct DrawnSamples {
+  HostTensor samples, images;
+};
+
 /// `count` samples: Gibbs chains of `sweeps` sweeps or annealed Langevin
-/// chains of `sweeps` steps, started at training points (so short chains
-/// show the model's modes rather than burn-in). `mean`: Gibbs chains end
-/// with the mean of p(v|h) (CompiledModel::gibbsChain). `fixLatents`:
-/// Langevin on p(v|h) at fixed h (LangevinOptions); `sources` > 0: h is the
-/// posterior mean of one of that many training images, count / sources
-/// chains each, in order.
-llvm::Expected<HostTensor> drawSamples(CompiledModel &model,
-                                       const runtime::Dataset &data,
-                                       const std::vector<HostTensor> &state,
-                                       const std::string &method,
-                                       int64_t count, int64_t sweeps,
-                                       uint64_t seed, bool mean = false,
-                                       bool fixLatents = false,
-                                       int64_t sources = 0) {
+/// chains of `sweeps` steps, started at setup.images (so short chains show
+/// the model's modes rather than burn-in) or at noise.
+llvm::Expected<DrawnSamples> drawSamples(CompiledModel &model,
+                                         const std::vector<HostTensor> &state,
+                                         const std::string &method,
+                                         int64_t count, int64_t sweeps,
+                                         uint64_t seed,
+                                         const ChainSetup &setup) {
+  const HostTensor &images = *setup.images;
   int64_t batch = model.batchSize(), dims = model.visibleDims();
-  int64_t chains = (count + batch - 1) / batch;
-  HostTensor samples(runtime::ElementType::f64, {count, dims});
+  int64_t chains = (count + batch - 1) / batch, sources = setup.sources;
+  DrawnSamples drawn{HostTensor(runtime::ElementType::f64, {count, dims}),
+                     HostTensor(runtime::ElementType::f64, {count, dims})};
   std::vector<int64_t> order;
-  runtime::shuffledOrder(data.train.shape()[0], seed, 0, order);
+  runtime::shuffledOrder(images.shape()[0], seed, 0, order);
   HostTensor start(model.elementType(), {batch, dims});
   std::vector<int64_t> rows(static_cast<size_t>(batch));
+  double low = 0, high = 0;
+  if (setup.noiseStart && images.numElements() > 0) {
+    low = high = images.elementAsDouble(0);
+    for (int64_t i = 0, n = images.numElements(); i < n; ++i) {
+      low = std::min(low, images.elementAsDouble(i));
+      high = std::max(high, images.elementAsDouble(i));
+    }
+  }
   // The conditioning images are the first `sources` of the order, and their
   // posterior means the latents; the chains start at the images after them.
-  HostTensor sourceMeans;
+  HostTensor sourceMeans, sourceImages;
   int64_t offset = 0, perSource = sources > 0 ? count / sources : 0;
   if (sources > 0) {
     for (int64_t i = 0; i < batch; ++i)
       rows[size_t(i)] = order[size_t(std::min(i, sources - 1) %
                                      int64_t(order.size()))];
-    runtime::gatherRows(data.train, rows.data(), batch, start);
+    runtime::gatherRows(images, rows.data(), batch, start);
     auto means = model.posteriorMean(state, start);
     if (!means)
       return means.takeError();
     sourceMeans = std::move(*means);
+    sourceImages = start;
     offset = sources;
   }
   for (int64_t chain = 0; chain < chains; ++chain) {
     for (int64_t i = 0; i < batch; ++i)
       rows[size_t(i)] = order[size_t((offset + chain * batch + i) %
                                      int64_t(order.size()))];
-    runtime::gatherRows(data.train, rows.data(), batch, start);
+    runtime::gatherRows(images, rows.data(), batch, start);
     uint64_t chainSeed = seed * 1000003 + uint64_t(chain);
     LangevinOptions langevin;
     langevin.steps = sweeps;
     langevin.stepSize = stepSize;
     langevin.startTemperature = startTemperature;
     langevin.seed = chainSeed;
-    langevin.fixLatents = fixLatents || sources > 0;
+    langevin.fixLatents = setup.fixLatents || sources > 0;
+    langevin.denoiseVariance = setup.denoiseVariance;
+    // Each chain's own image, before noise replaces it as the start.
+    HostTensor chainImages = start;
     if (sources > 0) {
       int64_t width = sourceMeans.shape()[1];
       langevin.latents = HostTensor(model.elementType(), {batch, width});
-      size_t bytes = size_t(width) * runtime::elementSize(model.elementType());
+      size_t latentBytes = size_t(width) * runtime::elementSize(model.elementType());
+      size_t imageBytes =
+          size_t(dims) * runtime::elementSize(model.elementType());
       for (int64_t i = 0; i < batch; ++i) {
         int64_t source = std::min((chain * batch + i) / perSource, sources - 1);
         std::memcpy(static_cast<char *>(langevin.latents.data()) +
-                        size_t(i) * bytes,
+                        size_t(i) * latentBytes,
                     static_cast<const char *>(sourceMeans.data()) +
-                        size_t(source) * bytes,
-                    bytes);
+                        size_t(source) * latentBytes,
+                    latentBytes);
+        std::memcpy(static_cast<char *>(chainImages.data()) +
+                        size_t(i) * imageBytes,
+                    static_cast<const char *>(sourceImages.data()) +
+                        size_t(source) * imageBytes,
+                    imageBytes);
+      }
+    } else if (setup.noiseStart && langevin.fixLatents) {
+      auto means = model.posteriorMean(state, start);
+      if (!means)
+        return means.takeError();
+      langevin.latents = std::move(*means);
+    }
+    if (setup.noiseStart) {
+      runtime::PhiloxKey key = {uint32_t(chainSeed), uint32_t(chainSeed >> 32)};
+      key = runtime::keySplit(key, 0x5747 /* noise start */);
+      for (int64_t i = 0, n = start.numElements(); i < n; ++i) {
+        runtime::PhiloxCounter words =
+            runtime::philoxWordsForElement(key, uint64_t(i));
+        double unit = double(((uint64_t(words[0]) << 32) | words[1]) >> 11) *
+                      0x1p-53;
+        double value = low + (high - low) * unit;
+        if (start.elementType() == runtime::ElementType::f64)
+          start.dataAs<double>()[i] = value;
+        else
+          start.dataAs<float>()[i] = float(value);
       }
     }
     auto result = method == "gibbs"
                       ? model.gibbsChain(state, start, sweeps, chainSeed,
-                                         mean)
+                                         setup.mean)
                       : model.langevinChain(state, start, langevin);
     if (!result)
       return result.takeError();
     for (int64_t i = 0; i < batch && chain * batch + i < count; ++i)
-      for (int64_t d = 0; d < dims; ++d)
-        samples.dataAs<double>()[(chain * batch + i) * dims + d] =
+      for (int64_t d = 0; d < dims; ++d) {
+        int64_t at = (chain * batch + i) * dims + d;
+        drawn.samples.dataAs<double>()[at] =
             result->elementAsDouble(i * dims + d);
+        drawn.images.dataAs<double>()[at] =
+            chainImages.elementAsDouble(i * dims + d);
+      }
   }
-  return samples;
+  return drawn;
 }
 
 /// 2-D samples as a scatter plot over [0,1]², images as a grid.
@@ -684,13 +806,16 @@ bool writePictures(CompiledModel &model, const runtime::Dataset &data,
     bool images = model.visibleDims() != 2;
     int64_t count = images ? 100 : 2000;
     // Images show the mean of p(v|h), as papers do: a draw is mostly noise.
-    auto samples =
-        drawSamples(model, data, state, "gibbs", count, 100, 0, images);
-    if (!samples) {
-      error = llvm::toString(samples.takeError());
+    ChainSetup setup;
+    setup.images = &data.train;
+    setup.mean = images;
+    auto drawn = drawSamples(model, state, "gibbs", count, 100, 0, setup);
+    if (!drawn) {
+      error = llvm::toString(drawn.takeError());
       return false;
     }
-    if (!writeSamplesPng(joinPath(dir, "samples.png"), *samples, data, error))
+    if (!writeSamplesPng(joinPath(dir, "samples.png"), drawn->samples, data,
+                         error))
       return false;
   }
   return true;
@@ -967,6 +1092,8 @@ bool openCheckpointRun(const std::string &given, CheckpointRun &run) {
 } // namespace
 
 int runTrain() {
+  if (std::string error = optionRangeError(); !error.empty())
+    return fail(error);
   // The overrides a checkpoint records; --iters is not among them, so a run
   // can be resumed to a later step.
   std::vector<std::string> sets(overrides.begin(), overrides.end());
@@ -1142,6 +1269,8 @@ int runTrain() {
 }
 
 int runEval() {
+  if (std::string error = optionRangeError(); !error.empty())
+    return fail(error);
   CheckpointRun run;
   if (!openCheckpointRun(checkpointPath, run))
     return 1;
@@ -1157,6 +1286,8 @@ int runEval() {
                 "'");
   if (rows->numElements() == 0)
     return fail("the data set has no " + split + " split");
+  HostTensor part = evaluationRows(*rows);
+  rows = &part;
   std::string method = llMethod;
   if (method == "auto")
     method = model.hasExactLogPartition() ? "exact"
@@ -1209,6 +1340,8 @@ int runEval() {
 }
 
 int runSample() {
+  if (std::string error = optionRangeError(); !error.empty())
+    return fail(error);
   if (npyPath.empty() && pngPath.empty())
     return fail("give --png FILE and/or --npy FILE");
   CheckpointRun run;
@@ -1266,32 +1399,88 @@ int runSample() {
   bool mean = method == "gibbs" && sweeps > 0 &&
               (conditionalMean == "on" ||
                (conditionalMean == "auto" && data.imageShape.size() == 2));
+  if (chainStart != "image" && chainStart != "noise")
+    return fail("--start must be image or noise, got '" + chainStart + "'");
+  if (chainStart == "noise" && method != "langevin")
+    return fail("--start noise needs --sampler langevin (Gibbs chains start "
+                "at data points)");
+  const HostTensor *images = sourceImages == "train" ? &data.train
+                             : sourceImages == "test" ? &data.test
+                                                      : nullptr;
+  if (!images)
+    return fail("--images must be train or test, got '" + sourceImages + "'");
+  if (images->numElements() == 0)
+    return fail("the data set has no " + sourceImages + " split");
+  const train::TrainSpec &spec = model.info().spec;
+  bool denoisingObjective = spec.objective == train::Objective::DSM ||
+                            spec.objective == train::Objective::MDSM;
+  if (denoise != "auto" && denoise != "on" && denoise != "off")
+    return fail("--denoise must be auto, on or off, got '" + denoise + "'");
+  if (denoise == "on" && (method != "langevin" || !denoisingObjective))
+    return fail("--denoise on needs --sampler langevin and a model trained "
+                "by DSM or MDSM (the step uses their noise level)");
+  ChainSetup setup;
+  if (method == "langevin" && denoisingObjective &&
+      (denoise == "on" ||
+       (denoise == "auto" && data.imageShape.size() == 2))) {
+    double sigma = spec.objective == train::Objective::MDSM ? spec.sigma0
+                                                            : spec.noiseStd;
+    setup.denoiseVariance = sigma * sigma;
+  }
+  setup.images = images;
+  setup.noiseStart = chainStart == "noise";
+  setup.mean = mean;
+  setup.fixLatents = fixLatents;
+  setup.sources = conditionalSources;
   std::string error;
-  auto samples = drawSamples(model, data, state, method, count, sweeps,
-                             seedOption >= 0 ? uint64_t(seedOption) : 0, mean,
-                             fixLatents, conditionalSources);
-  if (!samples)
-    return fail(llvm::toString(samples.takeError()));
-  if (!npyPath.empty() && !runtime::writeNpy(npyPath, *samples, error))
+  auto drawn = drawSamples(model, state, method, count, sweeps,
+                           seedOption >= 0 ? uint64_t(seedOption) : 0, setup);
+  if (!drawn)
+    return fail(llvm::toString(drawn.takeError()));
+  const HostTensor &samples = drawn->samples;
+  if (!npyPath.empty() && !runtime::writeNpy(npyPath, samples, error))
     return fail(error);
   if (!pngPath.empty() &&
-      !writeSamplesPng(pngPath, *samples, data, error,
+      !writeSamplesPng(pngPath, samples, data, error,
                        conditionalSources > 0 ? count / conditionalSources : 0))
     return fail(error);
   std::string how =
       mean ? ", the last one showing the mean of p(v|h)"
       : conditionalSources > 0
-          ? llvm::formatv(" from p(v|h) at the posterior means of {0} "
-                          "training images, {1} each",
+          ? llvm::formatv(" from p(v|h) at the posterior means of {0} {1} "
+                          "images, {2} each",
                           int64_t(conditionalSources),
-                          count / conditionalSources)
+                          sourceImages.getValue(), count / conditionalSources)
                 .str()
       : fixLatents && method == "langevin"
-          ? " from p(v|h) at the posterior mean of each chain's start"
+          ? " from p(v|h) at the posterior mean of each chain's " +
+                sourceImages + " image"
           : "";
+  if (setup.noiseStart)
+    how += ", started at uniform noise";
+  if (setup.denoiseVariance > 0) {
+    std::ostringstream sigma;
+    sigma << std::sqrt(setup.denoiseVariance);
+    how += ", and a denoising step (sigma " + sigma.str() + ")";
+  }
   say(llvm::formatv("{0} samples after {1} {2}{3}", count, int64_t(sweeps),
                     method == "gibbs" ? "Gibbs sweeps" : "Langevin steps", how)
           .str());
+  // From noise with each chain's h inferred from its own image: how well
+  // q's mean and the chain on p(v|h) reconstruct the image.
+  if (setup.noiseStart && fixLatents && conditionalSources == 0) {
+    double squares = 0;
+    for (int64_t i = 0, n = samples.numElements(); i < n; ++i) {
+      double error = samples.dataAs<double>()[i] -
+                     drawn->images.dataAs<double>()[i];
+      squares += error * error;
+    }
+    double rmse = std::sqrt(squares / double(samples.numElements()));
+    say(llvm::formatv("reconstruction of {0} {1} images from noise through "
+                      "q's mean and p(v|h): RMSE {2:F5} per element",
+                      count, sourceImages.getValue(), rmse)
+            .str());
+  }
   return 0;
 }
 

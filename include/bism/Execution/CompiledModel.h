@@ -93,6 +93,9 @@ struct LangevinOptions {
   /// The fixed h ([B, H]); none (default-constructed): the posterior mean
   /// E_q[h | start].
   runtime::HostTensor latents;
+  /// > 0: end with one denoising step v += σ² ∇_v log p(v) (Tweedie's
+  /// formula for a score learned by DSM/MDSM at noise variance σ²).
+  double denoiseVariance = 0;
 };
 
 class CompiledModel {
