@@ -3,8 +3,10 @@
 #include "bism/runtime/Dataset.h"
 #include "bism/runtime/FileIO.h"
 
+#include <cerrno>
 #include <chrono>
 #include <cmath>
+#include <cstdlib>
 #include <cstring>
 #include <utility>
 
@@ -100,8 +102,17 @@ bool Trainer::resume(const Checkpoint &checkpoint, std::string &error) {
     }
     state.push_back(*tensor);
   }
+  // A step that is not a count would index the data order out of bounds.
+  char *end = nullptr;
+  errno = 0;
+  long long parsed = std::strtoll(step->c_str(), &end, 10);
+  if (step->empty() || *end != '\0' || errno == ERANGE || parsed < 0) {
+    error = "the checkpoint's step '" + *step +
+            "' is not a step count (a non-negative integer)";
+    return false;
+  }
   state_ = std::move(state);
-  step_ = std::strtoll(step->c_str(), nullptr, 10);
+  step_ = parsed;
   savedStep_ = step_; // the checkpoint resumed from is the last good one
   return checkShapes(error);
 }

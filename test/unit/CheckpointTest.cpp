@@ -169,6 +169,30 @@ TEST(Metrics, ResumeKeepsLinesUpToTheCheckpoint) {
   std::remove(path.c_str());
 }
 
+TEST(Trainer, ResumeRefusesAStepThatIsNotACount) {
+  // A negative step used to index the data order out of bounds (issue 16).
+  TrainProgram program;
+  program.state = {{"theta.x", ElementType::f64, {2}}};
+  program.batch = {"v", ElementType::f64, {5, 2}};
+  HostTensor data(ElementType::f64, {10, 2});
+  for (const char *step : {"-5", "abc", "12x", "", "99999999999999999999"}) {
+    Trainer trainer(program, data, TrainOptions());
+    Checkpoint checkpoint;
+    checkpoint.setMeta("step", step);
+    checkpoint.tensors.emplace_back("theta.x", HostTensor(ElementType::f64, {2}));
+    std::string error;
+    EXPECT_FALSE(trainer.resume(checkpoint, error)) << step;
+    EXPECT_NE(error.find("is not a step count"), std::string::npos) << error;
+  }
+  Trainer trainer(program, data, TrainOptions());
+  Checkpoint checkpoint;
+  checkpoint.setMeta("step", "40");
+  checkpoint.tensors.emplace_back("theta.x", HostTensor(ElementType::f64, {2}));
+  std::string error;
+  EXPECT_TRUE(trainer.resume(checkpoint, error)) << error;
+  EXPECT_EQ(trainer.step(), 40);
+}
+
 TEST(Trainer, StepKeysAreKeySplitsOfTheSeed) {
   PhiloxKey key = stepKey(0x100000002ull, 7);
   PhiloxKey expected = keySplit({2u, 1u}, 7);
