@@ -28,6 +28,22 @@ std::string formatMetricsLine(int64_t step, const MetricValues &values) {
   return line + "}";
 }
 
+std::string jsonFixedOrNull(double value, int decimals) {
+  if (!std::isfinite(value))
+    return "null";
+  char buffer[400];
+  std::snprintf(buffer, sizeof(buffer), "%.*f", decimals, value);
+  return buffer;
+}
+
+std::string jsonStep(const std::string *step) {
+  if (!step)
+    return "null";
+  bool count = !step->empty() && step->size() < 19 &&
+               step->find_first_not_of("0123456789") == std::string::npos;
+  return count ? *step : jsonQuoted(*step);
+}
+
 int64_t metricsLineStep(const std::string &line) {
   const char *key = "{\"step\": ";
   if (line.compare(0, std::strlen(key), key) != 0)

@@ -169,6 +169,19 @@ TEST(Metrics, ResumeKeepsLinesUpToTheCheckpoint) {
   std::remove(path.c_str());
 }
 
+TEST(Metrics, EvaluationFiguresAreValidJson) {
+  // bism-run eval printed nan, -inf and a checkpoint's step verbatim.
+  EXPECT_EQ(jsonFixedOrNull(-1.25, 6), "-1.250000");
+  EXPECT_EQ(jsonFixedOrNull(NAN, 6), "null");
+  EXPECT_EQ(jsonFixedOrNull(-INFINITY, 6), "null");
+  EXPECT_EQ(jsonFixedOrNull(1e300, 2).size(), 304u);
+  std::string count = "1400", text = "12x\"", empty;
+  EXPECT_EQ(jsonStep(&count), "1400");
+  EXPECT_EQ(jsonStep(&text), "\"12x\\\"\"");
+  EXPECT_EQ(jsonStep(&empty), "\"\"");
+  EXPECT_EQ(jsonStep(nullptr), "null");
+}
+
 TEST(Trainer, ResumeRefusesAStepThatIsNotACount) {
   // A negative step used to index the data order out of bounds (issue 16).
   TrainProgram program;

@@ -1324,8 +1324,10 @@ int runEval() {
       return fail(llvm::toString(fisher.takeError()));
     values.emplace_back(split + "_posterior_fisher", *fisher);
   }
+  // Valid JSON whatever the checkpoint holds (non-finite figures are
+  // warned about below).
   const std::string *step = run.checkpoint.findMeta("step");
-  std::string line = "{\"step\": " + (step ? *step : std::string("null")) +
+  std::string line = "{\"step\": " + runtime::jsonStep(step) +
                      ", \"ll_method\": \"" + method + "\"";
   if (std::string why = noLogLikelihoodReason(model);
       !why.empty() && llMethod == "auto") {
@@ -1333,7 +1335,7 @@ int runEval() {
     line += ", \"ll_note\": " + runtime::jsonQuoted(why);
   }
   for (const auto &[name, value] : values)
-    line += llvm::formatv(", \"{0}\": {1:F6}", name, value).str();
+    line += ", \"" + name + "\": " + runtime::jsonFixedOrNull(value, 6);
   llvm::outs() << line << "}\n";
   warnAboutMetrics(values);
   return 0;

@@ -32,6 +32,14 @@ std::vector<std::string> metricWarnings(const MetricValues &values,
 /// characters escaped).
 std::string jsonQuoted(const std::string &text);
 
+/// `value` with `decimals` digits after the point, or null when it is not
+/// finite (JSON has no NaN or infinity).
+std::string jsonFixedOrNull(double value, int decimals);
+
+/// A checkpoint's "step" field as JSON: the number when it is a count, else
+/// a string; null when there is none.
+std::string jsonStep(const std::string *step);
+
 /// The "step" of a line written by formatMetricsLine, or -1.
 int64_t metricsLineStep(const std::string &line);
 
