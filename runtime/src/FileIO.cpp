@@ -4,6 +4,7 @@
 #include <cerrno>
 #include <cstring>
 #include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -129,6 +130,41 @@ bool createDirectories(const std::string &path, std::string &error) {
     error = quotedPath(path) + " is not a folder";
     return false;
   }
+  return true;
+}
+
+bool lockRunFolder(const std::string &dir, std::string &error) {
+  std::string path = dir + "/" + kRunLockFile;
+  int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  if (fd < 0) {
+    error = "cannot open '" + path + "': " + std::strerror(errno);
+    return false;
+  }
+  if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+    int why = errno;
+    char holder[32] = {};
+    ssize_t got = ::pread(fd, holder, sizeof(holder) - 1, 0);
+    ::close(fd);
+    if (why != EWOULDBLOCK) {
+      error = "cannot lock '" + path + "': " + std::strerror(why);
+      return false;
+    }
+    std::string pid = got > 0 ? std::string(holder, size_t(got)) : "";
+    while (!pid.empty() && (pid.back() == '\n' || pid.back() == ' '))
+      pid.pop_back();
+    error = "run folder " + dir + " is in use by " +
+            (pid.empty() ? std::string("another process") : "pid " + pid) +
+            " (one bism-run train writes to a folder at a time)";
+    return false;
+  }
+  std::string pid = std::to_string(::getpid()) + "\n";
+  if (::ftruncate(fd, 0) != 0 ||
+      ::pwrite(fd, pid.data(), pid.size(), 0) != ssize_t(pid.size())) {
+    error = "cannot write '" + path + "': " + std::strerror(errno);
+    ::close(fd);
+    return false;
+  }
+  // The descriptor stays open: the lock lasts until the process exits.
   return true;
 }
 

@@ -68,3 +68,17 @@
 // RUN: bism-run eval mlp 2>&1 | FileCheck %s --check-prefix=NOLL
 // NOLL: bism-run: note: no log-likelihood: the model has an energy and a posterior but no free energy (log p(v) up to log Z), which a log-likelihood needs; eval reports loss, the training objective on these points, approx_ssm, the SSM loss with the score through the posterior (both lower is better), and the posterior Fisher divergence where the latents are continuous
 // NOLL: {"step": 2, "ll_method": "none", "ll_note": "the model has an energy and a posterior but no free energy {{.*}}", "test_loss": {{[0-9]+\.[0-9]+}}, "test_approx_ssm": {{-?[0-9]+\.[0-9]+}}, "test_posterior_fisher":
+
+// One writer per run folder (issue 16): while another process holds the
+// folder's lock, train and resume stop before touching it, naming the
+// holder's pid that the lock file records.
+// RUN: mkdir -p %t/busy && echo 4242 > %t/busy/.bism-lock
+// RUN: not flock %t/busy/.bism-lock bism-run %S/../../examples/grbm/checkerboard.mlir --iters 10 --no-png --out %t/busy 2>&1 | FileCheck %s --check-prefix=BUSY
+// RUN: not flock %t/busy/.bism-lock bism-run %S/../../examples/grbm/checkerboard.mlir --iters 10 --no-png --out %t/busy --resume 2>&1 | FileCheck %s --check-prefix=BUSY
+// BUSY: bism-run: error: run folder {{.*}}busy is in use by pid 4242 (one bism-run train writes to a folder at a time)
+// Once it is free the folder trains; the lock file is not part of the run.
+// RUN: bism-run %S/../../examples/grbm/checkerboard.mlir --iters 10 --log-every 10 --eval-every 0 --no-png --out %t/busy > /dev/null
+// RUN: ls %t/busy | FileCheck %s --check-prefix=FREE
+// FREE: config.json
+// FREE-NEXT: last.ckpt
+// FREE-NEXT: metrics.jsonl

@@ -845,7 +845,8 @@ std::vector<std::string> runFolderEntries(const std::string &dir) {
   std::error_code ec;
   for (llvm::sys::fs::directory_iterator it(dir, ec), end; it != end && !ec;
        it.increment(ec))
-    entries.push_back(llvm::sys::path::filename(it->path()).str());
+    if (llvm::sys::path::filename(it->path()) != runtime::kRunLockFile)
+      entries.push_back(llvm::sys::path::filename(it->path()).str());
   llvm::sort(entries);
   return entries;
 }
@@ -1112,8 +1113,15 @@ int runTrain() {
     return fail("--resume and --overwrite exclude each other");
   std::string dir = resolvedOutDir(sets);
   std::string lastPath = joinPath(dir, "last.ckpt");
+  std::string error;
+  // An existing folder is locked before anything in it is read: a second
+  // writer (or a resume of a run still training) stops here instead of
+  // mixing files. A new one is made and locked once the model compiled.
+  bool locked = llvm::sys::fs::is_directory(dir);
+  if (locked && !runtime::lockRunFolder(dir, error))
+    return fail(error);
   std::vector<std::string> existing = runFolderEntries(dir);
-  if (!resume && !overwrite && !existing.empty()) {
+  auto notEmpty = [&]() {
     std::string listed;
     for (size_t i = 0; i < existing.size() && i < 4; ++i)
       listed += (i ? ", " : "") + existing[i];
@@ -1122,9 +1130,10 @@ int runTrain() {
     return fail("the run folder '" + dir + "' is not empty (" + listed +
                 "): pass --resume to continue its run, --overwrite to "
                 "replace it, or another --out");
-  }
+  };
+  if (!resume && !overwrite && !existing.empty())
+    return notEmpty();
   runtime::Checkpoint resumeFrom;
-  std::string error;
   if (resume) {
     if (!runtime::readCheckpoint(lastPath, resumeFrom, error))
       return fail("--resume: " + error);
@@ -1194,8 +1203,16 @@ int runTrain() {
                     data.train.shape()[1])
           .str());
 
-  if (!runtime::createDirectories(dir, error))
-    return fail("--out: " + error);
+  if (!locked) {
+    // Another process may have made the folder since it was looked at.
+    if (!runtime::createDirectories(dir, error))
+      return fail("--out: " + error);
+    if (!runtime::lockRunFolder(dir, error))
+      return fail(error);
+    existing = runFolderEntries(dir);
+    if (!resume && !overwrite && !existing.empty())
+      return notEmpty();
+  }
   if (overwrite) {
     // Only now, with the new run ready to start: a failed compile keeps the
     // old one. Files bism-run did not write stay.

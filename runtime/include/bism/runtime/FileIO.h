@@ -25,6 +25,15 @@ bool readWholeFile(const std::string &path, std::string &bytes,
 /// Creates `path` and its parents if needed; false with `error` otherwise.
 bool createDirectories(const std::string &path, std::string &error);
 
+/// The file in a run folder that lockRunFolder locks (not part of the run).
+constexpr const char *kRunLockFile = ".bism-lock";
+
+/// Takes an exclusive lock (flock) on `dir`/.bism-lock, held until the
+/// process exits, and writes the process id into it; false when another
+/// process holds it ("run folder DIR is in use by pid N") or on an I/O
+/// error. Two writers on one run folder would mix their files.
+bool lockRunFolder(const std::string &dir, std::string &error);
+
 /// `'path'`, for messages.
 std::string quotedPath(const std::string &path);
 
