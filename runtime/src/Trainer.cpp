@@ -129,12 +129,15 @@ Checkpoint Trainer::checkpoint() const {
 
 bool Trainer::saveCheckpoints(std::string &error) {
   Checkpoint current = checkpoint();
-  if (!writeCheckpoint(joinPath(options_.outDir, "last.ckpt"), current, error))
-    return false;
+  // The kept copy first: a kill between the two writes leaves last.ckpt at
+  // the step before, whose resume writes both again; the other order would
+  // resume past this step and never keep it.
   if (options_.keepEvery > 0 && step_ % options_.keepEvery == 0 &&
       !writeCheckpoint(joinPath(options_.outDir,
                                 "step-" + std::to_string(step_) + ".ckpt"),
                        current, error))
+    return false;
+  if (!writeCheckpoint(joinPath(options_.outDir, "last.ckpt"), current, error))
     return false;
   savedStep_ = step_;
   return true;

@@ -11,6 +11,7 @@
 #include <cmath>
 #include <cstring>
 #include <cstdio>
+#include <filesystem>
 #include <unistd.h>
 
 using namespace bism::runtime;
@@ -204,6 +205,42 @@ TEST(Trainer, ResumeRefusesAStepThatIsNotACount) {
   std::string error;
   EXPECT_TRUE(trainer.resume(checkpoint, error)) << error;
   EXPECT_EQ(trainer.step(), 40);
+}
+
+TEST(Trainer, KeptCheckpointIsWrittenBeforeLastCheckpoint) {
+  // A kill between the two writes must not lose step-<s>.ckpt: here the
+  // first write of last.ckpt (the starting state, step 0) fails, a folder
+  // of that name being in the way, and the kept copy is already there.
+  TrainProgram program;
+  program.state = {{"theta.x", ElementType::f64, {1}}};
+  program.batch = {"v", ElementType::f64, {1, 1}};
+  program.metrics = {"J"};
+  program.lossMetric = "J";
+  program.step = [](const std::vector<const HostTensor *> &inputs,
+                    const std::vector<HostTensor *> &outputs, std::string &) {
+    outputs[0]->dataAs<double>()[0] = inputs[0]->dataAs<double>()[0] + 1;
+    outputs[1]->dataAs<double>()[0] = 1.0;
+    return true;
+  };
+  HostTensor data(ElementType::f64, {4, 1});
+  std::string dir = tempPath("kept-first");
+  std::filesystem::create_directories(dir + "/last.ckpt");
+  TrainOptions options;
+  options.iterations = 2;
+  options.logEvery = 1;
+  options.checkpointEvery = 2;
+  options.keepEvery = 2;
+  options.outDir = dir;
+  options.progress = false;
+  Trainer trainer(program, data, options);
+  std::string error;
+  ASSERT_TRUE(trainer.start({HostTensor(ElementType::f64, {1})}, error)) << error;
+  EXPECT_FALSE(trainer.run(error));
+  EXPECT_NE(error.find("last.ckpt"), std::string::npos) << error;
+  Checkpoint kept;
+  ASSERT_TRUE(readCheckpoint(dir + "/step-0.ckpt", kept, error)) << error;
+  EXPECT_EQ(*kept.findMeta("step"), "0");
+  std::filesystem::remove_all(dir);
 }
 
 TEST(Trainer, StepKeysAreKeySplitsOfTheSeed) {
