@@ -138,12 +138,14 @@ bool decodeCheckpoint(const std::string &bytes, const std::string &name,
     for (int64_t &dim : shape)
       if (!reader.get(dim) || dim < 0 || dim > (int64_t(1) << 40))
         return corrupt("bad shape of '" + tensorName + "'");
-    uint64_t size;
+    uint64_t size, expected = 0;
     if (!reader.get(size))
       return corrupt("truncated tensor '" + tensorName + "'");
-    HostTensor tensor(ElementType(type), shape);
-    if (size != tensor.byteSize() || body.size() - reader.offset < size)
+    // Checked before allocating: the shape must fit and match the bytes.
+    if (!checkedByteSize(shape, ElementType(type), expected) ||
+        size != expected || body.size() - reader.offset < size)
       return corrupt("size mismatch of '" + tensorName + "'");
+    HostTensor tensor(ElementType(type), shape);
     std::memcpy(tensor.data(), body.data() + reader.offset, size_t(size));
     reader.offset += size_t(size);
     result.tensors.emplace_back(std::move(tensorName), std::move(tensor));

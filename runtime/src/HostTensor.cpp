@@ -1,6 +1,7 @@
 //===- HostTensor.cpp - dense host buffers --------------------------------===//
 #include "bism/runtime/HostTensor.h"
 
+#include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -74,15 +75,34 @@ bool parseElementType(const std::string &name, ElementType &type) {
 
 void HostTensor::AlignedFree::operator()(void *p) const { std::free(p); }
 
+bool checkedByteSize(const std::vector<int64_t> &shape, ElementType type,
+                     uint64_t &bytes) {
+  const uint64_t limit = uint64_t(INT64_MAX);
+  uint64_t total = elementSize(type);
+  for (int64_t dim : shape) {
+    if (dim < 0)
+      return false;
+    if (dim != 0 && total > limit / uint64_t(dim))
+      return false;
+    total *= uint64_t(dim);
+  }
+  bytes = total;
+  return true;
+}
+
 HostTensor::HostTensor(ElementType type, std::vector<int64_t> shape)
     : type_(type), shape_(std::move(shape)) {
-  for (int64_t dim : shape_) {
-    if (dim < 0) {
-      std::fprintf(stderr, "bism runtime: negative dimension in HostTensor\n");
-      std::abort();
-    }
+  // Callers check sizes that come from input (checkedByteSize); this is the
+  // last line against a wrapped size and a short buffer.
+  uint64_t bytes = 0;
+  if (!checkedByteSize(shape_, type_, bytes)) {
+    std::fprintf(stderr,
+                 "bism runtime: tensor %s has a negative dimension or more "
+                 "than 2^63 bytes\n",
+                 typeString().c_str());
+    std::abort();
   }
-  data_.reset(allocateZeroed(byteSize()));
+  data_.reset(allocateZeroed(size_t(bytes)));
 }
 
 HostTensor::HostTensor(const HostTensor &other)

@@ -237,14 +237,10 @@ bool parseNpyView(const void *bytes, size_t size, const std::string &name,
     return fail("Fortran-order arrays are not supported (save with "
                 "numpy.ascontiguousarray)");
 
-  // Element count with overflow checks.
-  uint64_t count = 1;
-  for (int64_t dim : view.shape) {
-    if (dim != 0 && count > std::numeric_limits<uint64_t>::max() / 8 /
-                                uint64_t(dim))
-      return fail("shape is too large");
-    count *= uint64_t(dim);
-  }
+  uint64_t largest = 0; // as f64, the widest element
+  if (!checkedByteSize(view.shape, ElementType::f64, largest))
+    return fail("shape is too large");
+  uint64_t count = largest / 8;
   view.count = count;
   view.data = p + headerStart + headerLength;
   view.dataBytes = size - headerStart - headerLength;

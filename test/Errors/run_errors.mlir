@@ -10,6 +10,16 @@
 // RUN: not bism-run %s --input "2x3xf32=1" 2>&1 | FileCheck %s --check-prefix=NOENTRY
 // NOENTRY: bism-run: error: no function given: use --entry NAME
 //
+// Sizes that wrap around 2^64 (they used to give a short buffer and a heap
+// overflow) or exceed the machine's memory (an abort) are refused before
+// anything is allocated (issue 16).
+// RUN: not bism-run %s --entry add --input "4611686018427387904xf32=1" 2>&1 | FileCheck %s --check-prefix=WRAP
+// WRAP: bism-run: error: --input 0 ("4611686018427387904xf32=1"): '4611686018427387904xf32' is too large (more than 2^63 bytes)
+// RUN: not bism-run %s --entry add --input "4294967296x4294967296x4xf32=1" 2>&1 | FileCheck %s --check-prefix=WRAP3
+// WRAP3: bism-run: error: --input 0 ({{.*}}): '4294967296x4294967296x4xf32' is too large (more than 2^63 bytes)
+// RUN: not bism-run %s --entry add --input "100000000000000x2xf32=1" 2>&1 | FileCheck %s --check-prefix=HUGE
+// HUGE: bism-run: error: --input 0 ({{.*}}): '100000000000000x2xf32' needs 800000000000000 bytes, more than this machine's memory ({{[0-9]+}} bytes)
+//
 // RUN: not bism-run %s --entry add --input "2x3xf32=1" 2>&1 | FileCheck %s --check-prefix=COUNT
 // COUNT: bism-run: error: add: expected 2 inputs, got 1
 //

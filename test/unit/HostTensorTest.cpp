@@ -51,6 +51,24 @@ std::string npyImage(const std::string &dict, const std::string &payload,
 
 } // namespace
 
+TEST(HostTensor, CheckedByteSizeRefusesWrappedAndNegativeSizes) {
+  uint64_t bytes = 0;
+  EXPECT_TRUE(checkedByteSize({2, 3}, ElementType::f32, bytes));
+  EXPECT_EQ(bytes, 24u);
+  EXPECT_TRUE(checkedByteSize({}, ElementType::f64, bytes));
+  EXPECT_EQ(bytes, 8u);
+  EXPECT_TRUE(checkedByteSize({0, int64_t(1) << 62}, ElementType::f64, bytes));
+  EXPECT_EQ(bytes, 0u);
+  // 2^62 f32 elements wrap to 0 bytes in 64 bits; 2^32 x 2^32 x 4 to 0 too.
+  EXPECT_FALSE(checkedByteSize({int64_t(1) << 62}, ElementType::f32, bytes));
+  EXPECT_FALSE(checkedByteSize({int64_t(1) << 32, int64_t(1) << 32, 4},
+                               ElementType::f32, bytes));
+  EXPECT_TRUE(checkedByteSize({INT64_MAX}, ElementType::i1, bytes));
+  EXPECT_EQ(bytes, uint64_t(INT64_MAX));
+  EXPECT_FALSE(checkedByteSize({INT64_MAX, 2}, ElementType::i1, bytes));
+  EXPECT_FALSE(checkedByteSize({3, -1}, ElementType::f32, bytes));
+}
+
 TEST(HostTensor, ElementTypes) {
   EXPECT_EQ(elementSize(ElementType::f32), 4u);
   EXPECT_EQ(elementSize(ElementType::f64), 8u);

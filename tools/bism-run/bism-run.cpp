@@ -39,6 +39,7 @@
 #include <deque>
 #include <set>
 #include <string>
+#include <unistd.h>
 #include <vector>
 
 using bism::runtime::ElementType;
@@ -142,6 +143,21 @@ bool parseTensorType(llvm::StringRef text, std::vector<int64_t> &shape,
       return false;
     }
     shape.push_back(dim);
+  }
+  // Before allocating: a size that wraps would give a short buffer, one
+  // beyond the machine's memory an abort.
+  uint64_t bytes = 0;
+  if (!bism::runtime::checkedByteSize(shape, type, bytes)) {
+    error = "'" + text.trim().str() + "' is too large (more than 2^63 bytes)";
+    return false;
+  }
+  uint64_t memory = uint64_t(::sysconf(_SC_PHYS_PAGES)) *
+                    uint64_t(::sysconf(_SC_PAGESIZE));
+  if (bytes > memory) {
+    error = "'" + text.trim().str() + "' needs " + std::to_string(bytes) +
+            " bytes, more than this machine's memory (" +
+            std::to_string(memory) + " bytes)";
+    return false;
   }
   return true;
 }

@@ -25,6 +25,12 @@ const char *elementTypeName(ElementType type);
 /// Parses a name printed by elementTypeName; false if unknown.
 bool parseElementType(const std::string &name, ElementType &type);
 
+/// The bytes a tensor of `shape` and `type` takes, checked: false when a
+/// dimension is negative or the size does not fit in 63 bits. Every size
+/// read from a file or a command line goes through it before allocating.
+bool checkedByteSize(const std::vector<int64_t> &shape, ElementType type,
+                     uint64_t &bytes);
+
 template <typename T> struct ElementTypeOf;
 template <> struct ElementTypeOf<float> { static constexpr ElementType value = ElementType::f32; };
 template <> struct ElementTypeOf<double> { static constexpr ElementType value = ElementType::f64; };
