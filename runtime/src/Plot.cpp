@@ -80,8 +80,8 @@ void frame(const Extent &extent, const Labels &labels, bool logY = false) {
 }
 
 /// A legend of `names` (markers or lines in the series colours): inside
-/// the top right corner, or (`above`) in one row above the plot, right
-/// aligned.
+/// the top right corner, or (`above`) above the plot, centred, two entries
+/// a row (a row of long run names ran off the picture).
 void legend(const std::vector<std::string> &names, bool lines,
             bool above = false) {
   size_t n = names.size();
@@ -101,8 +101,8 @@ void legend(const std::vector<std::string> &names, bool lines,
   pllegend(&width, &height, PL_LEGEND_BACKGROUND | PL_LEGEND_BOUNDING_BOX,
            above ? PL_POSITION_TOP | PL_POSITION_OUTSIDE
                  : PL_POSITION_TOP | PL_POSITION_RIGHT | PL_POSITION_INSIDE,
-           above ? 0.2 : 0.02, 0.02, 0.08, 0, 1, 1, above ? 1 : 0,
-           above ? PLINT(n) : 0,
+           above ? 0.0 : 0.02, 0.02, 0.08, 0, 1, 1,
+           above ? PLINT((n + 1) / 2) : 0, above ? PLINT(std::min<size_t>(n, 2)) : 0,
            PLINT(n), options.data(), 1.0, 1.0, 1.6,
            1.0, textColours.data(), texts.data(), boxColours.data(),
            boxPatterns.data(), boxScales.data(), boxLineWidths.data(),
