@@ -1363,6 +1363,20 @@ int runSample() {
     return fail(error);
   if (npyPath.empty() && pngPath.empty())
     return fail("give --png FILE and/or --npy FILE");
+  // Option values first: compiling the model takes seconds.
+  if (conditionalMean != "auto" && conditionalMean != "on" &&
+      conditionalMean != "off")
+    return fail("--conditional-mean must be auto, on or off, got '" +
+                conditionalMean + "'");
+  if (latentMode != "joint" && latentMode != "posterior-mean")
+    return fail("--latents must be joint or posterior-mean, got '" +
+                latentMode + "'");
+  if (chainStart != "image" && chainStart != "noise")
+    return fail("--start must be image or noise, got '" + chainStart + "'");
+  if (denoise != "auto" && denoise != "on" && denoise != "off")
+    return fail("--denoise must be auto, on or off, got '" + denoise + "'");
+  if (sourceImages != "train" && sourceImages != "test")
+    return fail("--images must be train or test, got '" + sourceImages + "'");
   CheckpointRun run;
   if (!openCheckpointRun(checkpointPath, run))
     return 1;
@@ -1380,17 +1394,10 @@ int runSample() {
                 "'");
   if (sampleCount < 1 || sweeps < 0)
     return fail("--count must be >= 1 and --sweeps >= 0");
-  if (conditionalMean != "auto" && conditionalMean != "on" &&
-      conditionalMean != "off")
-    return fail("--conditional-mean must be auto, on or off, got '" +
-                conditionalMean + "'");
   if (conditionalMean == "on" && (method != "gibbs" || sweeps < 1))
     return fail("--conditional-mean on needs Gibbs sweeps (--sampler gibbs "
                 "and --sweeps >= 1): the mean of p(v|h) is the last sweep "
                 "without its noise");
-  if (latentMode != "joint" && latentMode != "posterior-mean")
-    return fail("--latents must be joint or posterior-mean, got '" +
-                latentMode + "'");
   bool fixLatents = latentMode == "posterior-mean";
   if (conditionalSources < 0)
     return fail("--conditional must be >= 0");
@@ -1418,23 +1425,16 @@ int runSample() {
   bool mean = method == "gibbs" && sweeps > 0 &&
               (conditionalMean == "on" ||
                (conditionalMean == "auto" && data.imageShape.size() == 2));
-  if (chainStart != "image" && chainStart != "noise")
-    return fail("--start must be image or noise, got '" + chainStart + "'");
   if (chainStart == "noise" && method != "langevin")
     return fail("--start noise needs --sampler langevin (Gibbs chains start "
                 "at data points)");
-  const HostTensor *images = sourceImages == "train" ? &data.train
-                             : sourceImages == "test" ? &data.test
-                                                      : nullptr;
-  if (!images)
-    return fail("--images must be train or test, got '" + sourceImages + "'");
+  const HostTensor *images =
+      sourceImages == "train" ? &data.train : &data.test;
   if (images->numElements() == 0)
     return fail("the data set has no " + sourceImages + " split");
   const train::TrainSpec &spec = model.info().spec;
   bool denoisingObjective = spec.objective == train::Objective::DSM ||
                             spec.objective == train::Objective::MDSM;
-  if (denoise != "auto" && denoise != "on" && denoise != "off")
-    return fail("--denoise must be auto, on or off, got '" + denoise + "'");
   if (denoise == "on" && (method != "langevin" || !denoisingObjective))
     return fail("--denoise on needs --sampler langevin and a model trained "
                 "by DSM or MDSM (the step uses their noise level)");
