@@ -333,6 +333,16 @@ func::FuncOp GraphImporter::run() {
     parameterNames.push_back(StringAttr::get(context, tensor.name()));
   }
 
+  // A misspelt --onnx-freeze name would leave its weight trainable unseen.
+  for (const std::string &frozen : options_.frozenInitializers)
+    if (llvm::none_of(graph.initializer(), [&](const onnx::TensorProto &t) {
+          return t.name() == frozen;
+        })) {
+      emitError() << "--onnx-freeze: the graph has no initializer named '"
+                  << frozen << "'";
+      return nullptr;
+    }
+
   std::string name = functionName();
   if (SymbolTable::lookupSymbolIn(module_, name)) {
     emitError() << "the module already has a symbol named '" << name
