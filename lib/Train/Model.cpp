@@ -56,7 +56,11 @@ public:
     return success();
   }
 
-  LogicalResult count(StringRef field, int64_t &out, int64_t minimum) {
+  /// An integer >= `minimum`; with a `maximum`, at most that (counts the
+  /// step builder unrolls into the program, where a huge one would exhaust
+  /// memory for minutes instead of failing).
+  LogicalResult count(StringRef field, int64_t &out, int64_t minimum,
+                      int64_t maximum = INT64_MAX) {
     used_.push_back(field);
     Attribute attr = spec_.get(field);
     if (!attr)
@@ -65,6 +69,11 @@ public:
     if (!i || i.getInt() < minimum)
       return error(field) << "must be an integer >= " << minimum << ", got "
                           << attr;
+    if (i.getInt() > maximum)
+      return error(field) << "must be at most " << maximum
+                          << " (the steps are unrolled into the compiled "
+                             "program), got "
+                          << i.getInt();
     out = i.getInt();
     return success();
   }
@@ -207,8 +216,10 @@ LogicalResult readSpec(ModelOp model, ModelInfo &info) {
                                {"gaussian", P::Gaussian}})) ||
       failed(reader.choice<D>("divergence", spec.divergence,
                               {{"kl", D::KL}, {"fisher", D::Fisher}})) ||
-      failed(reader.count("inner_steps", spec.innerSteps, 0)) ||
-      failed(reader.count("unroll_steps", spec.unrollSteps, 0)) ||
+      failed(reader.count("inner_steps", spec.innerSteps, 0,
+                          kMaxInnerSteps)) ||
+      failed(reader.count("unroll_steps", spec.unrollSteps, 0,
+                          kMaxUnrollSteps)) ||
       failed(reader.choice<K>("optimizer_theta", spec.thetaOptimizer.kind,
                               {{"adam", K::Adam}, {"sgd", K::SGD}})) ||
       failed(reader.choice<K>("optimizer_phi", spec.phiOptimizer.kind,
@@ -241,8 +252,9 @@ LogicalResult readSpec(ModelOp model, ModelInfo &info) {
       failed(reader.count("seed", seed, 0)) ||
       failed(reader.count("batch_size", batchSize, 1)) ||
       failed(reader.string("dataset", spec.dataset)) ||
-      failed(reader.count("gibbs_steps", spec.gibbsSteps, 1)) ||
-      failed(reader.count("particles", spec.particles, 2)) ||
+      failed(reader.count("gibbs_steps", spec.gibbsSteps, 1,
+                          kMaxGibbsSteps)) ||
+      failed(reader.count("particles", spec.particles, 2, kMaxParticles)) ||
       failed(reader.choice<VagesSampling>(
           "vages_sampling", spec.vagesSampling,
           {{"hard", VagesSampling::Hard},

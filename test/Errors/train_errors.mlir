@@ -9,6 +9,12 @@
 // UNKNOWN: bism-run: error: invalid model in
 // RUN: not bism-run %S/../../examples/grbm/checkerboard.mlir --set lr_theta=fast --out %t/a 2>&1 | FileCheck %s --check-prefix=KIND
 // KIND: error: 'bism.model' op spec field 'lr_theta' must be a number, got "fast"
+// Counts the step builder unrolls have upper bounds: a huge K or N used to
+// exhaust memory for minutes (issue 16).
+// RUN: not bism-run %S/../../examples/grbm/checkerboard.mlir --set N=100000 --out %t/a 2>&1 | FileCheck %s --check-prefix=HUGEN
+// HUGEN: error: 'bism.model' op spec field 'unroll_steps' must be at most 200 (the steps are unrolled into the compiled program), got 100000
+// RUN: not bism-run %S/../../examples/grbm/checkerboard.mlir --set K=1000000 --out %t/a 2>&1 | FileCheck %s --check-prefix=HUGEK
+// HUGEK: error: 'bism.model' op spec field 'inner_steps' must be at most 1000 (the steps are unrolled into the compiled program), got 1000000
 // RUN: not bism-run %S/../../examples/grbm/checkerboard.mlir --set novalue --out %t/a 2>&1 | FileCheck %s --check-prefix=NOEQ
 // NOEQ: bism-run: error: --set 'novalue': expected key=value
 

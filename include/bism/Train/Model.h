@@ -62,6 +62,11 @@ enum class PosteriorKind {
 enum class Method { BiSM, Marginal, CD, PCD, VaGES };
 
 enum class Objective { SM, SSM, DSM, MDSM };
+/// Upper bounds of the counts the step builder unrolls (K plain φ steps, N
+/// differentiated ones, CD's Gibbs sweeps, VaGES particles): far above any
+/// published setting, far below what exhausts memory while compiling.
+constexpr int64_t kMaxInnerSteps = 1000, kMaxUnrollSteps = 200,
+                  kMaxGibbsSteps = 1000, kMaxParticles = 10000;
 /// SM's exact Hessian trace costs one Hessian-vector product per visible
 /// dimension; above this many, SSM or DSM is the sensible choice.
 constexpr int64_t kMaxExactTraceDims = 64;
