@@ -85,10 +85,32 @@ bool readWholeFile(const std::string &path, std::string &bytes,
     ::close(fd);
     return false;
   }
+  // Bounded: a regular file larger than the machine's memory is refused
+  // before reading, and a device or pipe (/dev/zero) after 1 GiB, instead
+  // of reading until memory runs out.
+  uint64_t memory = uint64_t(::sysconf(_SC_PHYS_PAGES)) *
+                    uint64_t(::sysconf(_SC_PAGESIZE));
+  bool regular = S_ISREG(info.st_mode);
+  uint64_t limit = regular ? memory : uint64_t(1) << 30;
+  if (regular && uint64_t(info.st_size) > limit) {
+    error = "cannot read " + quotedPath(path) + ": " +
+            std::to_string(info.st_size) +
+            " bytes, more than this machine's memory";
+    ::close(fd);
+    return false;
+  }
   std::string result;
   result.reserve(size_t(info.st_size));
   char buffer[1 << 16];
   for (;;) {
+    if (result.size() > limit) {
+      error = "cannot read " + quotedPath(path) + ": no end after " +
+              std::to_string(limit) + " bytes (" +
+              (regular ? "it grew while being read" : "not a regular file") +
+              ")";
+      ::close(fd);
+      return false;
+    }
     ssize_t n = ::read(fd, buffer, sizeof(buffer));
     if (n < 0) {
       if (errno == EINTR)

@@ -20,6 +20,10 @@
 // RUN: not bism-run %s --entry add --input "100000000000000x2xf32=1" 2>&1 | FileCheck %s --check-prefix=HUGE
 // HUGE: bism-run: error: --input 0 ({{.*}}): '100000000000000x2xf32' needs 800000000000000 bytes, more than this machine's memory ({{[0-9]+}} bytes)
 //
+// A file with no end is read up to a bound, not until memory runs out.
+// RUN: not bism-run %s --entry add --input @/dev/zero 2>&1 | FileCheck %s --check-prefix=ENDLESS
+// ENDLESS: bism-run: error: --input 0 ("@/dev/zero"): cannot read '/dev/zero': no end after 1073741824 bytes (not a regular file)
+//
 // RUN: not bism-run %s --entry add --input "2x3xf32=1" 2>&1 | FileCheck %s --check-prefix=COUNT
 // COUNT: bism-run: error: add: expected 2 inputs, got 1
 //
