@@ -15,13 +15,13 @@ for quick runs.
 import os
 import sys
 
-import onnx
 import torch
 import torch.nn as nn
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, HERE)
+sys.path[:0] = [HERE, os.path.dirname(HERE)]
 from model import CnnPosterior, ResNetEnergy  # noqa: E402
+from torch_onnx import export_with_parameters  # noqa: E402
 
 
 class FlatEnergy(nn.Module):
@@ -47,20 +47,8 @@ class FlatPosterior(nn.Module):
 
 
 def export(name, model, inputs, input_names, output_names):
-    path = os.path.join(HERE, name + ".onnx")
-    axes = {n: {0: "batch"} for n in input_names + output_names}
-    # As examples/tutorial/export_torch.py: no constant folding (it would
-    # make new initializers of parameter expressions), the TorchScript
-    # exporter (it keeps PyTorch's parameter names).
-    torch.onnx.export(model.eval(), tuple(inputs), path,
-                      input_names=input_names, output_names=output_names,
-                      dynamic_axes=axes, opset_version=17,
-                      do_constant_folding=False, dynamo=False)
-    exported = onnx.load(path)
-    onnx.checker.check_model(exported)
-    names = sorted(t.name for t in exported.graph.initializer)
-    if names != sorted(dict(model.named_parameters())):
-        sys.exit(f"{name}.onnx: initializers {names} are not the parameters")
+    names = export_with_parameters(os.path.join(HERE, name + ".onnx"), model,
+                                   inputs, input_names, output_names)
     count = sum(p.numel() for p in model.parameters())
     print(f"{name}.onnx: {len(names)} tensors, {count} parameters")
 

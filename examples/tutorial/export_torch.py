@@ -12,11 +12,12 @@ parameters as initializers named as in PyTorch (fc1.weight, logsigma, ...).
 import os
 import sys
 
-import onnx
 import torch
 import torch.nn as nn
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.dirname(HERE))
+from torch_onnx import export_with_parameters  # noqa: E402
 
 
 class Energy(nn.Module):
@@ -51,21 +52,8 @@ class Encoder(nn.Module):
 
 
 def export(name, model, inputs, input_names, output_names):
-    path = os.path.join(HERE, name + ".onnx")
-    axes = {n: {0: "batch"} for n in input_names + output_names}
-    # do_constant_folding=False: folding would turn expressions of parameters
-    # alone (exp(-2 logsigma)) into new initializers, which bism would then
-    # train as parameters of their own, under names like onnx::Exp_26.
-    # dynamo=False: the TorchScript exporter keeps PyTorch's parameter names.
-    torch.onnx.export(model.eval(), tuple(inputs), path,
-                      input_names=input_names, output_names=output_names,
-                      dynamic_axes=axes, opset_version=17,
-                      do_constant_folding=False, dynamo=False)
-    exported = onnx.load(path)
-    onnx.checker.check_model(exported)
-    names = sorted(t.name for t in exported.graph.initializer)
-    if names != sorted(dict(model.named_parameters())):
-        sys.exit(f"{name}.onnx: initializers {names} are not the parameters")
+    names = export_with_parameters(os.path.join(HERE, name + ".onnx"), model,
+                                   inputs, input_names, output_names)
     print(f"{name}.onnx: parameters {names}")
 
 
