@@ -1,0 +1,306 @@
+//===- StepBuilder.h - the builder the training methods share -*- C++ -*-===//
+//
+// Private to lib/Train. StepBuilder emits a model's training step in the bism
+// dialect. BuildTrainStep.cpp holds the shared pieces (posterior, energy,
+// objectives, optimisers, noise, the public step functions) and method
+// "bism"; each other method is one file: MethodMarginal.cpp,
+// MethodContrastive.cpp (cd, pcd), MethodVages.cpp.
+//
+//===----------------------------------------------------------------------===//
+#ifndef BISM_LIB_TRAIN_STEPBUILDER_H
+#define BISM_LIB_TRAIN_STEPBUILDER_H
+
+#include "bism/Train/BuildTrainStep.h"
+
+#include "bism/Dialect/Bism.h"
+#include "bism/Dialect/DerivativeBuilder.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/SymbolTable.h"
+
+#include <cmath>
+
+namespace bism::train::detail {
+
+using namespace mlir;
+
+inline int64_t posteriorNoiseCount(const ModelInfo &info) {
+  if (info.spec.method != Method::BiSM && info.spec.method != Method::VaGES)
+    return 0;
+  return info.posteriorKind == PosteriorKind::Bernoulli ? 2 : 1;
+}
+
+/// VaGES draws hard 0/1 particles from one uniform u per particle.
+inline bool hardParticles(const ModelInfo &info) {
+  return info.spec.method == Method::VaGES &&
+         info.posteriorKind == PosteriorKind::Bernoulli &&
+         info.spec.vagesSampling == VagesSampling::Hard;
+}
+
+/// VaGES: the noise tensors of one particle (u; g1, g2; or ξ).
+inline int64_t particleNoiseCount(const ModelInfo &info) {
+  return hardParticles(info) ? 1 : posteriorNoiseCount(info);
+}
+
+/// SM needs no noise of its own; DSM, MDSM (ε) and SSM (u) take one [B,D].
+inline bool hasObjectiveNoise(const TrainSpec &spec) {
+  return spec.objective != Objective::SM;
+}
+
+
+/// Parameters, moments and step count of one optimiser.
+struct OptState {
+  SmallVector<Value> params, first, second;
+  Value t;
+};
+
+class StepBuilder {
+public:
+  StepBuilder(ModuleOp module, const ModelInfo &info,
+              const BuildTrainStepOptions &options)
+      : module_(module), info_(info), spec_(info.spec),
+        objective_(info.spec.objective),
+        names_(trainStepNames(info, options)), builder_(module.getContext()),
+        loc_(const_cast<func::FuncOp &>(info.energy ? info.energy
+                                                     : info.freeEnergy)
+                 .getLoc()) {
+    element_ = info.visibleType.getElementType();
+    scalar_ = RankedTensorType::get({}, element_);
+    visible_ = info.visibleType;
+    latent_ = info.latentType;
+    perSample_ = RankedTensorType::get({info.batchSize()}, element_);
+    key_ = RankedTensorType::get({2}, builder_.getI32Type());
+    for (const ParamInfo &param : info.params)
+      (param.group == ParamGroup::Theta ? theta_ : phi_).push_back(param.type);
+    noisePerPosterior_ = posteriorNoiseCount(info);
+  }
+
+  LogicalResult build();
+  /// The evaluation functions (buildEvaluationFunctions; this builder's
+  /// model name is "<model>__eval" and its objective SSM); `training` is
+  /// the model's own objective, for @eval_objective.
+  LogicalResult buildEvaluation(const EvaluationNames &names,
+                                Objective training);
+
+private:
+  ModuleOp module_;
+  const ModelInfo &info_;
+  const TrainSpec &spec_;
+  /// The objective that perSampleObjective, objectiveNoiseTypes and
+  /// objectiveInput build: spec_'s, but for @eval_objective the training
+  /// one while the other evaluation functions use SSM.
+  Objective objective_;
+  TrainStepNames names_;
+  OpBuilder builder_;
+  Location loc_;
+  Type element_;
+  RankedTensorType scalar_, visible_, latent_, perSample_, key_;
+  SmallVector<Type> theta_, phi_;
+  int64_t noisePerPosterior_ = 1;
+
+  DerivativeBuilder db() { return DerivativeBuilder(builder_, loc_); }
+
+  /// Fails, naming `what` is being built, if one of `names` is already a
+  /// symbol of the module.
+  LogicalResult requireUnusedNames(ArrayRef<std::string> names,
+                                   StringRef what) {
+    SymbolTable symbols(module_);
+    for (const std::string &name : names)
+      if (symbols.lookup(name))
+        return emitError(loc_)
+               << "cannot build " << what << " of model '" << info_.name
+               << "': @" << name << " is already defined";
+    return success();
+  }
+
+  /// A new function at the end of the module; the builder is left at the
+  /// start of its body.
+  func::FuncOp startFunction(StringRef name, TypeRange arguments,
+                             TypeRange results, bool isPrivate) {
+    builder_.setInsertionPointToEnd(module_.getBody());
+    auto func = func::FuncOp::create(builder_, loc_, name,
+                                     builder_.getFunctionType(arguments, results));
+    if (isPrivate)
+      func.setPrivate();
+    Block *entry = func.addEntryBlock();
+    builder_.setInsertionPointToStart(entry);
+    return func;
+  }
+
+  void ret(ValueRange values) { func::ReturnOp::create(builder_, loc_, values); }
+
+  SmallVector<Value> call(StringRef callee, TypeRange results,
+                          ValueRange operands) {
+    auto op = func::CallOp::create(builder_, loc_, callee, results, operands);
+    return SmallVector<Value>(op.getResults());
+  }
+  SmallVector<Value> call(func::FuncOp callee, ValueRange operands) {
+    return call(callee.getSymName(), callee.getFunctionType().getResults(),
+                operands);
+  }
+
+  Value splat(RankedTensorType type, double value) {
+    return db().splat(type, value);
+  }
+  Value sumAxis(Value x, int64_t axis) {
+    return db().reduceSum(x, {axis}, /*keepDims=*/false);
+  }
+  Value sumAll(Value x) {
+    auto type = cast<RankedTensorType>(x.getType());
+    if (type.getRank() == 0)
+      return x;
+    SmallVector<int64_t> axes;
+    for (int64_t i = 0; i < type.getRank(); ++i)
+      axes.push_back(i);
+    return db().reduceSum(x, axes, /*keepDims=*/false);
+  }
+  Value meanBatch(Value perSample) {
+    return ReduceMeanOp::create(builder_, loc_, scalar_, perSample,
+                                ArrayRef<int64_t>{0}, false)
+        .getResult();
+  }
+  /// x * c for a scalar constant c.
+  Value scaled(Value x, double c) { return db().scale(x, c); }
+
+  static SmallVector<Value> slice(ValueRange values, size_t start, size_t count) {
+    return SmallVector<Value>(values.begin() + start,
+                              values.begin() + start + count);
+  }
+  static SmallVector<Type> concat(std::initializer_list<ArrayRef<Type>> lists) {
+    SmallVector<Type> out;
+    for (ArrayRef<Type> list : lists)
+      out.append(list.begin(), list.end());
+    return out;
+  }
+  SmallVector<Type> posteriorNoiseTypes(int64_t count) {
+    return SmallVector<Type>(count * noisePerPosterior_, latent_);
+  }
+
+  // --- the pieces, in dependence order ---------------------------------
+  func::FuncOp buildSamplePosterior();
+  func::FuncOp buildLogQ();
+  func::FuncOp buildEnergySum();
+  func::FuncOp buildNegLogJoint(func::FuncOp energySum, func::FuncOp logQ);
+  func::FuncOp buildScore(func::FuncOp negLogJoint);
+  /// ½‖∇_h neg_log_joint(x, h, θ, φ)‖² per sample, [B].
+  Value posteriorFisherPerSample(func::FuncOp negLogJoint,
+                                 ValueRange jointArgs);
+  func::FuncOp buildLower(func::FuncOp sample, func::FuncOp logQ,
+                          func::FuncOp energySum, func::FuncOp negLogJoint);
+  func::FuncOp buildUpper(func::FuncOp sample, func::FuncOp negLogJoint,
+                          func::FuncOp score);
+  /// The objective's per-sample terms [B] (docs/training.md, "Objectives")
+  /// from the score s = score(jointArgs) and the objective noise (null for
+  /// SM); SSM and SM take Hessian-vector products of negLogJoint (BiSM:
+  /// Σ[E + log q] on (x, h, θ, φ); marginal: Σ F on (x, θ)), x first.
+  Value perSampleObjective(func::FuncOp negLogJoint, ValueRange jointArgs,
+                           Value s, Value objNoise);
+  Value perSampleColumn(ArrayRef<double> values);
+  Value constant(RankedTensorType type, ArrayRef<double> values);
+  SmallVector<Type> objectiveNoiseTypes() {
+    return objective_ != Objective::SM ? SmallVector<Type>{visible_}
+                                       : SmallVector<Type>{};
+  }
+  func::FuncOp buildPhiStep(func::FuncOp lower, StringRef name,
+                            const OptimizerSpec &optimizer);
+  func::FuncOp buildJBi(func::FuncOp phiStep, func::FuncOp upper);
+  func::FuncOp buildDrawNoise();
+  /// `upper`: j_bi (BiSM) or vages_gradient (VaGES), as emitStepCore.
+  func::FuncOp buildTrainStepWithNoise(func::FuncOp lower, func::FuncOp phiStep,
+                                       func::FuncOp upper);
+  func::FuncOp buildTrainStep(func::FuncOp drawNoise, func::FuncOp withNoise);
+  func::FuncOp buildThetaGradientWithNoise(func::FuncOp lower,
+                                           func::FuncOp phiStep,
+                                           func::FuncOp upper);
+
+  // --- method marginal (s = −∇_x F; no posterior, no lower level) -------
+  LogicalResult buildMarginal();
+  /// The free energy's θ argument types, in its clause's order (the order
+  /// of theta_ for methods marginal, cd and pcd).
+  SmallVector<Type> freeEnergyTheta() {
+    auto freeEnergy = info_.freeEnergy; // FuncOp accessors are not const
+    return SmallVector<Type>(freeEnergy.getArgumentTypes().drop_front());
+  }
+  func::FuncOp buildFreeEnergySum();
+  func::FuncOp buildMarginalScore(func::FuncOp freeEnergySum);
+  func::FuncOp buildMarginalUpper(func::FuncOp freeEnergySum,
+                                  func::FuncOp score);
+  /// x (ṽ for DSM/MDSM, v otherwise) from v and the objective noise.
+  Value objectiveInput(Value v, ValueRange objNoise);
+  /// J and ∇θ J on the arguments of @train_step_with_noise (marginal).
+  std::pair<Value, SmallVector<Value>>
+  emitMarginalCore(ValueRange arguments, func::FuncOp upper, bool withJ);
+  func::FuncOp buildMarginalTrainStepWithNoise(func::FuncOp upper);
+  func::FuncOp buildMarginalThetaGradientWithNoise(func::FuncOp upper);
+  Value gradientNorm(ValueRange gradients);
+
+  // --- methods cd and pcd (contrastive divergence with Gibbs sweeps) -----
+  LogicalResult buildContrastive();
+  func::FuncOp buildGibbsChain();
+  func::FuncOp buildCdObjective(func::FuncOp freeEnergySum);
+  /// The gap and ∇θ of cd_objective on the arguments of
+  /// @train_step_with_noise, and v_k (the new chain for PCD).
+  struct ContrastiveCore {
+    Value gap, chain;
+    SmallVector<Value> gradient;
+  };
+  ContrastiveCore emitContrastiveCore(ValueRange arguments,
+                                      func::FuncOp gibbsChain,
+                                      func::FuncOp cdObjective, bool withGap);
+  func::FuncOp buildContrastiveTrainStepWithNoise(func::FuncOp gibbsChain,
+                                                  func::FuncOp cdObjective);
+  func::FuncOp buildContrastiveThetaGradientWithNoise(func::FuncOp gibbsChain,
+                                                      func::FuncOp cdObjective);
+
+  // --- methods bism and vages: the lower level and the public functions ---
+  /// The posterior, energy and lower-level helpers both methods share.
+  struct LowerLevel {
+    func::FuncOp sample, logQ, energySum, negLogJoint, lower, phiStep;
+  };
+  /// Checks the divergence and the names, then emits the helpers.
+  FailureOr<LowerLevel> buildLowerLevel();
+  /// @draw_noise, @train_step_with_noise, @train_step and
+  /// @theta_gradient_with_noise around `upper` (j_bi or vages_gradient).
+  void buildStepFunctions(const LowerLevel &level, func::FuncOp upper);
+
+  // --- method vages (K plain φ steps, then L particles; no unrolling) -----
+  LogicalResult buildVages();
+  func::FuncOp buildSampleHard();
+  func::FuncOp buildVagesSurrogate(func::FuncOp energySum);
+  func::FuncOp buildVagesGradient(func::FuncOp sampler, func::FuncOp energySum,
+                                  func::FuncOp surrogate);
+  /// scf.for i = 0..L carrying `init`; `body(i, carried)` emits one
+  /// iteration at builder_ and returns what to yield.
+  SmallVector<Value>
+  emitParticleLoop(ValueRange init,
+                   llvm::function_ref<SmallVector<Value>(Value, ValueRange)> body);
+
+  /// What emitStepCore computes (metrics null unless asked for).
+  struct StepCore {
+    OptState theta, phi; // θ state as passed in; φ state after the K steps
+    Value j, lowerBefore, lowerAfter;
+    SmallVector<Value> gradient; // ∇θ J_Bi
+  };
+  SmallVector<Type> withNoiseArguments();
+  /// @train_step_with_noise: withNoiseArguments() -> the signature's state
+  /// and metrics.
+  func::FuncOp startTrainStepWithNoise();
+  /// The θ optimiser state at the front of a step's arguments: θ, m_θ, s_θ,
+  /// t_theta (methods marginal, cd and pcd).
+  OptState thetaStateOf(ValueRange arguments);
+  /// `upper` is j_bi (BiSM) or vages_gradient (VaGES).
+  StepCore emitStepCore(ValueRange arguments, func::FuncOp lower,
+                        func::FuncOp phiStep, func::FuncOp upper, bool metrics);
+
+  /// One optimiser step (Adam or SGD, identical in the plain and the
+  /// differentiable case) of `state` along `gradients`.
+  OptState optimizerStep(const OptimizerSpec &opt, const OptState &state,
+                         ValueRange gradients);
+};
+
+} // namespace bism::train::detail
+
+#endif // BISM_LIB_TRAIN_STEPBUILDER_H
