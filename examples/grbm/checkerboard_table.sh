@@ -33,6 +33,7 @@ row bidsm-K5-N1 --set N=1
 row bidsm-K5-N10 --set N=10
 row bissm-K5-N5 --set objective=ssm
 row vages-dsm-L10 --set method=vages --set N=0 --set L=10
+row vages-dsm-L10-shared --set method=vages --set N=0 --set L=10 --set vages_groups=shared
 row marginal-dsm --set method=marginal
 row marginal-ssm --set method=marginal --set objective=ssm
 row cd-1 --set method=cd --set lr_theta=1e-3

@@ -130,6 +130,9 @@ std::string specJson(const train::ModelInfo &info, const JitOptions &jit) {
       {"vages_sampling", jsonString(spec.vagesSampling == VagesSampling::Hard
                                         ? "hard"
                                         : "relaxed")},
+      {"vages_groups", jsonString(spec.vagesGroups == VagesGroups::Independent
+                                      ? "independent"
+                                      : "shared")},
       {"optimizer_theta", jsonString(optimizer(spec.thetaOptimizer))},
       {"lr_theta", jsonNumber(spec.thetaOptimizer.learningRate)},
       {"optimizer_phi", jsonString(optimizer(spec.phiOptimizer))},

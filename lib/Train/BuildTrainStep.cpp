@@ -130,19 +130,21 @@ TrainStepSignature trainStepSignature(const ModelInfo &info) {
   for (int64_t k = 0; k < spec.innerSteps; ++k)
     addPosterior("inner" + std::to_string(k));
   if (spec.method == Method::VaGES) {
-    // The lower-level metrics' stage, then all L particles at once.
+    // The lower-level metrics' stage, then each group's L particles at once.
     addPosterior("lower");
     auto particles = RankedTensorType::get(
         {spec.particles, info.latentType.getDimSize(0),
          info.latentType.getDimSize(1)},
         info.latentType.getElementType());
-    if (hardParticles(info)) {
-      sig.noise.push_back({"particles.u", particles});
-    } else if (info.posteriorKind == PosteriorKind::Bernoulli) {
-      sig.noise.push_back({"particles.g1", particles});
-      sig.noise.push_back({"particles.g2", particles});
-    } else {
-      sig.noise.push_back({"particles.xi", particles});
+    for (const std::string &group : vagesParticleGroups(info)) {
+      if (hardParticles(info)) {
+        sig.noise.push_back({group + ".u", particles});
+      } else if (info.posteriorKind == PosteriorKind::Bernoulli) {
+        sig.noise.push_back({group + ".g1", particles});
+        sig.noise.push_back({group + ".g2", particles});
+      } else {
+        sig.noise.push_back({group + ".xi", particles});
+      }
     }
   } else {
     for (int64_t n = 0; n < spec.unrollSteps; ++n)
@@ -546,7 +548,8 @@ func::FuncOp StepBuilder::buildDrawNoise() {
     else if (objective && spec_.objective == Objective::SSM &&
         spec_.projection == Projection::Rademacher)
       draw = RandomRademacherOp::create(builder_, loc_, type, k);
-    else if (sig.noise[i].name == "particles.u")
+    else if (hardParticles(info_) &&
+             StringRef(sig.noise[i].name).ends_with("particles.u"))
       draw = RandomUniformOp::create(builder_, loc_, type, k);
     else if (!objective && info_.posteriorKind == PosteriorKind::Bernoulli)
       draw = RandomGumbelOp::create(builder_, loc_, type, k);

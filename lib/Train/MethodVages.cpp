@@ -23,29 +23,45 @@ func::FuncOp StepBuilder::buildSampleHard() {
   return func;
 }
 
-/// @M__vages_surrogate(θ..., x, h, w, ḡ) -> T, for one particle h:
-///   g = ∇_x log p̃(x, h; θ) = −∇_x energy_sum,  c = stop_gradient(wᵀ(g − ḡ)),
-///   S = mean_b [ w_bᵀ g_b / L + c_b log p̃(x_b, h_b; θ) / (L − 1) ].
-/// Summed over the particles, its θ gradient is the chain rule through the
-/// VaES estimate with the covariance correction (docs/training.md).
+/// @M__vages_surrogate(θ..., x, h_d, [h_c,] w, ḡ) -> T, for particle i of
+/// the derivative group (h_d) and of the covariance group (h_c; h_d itself
+/// when the groups are shared), with g(h) = ∇_x log p̃(x, h; θ) =
+/// −∇_x energy_sum:
+///   c = stop_gradient(wᵀ(g(h_c) − ḡ)),  ḡ the covariance group's mean,
+///   S = mean_b [ w_bᵀ g_b(h_d) / L + c_b log p̃(x_b, h_c,b; θ) / (L − 1) ].
+/// Summed over i, its θ gradient is the chain rule through the VaES
+/// estimate with the covariance correction (docs/training.md).
 func::FuncOp StepBuilder::buildVagesSurrogate(func::FuncOp energySum) {
-  SmallVector<Type> args = concat({theta_, visible_, latent_, visible_, visible_});
+  bool independent = spec_.vagesGroups == VagesGroups::Independent;
+  SmallVector<Type> args = concat({theta_, visible_, latent_});
+  if (independent)
+    args.push_back(latent_);
+  args.append({visible_, visible_});
   func::FuncOp func = startFunction(names_.vagesSurrogate, args, {scalar_}, true);
   ValueRange a = func.getArguments();
   size_t nt = theta_.size();
-  Value x = a[nt], h = a[nt + 1], w = a[nt + 2], gBar = a[nt + 3];
-  SmallVector<Value> eArgs{x, h};
-  eArgs.append(a.begin(), a.begin() + nt);
-  Value g = db().neg(GradOp::create(builder_, loc_, TypeRange{visible_},
-                                    energySum.getSymName(), eArgs,
-                                    ArrayRef<int64_t>{0})
-                         .getResult(0));
-  Value logJoint = db().neg(call(info_.energy, eArgs)[0]);
-  Value c = StopGradientOp::create(builder_, loc_,
-                                   sumAxis(db().mul(w, db().sub(g, gBar)), 1))
+  Value x = a[nt], hDerivative = a[nt + 1];
+  Value hCovariance = independent ? a[nt + 2] : hDerivative;
+  Value w = a[a.size() - 2], gBar = a.back();
+  auto energyArgs = [&](Value h) {
+    SmallVector<Value> eArgs{x, h};
+    eArgs.append(a.begin(), a.begin() + nt);
+    return eArgs;
+  };
+  auto logJointScore = [&](Value h) {
+    return db().neg(GradOp::create(builder_, loc_, TypeRange{visible_},
+                                   energySum.getSymName(), energyArgs(h),
+                                   ArrayRef<int64_t>{0})
+                        .getResult(0));
+  };
+  Value gDerivative = logJointScore(hDerivative);
+  Value gCovariance = independent ? logJointScore(hCovariance) : gDerivative;
+  Value logJoint = db().neg(call(info_.energy, energyArgs(hCovariance))[0]);
+  Value c = StopGradientOp::create(
+                builder_, loc_, sumAxis(db().mul(w, db().sub(gCovariance, gBar)), 1))
                 .getResult();
   double particles = double(spec_.particles);
-  Value mean = scaled(sumAxis(db().mul(w, g), 1), 1.0 / particles);
+  Value mean = scaled(sumAxis(db().mul(w, gDerivative), 1), 1.0 / particles);
   Value covariance = scaled(db().mul(c, logJoint), 1.0 / (particles - 1.0));
   ret(meanBatch(db().add(mean, covariance)));
   return func;
@@ -68,18 +84,23 @@ SmallVector<Value> StepBuilder::emitParticleLoop(
 }
 
 /// @M__vages_gradient(θ..., φ..., x, objnoise, particle noise [L,B,H]...)
-///   -> (J, ∇θ...): two loops over the particles i (the energy's batch is
-/// fixed, so one particle per iteration), h_i = sample(x, φ, noise_i):
-///   1. ŝ = mean_i g_i, g_i = ∇_x log p̃(x, h_i); J and w = ∂J_b/∂ŝ_b from ŝ;
-///   2. ∇θ = Σ_i ∇θ vages_surrogate(θ, x, h_i, w, ŝ).
+///   -> (J, ∇θ...), the particle noise group by group (vagesParticleGroups:
+/// score, derivative, covariance; or one shared group). Two loops over the
+/// particles i (the energy's batch is fixed, so one particle per group and
+/// iteration), h = sample(x, φ, noise_i) of a group:
+///   1. ŝ = mean_i g(h_score,i) and ḡ = mean_i g(h_cov,i), g(h) =
+///      ∇_x log p̃(x, h); J and w = ∂J_b/∂ŝ_b from ŝ;
+///   2. ∇θ = Σ_i ∇θ vages_surrogate(θ, x, h_derivative,i, h_cov,i, w, ḡ).
 func::FuncOp StepBuilder::buildVagesGradient(func::FuncOp sampler,
                                              func::FuncOp energySum,
                                              func::FuncOp surrogate) {
   int64_t per = particleNoiseCount(info_);
+  size_t groups = vagesParticleGroups(info_).size();
+  bool independent = groups > 1;
   auto particleType = RankedTensorType::get(
       {spec_.particles, latent_.getDimSize(0), latent_.getDimSize(1)}, element_);
   SmallVector<Type> args = concat({theta_, phi_, visible_, visible_});
-  args.append(per, particleType);
+  args.append(groups * per, particleType);
   SmallVector<Type> results = concat({scalar_, theta_});
   func::FuncOp func = startFunction(names_.vagesGradient, args, results, true);
   ValueRange a = func.getArguments();
@@ -88,12 +109,13 @@ func::FuncOp StepBuilder::buildVagesGradient(func::FuncOp sampler,
   Value x = a[nt + np], eps = a[nt + np + 1];
   ValueRange noise = a.drop_front(nt + np + 2);
 
-  // h_i from the i-th [B,H] slice of each particle noise tensor.
-  auto particle = [&](Value i) {
+  // Particle i of a group from the i-th [B,H] slice of its noise tensors.
+  enum Group { Score = 0, Derivative = 1, Covariance = 2 };
+  auto particle = [&](Group group, Value i) {
     OpFoldResult zero = builder_.getIndexAttr(0), one = builder_.getIndexAttr(1);
     SmallVector<Value> sampleArgs{x};
     sampleArgs.append(a.begin() + nt, a.begin() + nt + np);
-    for (Value tensor : noise)
+    for (Value tensor : noise.slice(independent ? group * per : 0, per))
       sampleArgs.push_back(tensor::ExtractSliceOp::create(
           builder_, loc_, latent_, tensor, {i, zero, zero},
           {one, builder_.getIndexAttr(latent_.getDimSize(0)),
@@ -110,12 +132,22 @@ func::FuncOp StepBuilder::buildVagesGradient(func::FuncOp sampler,
                         .getResult(0));
   };
 
-  // 1. ŝ = mean_i g_i.
-  Value sum = emitParticleLoop(
-      {splat(visible_, 0.0)}, [&](Value i, ValueRange carried) {
-        return SmallVector<Value>{db().add(carried[0], logJointScore(particle(i)))};
-      })[0];
-  Value sHat = scaled(sum, 1.0 / double(spec_.particles));
+  // 1. ŝ = mean_i g(h_score,i); independent groups: ḡ = mean_i g(h_cov,i).
+  SmallVector<Value> init{splat(visible_, 0.0)};
+  if (independent)
+    init.push_back(splat(visible_, 0.0));
+  SmallVector<Value> sums =
+      emitParticleLoop(init, [&](Value i, ValueRange carried) {
+        SmallVector<Value> next{
+            db().add(carried[0], logJointScore(particle(Score, i)))};
+        if (independent)
+          next.push_back(
+              db().add(carried[1], logJointScore(particle(Covariance, i))));
+        return next;
+      });
+  double inverseL = 1.0 / double(spec_.particles);
+  Value sHat = scaled(sums[0], inverseL);
+  Value gBar = independent ? scaled(sums[1], inverseL) : sHat;
 
   // J = mean_b ½‖r_b‖² and w = ∂(½‖r_b‖²)/∂ŝ_b:
   //   DSM:  r = ŝ + ε/σ,           w = r;
@@ -145,7 +177,10 @@ func::FuncOp StepBuilder::buildVagesGradient(func::FuncOp sampler,
   SmallVector<Value> gradient =
       emitParticleLoop(zeros, [&](Value i, ValueRange carried) {
         SmallVector<Value> sArgs(theta);
-        sArgs.append({x, particle(i), w, sHat});
+        sArgs.append({x, particle(independent ? Derivative : Score, i)});
+        if (independent)
+          sArgs.push_back(particle(Covariance, i));
+        sArgs.append({w, gBar});
         auto grad = GradOp::create(builder_, loc_, TypeRange(theta_),
                                    surrogate.getSymName(), sArgs, wrt);
         SmallVector<Value> next;

@@ -259,6 +259,10 @@ LogicalResult readSpec(ModelOp model, ModelInfo &info) {
           "vages_sampling", spec.vagesSampling,
           {{"hard", VagesSampling::Hard},
            {"relaxed", VagesSampling::Relaxed}})) ||
+      failed(reader.choice<VagesGroups>(
+          "vages_groups", spec.vagesGroups,
+          {{"independent", VagesGroups::Independent},
+           {"shared", VagesGroups::Shared}})) ||
       failed(reader.strings("ais_anneal", spec.aisAnneal)))
     return failure();
   for (const std::string &name : spec.aisAnneal)

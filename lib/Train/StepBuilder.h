@@ -22,6 +22,8 @@
 #include "mlir/IR/SymbolTable.h"
 
 #include <cmath>
+#include <string>
+#include <vector>
 
 namespace bism::train::detail {
 
@@ -43,6 +45,15 @@ inline bool hardParticles(const ModelInfo &info) {
 /// VaGES: the noise tensors of one particle (u; g1, g2; or ξ).
 inline int64_t particleNoiseCount(const ModelInfo &info) {
   return hardParticles(info) ? 1 : posteriorNoiseCount(info);
+}
+
+/// VaGES: the particle groups, each L particles with its own noise: the
+/// score estimate ŝ, the expected second derivative and the covariance
+/// (independent), or one group for all three (shared).
+inline std::vector<std::string> vagesParticleGroups(const ModelInfo &info) {
+  if (info.spec.vagesGroups == VagesGroups::Shared)
+    return {"particles"};
+  return {"score_particles", "derivative_particles", "covariance_particles"};
 }
 
 /// SM needs no noise of its own; DSM, MDSM (ε) and SSM (u) take one [B,D].

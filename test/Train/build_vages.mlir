@@ -2,7 +2,7 @@
 // from L posterior particles, looped over with scf.for (the energy's batch
 // is fixed) with the bism.grad ops in the loop bodies. A GRBM-like model
 // (batch 4, 2 visible, 3 latents) with hard Bernoulli particles, then
-// relaxed ones, then a Gaussian posterior with MDSM.
+// relaxed ones in one shared group, then a Gaussian posterior with MDSM.
 // RUN: bism-opt %s -split-input-file --bism-build-train-step | FileCheck %s
 // RUN: bism-opt %s -split-input-file --bism-build-train-step --bism-autodiff --canonicalize --cse | FileCheck %s --check-prefix=AD
 // RUN: bism-opt %s -split-input-file --bism-build-train-step --bism-lower-cpu | FileCheck %s --check-prefix=CPU
@@ -21,36 +21,55 @@
 // CHECK:         %[[P:.*]] = bism.sigmoid %[[L]]
 // CHECK:         %[[ON:.*]] = bism.compare lt, %arg3, %[[P]]
 // CHECK:         bism.select %[[ON]],
-// One particle's surrogate: g = −∇_x energy_sum, c = stop_gradient(wᵀ(g − ḡ)).
-// CHECK-LABEL: func.func private @m__vages_surrogate(%arg0: tensor<2x3xf32>, %arg1: tensor<2xf32>, %arg2: tensor<4x2xf32>, %arg3: tensor<4x3xf32>, %arg4: tensor<4x2xf32>, %arg5: tensor<4x2xf32>) -> tensor<f32>
-// CHECK:         bism.grad @m__energy_sum(%arg2, %arg3, %arg0, %arg1) wrt [0]
-// CHECK:         call @e(%arg2, %arg3, %arg0, %arg1)
+// Particle i of the derivative group (%arg3) and of the covariance group
+// (%arg4): the mean term from g(h_d), c = stop_gradient(wᵀ(g(h_c) − ḡ)) and
+// log p̃ from h_c.
+// CHECK-LABEL: func.func private @m__vages_surrogate(%arg0: tensor<2x3xf32>, %arg1: tensor<2xf32>, %arg2: tensor<4x2xf32>, %arg3: tensor<4x3xf32>, %arg4: tensor<4x3xf32>, %arg5: tensor<4x2xf32>, %arg6: tensor<4x2xf32>) -> tensor<f32>
+// CHECK:         %[[GDG:.*]] = bism.grad @m__energy_sum(%arg2, %arg3, %arg0, %arg1) wrt [0]
+// CHECK:         %[[GD:.*]] = bism.neg %[[GDG]]
+// CHECK:         %[[GCG:.*]] = bism.grad @m__energy_sum(%arg2, %arg4, %arg0, %arg1) wrt [0]
+// CHECK:         %[[GC:.*]] = bism.neg %[[GCG]]
+// CHECK:         call @e(%arg2, %arg4, %arg0, %arg1)
+// CHECK:         bism.sub %[[GC]], %arg6
 // CHECK:         bism.stop_gradient
+// CHECK:         bism.mul %arg5, %[[GD]]
 // CHECK:         bism.reduce_mean
-// Two loops over the L = 5 particles, each with its bism.grad inside.
-// CHECK-LABEL: func.func private @m__vages_gradient(%arg0: tensor<2x3xf32>, %arg1: tensor<2xf32>, %arg2: tensor<2x3xf32>, %arg3: tensor<3xf32>, %arg4: tensor<4x2xf32>, %arg5: tensor<4x2xf32>, %arg6: tensor<5x4x3xf32>) -> (tensor<f32>, tensor<2x3xf32>, tensor<2xf32>)
+// Independent groups (the default): score_particles (%arg6),
+// derivative_particles (%arg7), covariance_particles (%arg8), L = 5 each.
+// Two loops; the first sums g over the score and the covariance groups.
+// CHECK-LABEL: func.func private @m__vages_gradient(%arg0: tensor<2x3xf32>, %arg1: tensor<2xf32>, %arg2: tensor<2x3xf32>, %arg3: tensor<3xf32>, %arg4: tensor<4x2xf32>, %arg5: tensor<4x2xf32>, %arg6: tensor<5x4x3xf32>, %arg7: tensor<5x4x3xf32>, %arg8: tensor<5x4x3xf32>) -> (tensor<f32>, tensor<2x3xf32>, tensor<2xf32>)
 // CHECK:         %[[C5:.*]] = arith.constant 5 : index
-// CHECK:         %[[SUM:.*]] = scf.for %[[I:[a-z0-9]+]] = %{{.*}} to %[[C5]] step %{{.*}} iter_args(%[[ACC:[a-z0-9_]+]] = %{{.*}}) -> (tensor<4x2xf32>) {
+// CHECK:         %[[SUM:.*]]:2 = scf.for %[[I:[a-z0-9]+]] = %{{.*}} to %[[C5]] step %{{.*}} iter_args(%[[ACC:[a-z0-9_]+]] = %{{.*}}, %[[ACCC:[a-z0-9_]+]] = %{{.*}}) -> (tensor<4x2xf32>, tensor<4x2xf32>) {
 // CHECK-NEXT:      %[[U:.*]] = tensor.extract_slice %arg6[%[[I]], 0, 0] [1, 4, 3] [1, 1, 1] : tensor<5x4x3xf32> to tensor<4x3xf32>
 // CHECK-NEXT:      %[[H:.*]] = func.call @m__sample_hard(%arg4, %arg2, %arg3, %[[U]])
 // CHECK-NEXT:      %[[G:.*]] = bism.grad @m__energy_sum(%arg4, %[[H]], %arg0, %arg1) wrt [0]
 // CHECK-NEXT:      %[[S:.*]] = bism.neg %[[G]]
 // CHECK-NEXT:      %[[NEXT:.*]] = bism.add %[[ACC]], %[[S]]
-// CHECK-NEXT:      scf.yield %[[NEXT]]
+// CHECK-NEXT:      %[[UC:.*]] = tensor.extract_slice %arg8[%[[I]], 0, 0]
+// CHECK-NEXT:      %[[HC:.*]] = func.call @m__sample_hard(%arg4, %arg2, %arg3, %[[UC]])
+// CHECK-NEXT:      %[[GCI:.*]] = bism.grad @m__energy_sum(%arg4, %[[HC]], %arg0, %arg1) wrt [0]
+// CHECK-NEXT:      %[[SC:.*]] = bism.neg %[[GCI]]
+// CHECK-NEXT:      %[[NEXTC:.*]] = bism.add %[[ACCC]], %[[SC]]
+// CHECK-NEXT:      scf.yield %[[NEXT]], %[[NEXTC]]
 // CHECK-NEXT:    }
-// CHECK:         %[[SHAT:.*]] = bism.mul %[[SUM]],
+// CHECK:         %[[SHAT:.*]] = bism.mul %[[SUM]]#0,
+// CHECK:         %[[GBAR:.*]] = bism.mul %[[SUM]]#1,
+// CHECK:         %[[R:.*]] = bism.add %[[SHAT]],
 // CHECK:         scf.for %[[J:[a-z0-9]+]] = %{{.*}} to %{{.*}} step %{{.*}} iter_args(%[[AW:[a-z0-9_]+]] = %{{.*}}, %[[AB:[a-z0-9_]+]] = %{{.*}}) -> (tensor<2x3xf32>, tensor<2xf32>) {
-// CHECK-NEXT:      tensor.extract_slice %arg6[%[[J]], 0, 0]
-// CHECK-NEXT:      %[[H2:.*]] = func.call @m__sample_hard(
-// CHECK-NEXT:      %[[D:.*]]:2 = bism.grad @m__vages_surrogate(%arg0, %arg1, %arg4, %[[H2]], %{{.*}}, %[[SHAT]]) wrt [0, 1]
+// CHECK-NEXT:      tensor.extract_slice %arg7[%[[J]], 0, 0]
+// CHECK-NEXT:      %[[HD:.*]] = func.call @m__sample_hard(
+// CHECK-NEXT:      tensor.extract_slice %arg8[%[[J]], 0, 0]
+// CHECK-NEXT:      %[[HC2:.*]] = func.call @m__sample_hard(
+// CHECK-NEXT:      %[[D:.*]]:2 = bism.grad @m__vages_surrogate(%arg0, %arg1, %arg4, %[[HD]], %[[HC2]], %[[R]], %[[GBAR]]) wrt [0, 1]
 // CHECK-NEXT:      bism.add %[[AW]], %[[D]]#0
 // CHECK-NEXT:      bism.add %[[AB]], %[[D]]#1
 // CHECK-NEXT:      scf.yield
-// Noise: ε, inner0 g1 g2, lower g1 g2, particles.u [5,4,3] uniform.
-// CHECK-LABEL: func.func @draw_noise(%arg0: tensor<2xi32>) -> (tensor<4x2xf32>, tensor<4x3xf32>, tensor<4x3xf32>, tensor<4x3xf32>, tensor<4x3xf32>, tensor<5x4x3xf32>)
+// Noise: ε, inner0 g1 g2, lower g1 g2, then the three groups' u [5,4,3],
+// uniform.
+// CHECK-LABEL: func.func @draw_noise(%arg0: tensor<2xi32>) -> (tensor<4x2xf32>, tensor<4x3xf32>, tensor<4x3xf32>, tensor<4x3xf32>, tensor<4x3xf32>, tensor<5x4x3xf32>, tensor<5x4x3xf32>, tensor<5x4x3xf32>)
 // CHECK:         bism.random_normal
 // CHECK-COUNT-4: bism.random_gumbel
-// CHECK:         bism.random_uniform %{{.*}} : tensor<5x4x3xf32>
+// CHECK-COUNT-3: bism.random_uniform %{{.*}} : tensor<5x4x3xf32>
 // State as BiSM; metrics J, lower_before, lower_after, ‖∇θ‖.
 // CHECK-LABEL: func.func @train_step_with_noise(
 // CHECK-SAME:    -> (tensor<2x3xf32>, tensor<2xf32>, tensor<2x3xf32>, tensor<3xf32>, tensor<2x3xf32>, tensor<2xf32>, tensor<2x3xf32>, tensor<2xf32>, tensor<2x3xf32>, tensor<3xf32>, tensor<2x3xf32>, tensor<3xf32>, tensor<f32>, tensor<f32>, tensor<f32>, tensor<f32>, tensor<f32>, tensor<f32>)
@@ -110,14 +129,24 @@ bism.model @m energy @e [@W, @b] posterior "bernoulli" @q [@A, @d]
 
 // -----
 
-// == relaxed Bernoulli particles: sample_posterior with g1, g2 [L,B,H] ==
+// == relaxed Bernoulli particles: sample_posterior with g1, g2 [L,B,H];
+// == shared groups: one group of particles for ŝ, the derivative and the
+// == covariance (one h per surrogate, centred at ŝ) ==
 // CHECK-NOT:   sample_hard
+// CHECK-LABEL: func.func private @m__vages_surrogate(%arg0: tensor<2x3xf32>, %arg1: tensor<2xf32>, %arg2: tensor<4x2xf32>, %arg3: tensor<4x3xf32>, %arg4: tensor<4x2xf32>, %arg5: tensor<4x2xf32>) -> tensor<f32>
+// CHECK-COUNT-1: bism.grad @m__energy_sum(
+// CHECK-NOT:     bism.grad
+// CHECK:         return
 // CHECK-LABEL: func.func private @m__vages_gradient(
 // CHECK-SAME:    %arg6: tensor<2x4x3xf32>, %arg7: tensor<2x4x3xf32>)
 // CHECK:         scf.for %[[I:[a-z0-9]+]] =
 // CHECK-NEXT:      %[[G1:.*]] = tensor.extract_slice %arg6[%[[I]], 0, 0]
 // CHECK-NEXT:      %[[G2:.*]] = tensor.extract_slice %arg7[%[[I]], 0, 0]
 // CHECK-NEXT:      func.call @m__sample_posterior(%arg4, %arg2, %arg3, %[[G1]], %[[G2]])
+// CHECK:         %[[SH:.*]] = bism.mul
+// CHECK:         scf.for
+// CHECK:           %[[HS:.*]] = func.call @m__sample_posterior(
+// CHECK-NEXT:      bism.grad @m__vages_surrogate(%arg0, %arg1, %arg4, %[[HS]], %{{.*}}, %[[SH]]) wrt [0, 1]
 // CHECK-LABEL: func.func @draw_noise(
 // CHECK-SAME:    -> (tensor<4x2xf32>, tensor<4x3xf32>, tensor<4x3xf32>, tensor<2x4x3xf32>, tensor<2x4x3xf32>)
 // CHECK-NOT:     bism.random_uniform
@@ -143,7 +172,7 @@ func.func private @q(%v: tensor<4x2xf32>, %a: tensor<2x3xf32>, %d: tensor<3xf32>
 }
 bism.model @m energy @e [@W, @b] posterior "bernoulli" @q [@A, @d]
     spec {method = "vages", inner_steps = 0, particles = 2,
-          vages_sampling = "relaxed"} {
+          vages_sampling = "relaxed", vages_groups = "shared"} {
   bism.param @W : tensor<2x3xf32> {group = "theta", init = "normal", std = 0.01}
   bism.param @b : tensor<2xf32> {group = "theta", init = "zeros"}
   bism.param @A : tensor<2x3xf32> {group = "phi", init = "zeros"}
@@ -154,15 +183,15 @@ bism.model @m energy @e [@W, @b] posterior "bernoulli" @q [@A, @d]
 
 // == Gaussian posterior, MDSM (w = r/σ_b), Fisher lower level ==
 // CHECK-LABEL: func.func private @g__vages_gradient(
-// CHECK-SAME:    %arg5: tensor<3x4x3xf32>)
+// CHECK-SAME:    %arg5: tensor<3x4x3xf32>, %arg6: tensor<3x4x3xf32>, %arg7: tensor<3x4x3xf32>)
 // CHECK:         scf.for
 // CHECK:           func.call @g__sample_posterior(
 // CHECK:           bism.grad @g__energy_sum(
 // CHECK:         scf.for
 // CHECK:           bism.grad @g__vages_surrogate(
 // CHECK-LABEL: func.func @draw_noise(
-// CHECK-SAME:    -> (tensor<4x2xf32>, tensor<4x3xf32>, tensor<3x4x3xf32>)
-// CHECK:         bism.random_normal %{{.*}} : tensor<3x4x3xf32>
+// CHECK-SAME:    -> (tensor<4x2xf32>, tensor<4x3xf32>, tensor<3x4x3xf32>, tensor<3x4x3xf32>, tensor<3x4x3xf32>)
+// CHECK-COUNT-3: bism.random_normal %{{.*}} : tensor<3x4x3xf32>
 
 func.func private @e(%v: tensor<4x2xf32>, %h: tensor<4x3xf32>, %w: tensor<2x3xf32>) -> tensor<4xf32> {
   %sq = bism.square %v : tensor<4x2xf32>

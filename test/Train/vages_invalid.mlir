@@ -106,6 +106,22 @@ func.func private @q(%v: tensor<2x2xf32>, %a: tensor<2x3xf32>) -> tensor<2x3xf32
   %l = bism.constant dense<0.0> : tensor<2x3xf32>
   return %l : tensor<2x3xf32>
 }
+// expected-error @+1 {{'bism.model' op spec field 'vages_groups' must be one of "independent", "shared"; got "separate"}}
+bism.model @m energy @e [@W] posterior "bernoulli" @q [@A] spec {method = "vages", vages_groups = "separate"} {
+  bism.param @W : tensor<2x3xf32> {group = "theta", init = "zeros"}
+  bism.param @A : tensor<2x3xf32> {group = "phi", init = "zeros"}
+}
+
+// -----
+
+func.func private @e(%v: tensor<2x2xf32>, %h: tensor<2x3xf32>, %w: tensor<2x3xf32>) -> tensor<2xf32> {
+  %e = bism.constant dense<0.0> : tensor<2xf32>
+  return %e : tensor<2xf32>
+}
+func.func private @q(%v: tensor<2x2xf32>, %a: tensor<2x3xf32>) -> tensor<2x3xf32> {
+  %l = bism.constant dense<0.0> : tensor<2x3xf32>
+  return %l : tensor<2x3xf32>
+}
 // expected-error @+1 {{'bism.model' op spec field 'divergence' is "fisher", which needs continuous latents (a "gaussian" posterior); this model's posterior is "bernoulli"}}
 bism.model @m energy @e [@W] posterior "bernoulli" @q [@A] spec {method = "vages", divergence = "fisher"} {
   bism.param @W : tensor<2x3xf32> {group = "theta", init = "zeros"}

@@ -4,15 +4,19 @@
 // φ steps, then the θ gradient from L posterior particles; docs/training.md
 // "Method vages"), compiled with JitModule in f64 (B = 8, D = 2, H = 4):
 //   (a) J and the θ gradient against a direct C++ evaluation of the
-//       formulas (mean over particles of r_bᵀ ∂g_i/∂θ plus the covariance
-//       term), 1e-10, for hard and relaxed Bernoulli particles, a Gaussian
-//       posterior and MDSM;
+//       published formulas (the VaES score ŝ from one group of L particles,
+//       the mean of r_bᵀ ∂g_i/∂θ over a second, the unbiased sample
+//       covariance over a third), 1e-10, for hard and relaxed Bernoulli
+//       particles, a Gaussian posterior and MDSM, and with the groups
+//       shared (vages_groups = "shared": one group for all three);
 //   (b) the lower level (K plain φ steps, lower_before/after) equals method
 //       "bism" with N = 0 on the same noise, 1e-12;
 //   (c) with q the exact GRBM posterior (A = W, d = c), K = 0 and hard
-//       particles, the VaGES θ gradient converges to the exact-marginal DSM
-//       gradient (method "marginal") like 1/√L (L = 10, 100, 1000, fixed
-//       keys);
+//       particles, over many draws: the error of one VaGES θ gradient
+//       against the exact-marginal DSM gradient (method "marginal") shrinks
+//       like 1/√L, the mean of independent groups is the exact gradient
+//       (unbiased at every L ≥ 2) and the mean of shared groups is off by
+//       a bias that shrinks like 1/L;
 //   and train_step(key) = train_step_with_noise(draw_noise(key)).
 //
 //===----------------------------------------------------------------------===//
@@ -55,65 +59,117 @@ struct VagesReference {
   std::vector<HostTensor> gradient;
 };
 
-/// J and the VaGES θ gradient of the GRBM for the particles `hs` at x = ṽ,
-/// written out (docs/training.md "Method vages"), with P_j = e^{−2 logσ_j}:
-///   g_i = ∇_x log p̃(x, h_i) = −(x − b) ⊙ P + W h_i,  ŝ = mean_i g_i,
-///   r_b = a_b ŝ_b + t_b,  w_b = a_b r_b,  J = mean_b ½‖r_b‖²,
-///   c_ib = w_bᵀ(g_ib − ŝ_b),
-///   ∇θ = (1/B) Σ_b [ (1/L) Σ_i w_bᵀ ∂g_ib/∂θ + (1/(L−1)) Σ_i c_ib ∇θ log p̃_ib ]
-/// (DSM: a = 1, t = ε/σ; MDSM: a_b = 1/σ_b, t = ε/σ0²)
-/// with ∂g_j/∂b_j = P_j, ∂g_j/∂logσ_j = 2(x_j − b_j)P_j, ∂g_j/∂W_jk = h_k,
-/// and ∇θ log p̃ = ((x − b)P, (x − b)²P, h, x hᵀ) for (b, logσ, c, W).
+/// The three particle groups of VaGES (all the same for vages_groups =
+/// "shared").
+struct ParticleGroups {
+  std::vector<HostTensor> score, derivative, covariance;
+  static ParticleGroups shared(const std::vector<HostTensor> &hs) {
+    return {hs, hs, hs};
+  }
+};
+
+/// J and the VaGES θ gradient of the GRBM at x = ṽ, the published formulas
+/// written out with P_j = e^{−2 logσ_j} and g(h) = ∇_x log p̃(x, h) =
+/// −(x − b) ⊙ P + W h:
+///   ŝ = mean_{i ∈ score} g(h_i),  r_b = a_b ŝ_b + t_b,  w_b = a_b r_b,
+///   J = mean_b ½‖r_b‖²,
+///   ∇θ = mean_b w_bᵀ [ mean_{i ∈ derivative} ∂g_b(h_i)/∂θ
+///                      + Cov_{i ∈ covariance}(g_b(h_i), ∇θ log p̃_b(h_i)) ],
+/// the covariance unbiased: L/(L−1) [mean_i a_i ∇θ log p̃_i − ā mean_i
+/// ∇θ log p̃_i] with a_i = w_bᵀ g_b(h_i) (as the VaGES paper's code
+/// computes it: "coupled" minus "uncoupled"). DSM: a = 1, t = ε/σ; MDSM:
+/// a_b = 1/σ_b, t = ε/σ0². ∂g_j/∂b_j = P_j, ∂g_j/∂logσ_j = 2(x_j − b_j)P_j,
+/// ∂g_j/∂W_jk = h_k; ∇θ log p̃ = ((x − b)P, (x − b)²P, h, x hᵀ) for
+/// (b, logσ, c, W).
 VagesReference vagesReference(const Grbm &m, const HostTensor &x,
                               const std::vector<double> &a,
-                              const HostTensor &t,
-                              const std::vector<HostTensor> &hs) {
-  const double L = double(hs.size());
+                              const HostTensor &t, const ParticleGroups &groups) {
+  const double L = double(groups.score.size());
   VagesReference out;
   out.gradient = {HostTensor(ElementType::f64, {D, H}),
                   HostTensor(ElementType::f64, {D}),
                   HostTensor(ElementType::f64, {H}),
                   HostTensor(ElementType::f64, {D})};
-  double *dW = out.gradient[0].dataAs<double>();
-  double *db = out.gradient[1].dataAs<double>();
-  double *dc = out.gradient[2].dataAs<double>();
-  double *dls = out.gradient[3].dataAs<double>();
+  // θ flattened as (W, b, c, logσ).
+  const int64_t numTheta = D * H + D + H + D;
+  auto add = [&](const std::vector<double> &flat, double scale) {
+    double *dW = out.gradient[0].dataAs<double>();
+    for (int64_t e = 0; e < D * H; ++e)
+      dW[e] += scale * flat[e];
+    for (int64_t j = 0; j < D; ++j) {
+      out.gradient[1].dataAs<double>()[j] += scale * flat[D * H + j];
+      out.gradient[3].dataAs<double>()[j] += scale * flat[D * H + D + H + j];
+    }
+    for (int64_t k = 0; k < H; ++k)
+      out.gradient[2].dataAs<double>()[k] += scale * flat[D * H + D + k];
+  };
   for (int64_t b = 0; b < B; ++b) {
-    std::vector<std::vector<double>> g(hs.size(), std::vector<double>(D));
-    std::vector<double> sHat(D, 0.0), r(D), w(D), centred(D);
+    std::vector<double> centred(D);
     for (int64_t j = 0; j < D; ++j)
       centred[j] = at(x, b * D + j) - at(m.b, j);
-    for (size_t i = 0; i < hs.size(); ++i)
+    auto g = [&](const HostTensor &h) {
+      std::vector<double> value(D);
       for (int64_t j = 0; j < D; ++j) {
-        double value = -centred[j] * m.P(j);
+        value[j] = -centred[j] * m.P(j);
         for (int64_t k = 0; k < H; ++k)
-          value += m.W(j, k) * at(hs[i], b * H + k);
-        g[i][j] = value;
-        sHat[j] += value / L;
+          value[j] += m.W(j, k) * at(h, b * H + k);
       }
+      return value;
+    };
+    std::vector<double> sHat(D, 0.0), r(D), w(D);
+    for (const HostTensor &h : groups.score) {
+      std::vector<double> gi = g(h);
+      for (int64_t j = 0; j < D; ++j)
+        sHat[j] += gi[j] / L;
+    }
     for (int64_t j = 0; j < D; ++j) {
       r[j] = a[b] * sHat[j] + at(t, b * D + j);
       w[j] = a[b] * r[j];
       out.j += 0.5 * r[j] * r[j] / double(B);
     }
-    for (size_t i = 0; i < hs.size(); ++i) {
-      const double mean = 1.0 / (L * double(B));
-      double c = 0.0;
-      for (int64_t j = 0; j < D; ++j)
-        c += w[j] * (g[i][j] - sHat[j]);
-      const double cov = c / ((L - 1.0) * double(B));
+    // w_bᵀ ∂g_b(h)/∂θ and ∇θ log p̃_b(h), flattened.
+    auto wDerivative = [&](const HostTensor &h) {
+      std::vector<double> d(numTheta, 0.0);
       for (int64_t j = 0; j < D; ++j) {
-        db[j] += mean * w[j] * m.P(j) + cov * centred[j] * m.P(j);
-        dls[j] += mean * w[j] * 2 * centred[j] * m.P(j) +
-                  cov * centred[j] * centred[j] * m.P(j);
-        for (int64_t k = 0; k < H; ++k) {
-          double hk = at(hs[i], b * H + k);
-          dW[j * H + k] += mean * w[j] * hk + cov * at(x, b * D + j) * hk;
-        }
+        for (int64_t k = 0; k < H; ++k)
+          d[j * H + k] = w[j] * at(h, b * H + k);
+        d[D * H + j] = w[j] * m.P(j);
+        d[D * H + D + H + j] = w[j] * 2 * centred[j] * m.P(j);
+      }
+      return d;
+    };
+    auto logJointGradient = [&](const HostTensor &h) {
+      std::vector<double> d(numTheta, 0.0);
+      for (int64_t j = 0; j < D; ++j) {
+        for (int64_t k = 0; k < H; ++k)
+          d[j * H + k] = at(x, b * D + j) * at(h, b * H + k);
+        d[D * H + j] = centred[j] * m.P(j);
+        d[D * H + D + H + j] = centred[j] * centred[j] * m.P(j);
       }
       for (int64_t k = 0; k < H; ++k)
-        dc[k] += cov * at(hs[i], b * H + k);
+        d[D * H + D + k] = at(h, b * H + k);
+      return d;
+    };
+    for (const HostTensor &h : groups.derivative)
+      add(wDerivative(h), 1.0 / (L * double(B)));
+    // Covariance: L/(L−1) [mean_i a_i ∇ log p̃_i − ā · mean_i ∇ log p̃_i].
+    std::vector<double> coupled(numTheta, 0.0), meanGradient(numTheta, 0.0);
+    double aBar = 0.0;
+    for (const HostTensor &h : groups.covariance) {
+      std::vector<double> gi = g(h), d = logJointGradient(h);
+      double ai = 0.0;
+      for (int64_t j = 0; j < D; ++j)
+        ai += w[j] * gi[j];
+      aBar += ai / L;
+      for (int64_t e = 0; e < numTheta; ++e) {
+        coupled[e] += ai * d[e] / L;
+        meanGradient[e] += d[e] / L;
+      }
     }
+    std::vector<double> covariance(numTheta);
+    for (int64_t e = 0; e < numTheta; ++e)
+      covariance[e] = coupled[e] - aBar * meanGradient[e];
+    add(covariance, L / (L - 1.0) / double(B));
   }
   return out;
 }
@@ -121,7 +177,7 @@ VagesReference vagesReference(const Grbm &m, const HostTensor &x,
 /// DSM: a = 1, t = ε/σ.
 VagesReference dsmReference(const Grbm &m, const HostTensor &x,
                             const HostTensor &eps, double sigma,
-                            const std::vector<HostTensor> &hs) {
+                            const ParticleGroups &hs) {
   return vagesReference(m, x, std::vector<double>(B, 1.0),
                         difference(eps, HostTensor(ElementType::f64, {B, D}),
                                    1.0 / sigma),
@@ -158,41 +214,107 @@ void expectMatchesReference(JitModule &jit, const StepInputs &in,
 // (a) The formulas
 //===----------------------------------------------------------------------===//
 
+/// "shared" or "independent".
+std::string groupsSpec(bool independent) {
+  return std::string("vages_groups = ") +
+         (independent ? "\"independent\"" : "\"shared\"");
+}
+
+/// Each group's particles h_i = sample(i-th [B,H] slices of its noise
+/// tensors); `noise` holds the groups' tensors in signature order, `per`
+/// tensors each (3 groups: score, derivative, covariance; 1: shared).
+template <typename Sample>
+ParticleGroups drawGroups(const std::vector<HostTensor> &noise, size_t per,
+                          int64_t L, Sample sample) {
+  std::vector<std::vector<HostTensor>> hs(noise.size() / per);
+  for (size_t group = 0; group < hs.size(); ++group)
+    for (int64_t i = 0; i < L; ++i) {
+      std::vector<HostTensor> slices;
+      for (size_t k = 0; k < per; ++k)
+        slices.push_back(particle(noise[group * per + k], i));
+      hs[group].push_back(sample(slices));
+    }
+  return hs.size() == 1 ? ParticleGroups::shared(hs[0])
+                        : ParticleGroups{hs[0], hs[1], hs[2]};
+}
+
+/// Uniform [L,B,H] noise for `groups` groups of hard particles.
+std::vector<HostTensor> uniformGroups(size_t groups, int64_t L, unsigned seed) {
+  std::vector<HostTensor> out;
+  for (size_t g = 0; g < groups; ++g)
+    out.push_back(randomTensor({L, B, H}, seed + unsigned(g), 0.0, 1.0));
+  return out;
+}
+
 TEST(Vages, HardParticlesMatchFormula) {
-  for (int64_t L : {2, 3, 5}) {
-    auto jit = buildStep(grbmModel(vagesSpec(L, "inner_steps = 0")));
-    ASSERT_TRUE(jit);
-    Grbm model = Grbm::random(D, H, 200 + unsigned(L));
-    HostTensor u = randomTensor({L, B, H}, 300 + unsigned(L), 0.0, 1.0);
-    StepInputs in = grbmVagesInputs(model, {u}, 400 + unsigned(L));
-    HostTensor x = Grbm::noised(in.v, in.noise[0], 0.3);
-    HostTensor logits = affine(x, in.phi[0], in.phi[1]);
-    std::vector<HostTensor> hs;
-    for (int64_t i = 0; i < L; ++i)
-      hs.push_back(hardSample(logits, particle(u, i)));
-    SCOPED_TRACE("L = " + std::to_string(L));
-    expectMatchesReference(*jit, in, dsmReference(model, x, in.noise[0], 0.3, hs),
-                           4, 2);
-  }
+  for (bool independent : {true, false})
+    for (int64_t L : {2, 3, 5}) {
+      auto jit = buildStep(grbmModel(
+          vagesSpec(L, "inner_steps = 0, " + groupsSpec(independent))));
+      ASSERT_TRUE(jit);
+      Grbm model = Grbm::random(D, H, 200 + unsigned(L));
+      std::vector<HostTensor> u =
+          uniformGroups(independent ? 3 : 1, L, 300 + unsigned(L));
+      StepInputs in = grbmVagesInputs(model, u, 400 + unsigned(L));
+      HostTensor x = Grbm::noised(in.v, in.noise[0], 0.3);
+      HostTensor logits = affine(x, in.phi[0], in.phi[1]);
+      ParticleGroups hs = drawGroups(u, 1, L, [&](const auto &n) {
+        return hardSample(logits, n[0]);
+      });
+      SCOPED_TRACE(groupsSpec(independent) + ", L = " + std::to_string(L));
+      expectMatchesReference(
+          *jit, in, dsmReference(model, x, in.noise[0], 0.3, hs), 4, 2);
+    }
+}
+
+// The step's gradient differs between the layouts on the same first group
+// (the shared layout reuses the score group for the other two terms) in W
+// and c; the b and logσ gradients depend on ŝ alone (∂g/∂b, ∂g/∂logσ and
+// their ∇θ log p̃ do not depend on h), so they agree.
+TEST(Vages, IndependentGroupsChangeTheGradient) {
+  const int64_t L = 3;
+  auto independent = buildStep(grbmModel(vagesSpec(L, "inner_steps = 0")));
+  auto shared = buildStep(
+      grbmModel(vagesSpec(L, "inner_steps = 0, " + groupsSpec(false))));
+  ASSERT_TRUE(independent && shared);
+  Grbm model = Grbm::random(D, H, 205);
+  std::vector<HostTensor> u = uniformGroups(3, L, 305);
+  StepInputs in = grbmVagesInputs(model, u, 405);
+  std::vector<HostTensor> gi =
+      call(*independent, "theta_gradient_with_noise", in.all());
+  in.noise.resize(in.noise.size() - 2); // the score group only
+  std::vector<HostTensor> gs = call(*shared, "theta_gradient_with_noise", in.all());
+  ASSERT_EQ(gi.size(), 4u);
+  ASSERT_EQ(gs.size(), 4u);
+  for (size_t k : {0, 2})
+    EXPECT_GT(relativeError(gi[k], gs[k]), 1e-3) << kThetaNames[k];
+  for (size_t k : {1, 3})
+    EXPECT_LT(relativeError(gi[k], gs[k]), 1e-12) << kThetaNames[k];
 }
 
 TEST(Vages, RelaxedParticlesMatchFormula) {
   const int64_t L = 3;
   const double tau = 0.5;
-  auto jit = buildStep(grbmModel(
-      vagesSpec(L, "inner_steps = 0, vages_sampling = \"relaxed\""), tau));
-  ASSERT_TRUE(jit);
-  Grbm model = Grbm::random(D, H, 210);
-  HostTensor g1 = randomTensor({L, B, H}, 310, -1.0, 2.0);
-  HostTensor g2 = randomTensor({L, B, H}, 311, -1.0, 2.0);
-  StepInputs in = grbmVagesInputs(model, {g1, g2}, 410);
-  HostTensor x = Grbm::noised(in.v, in.noise[0], 0.3);
-  HostTensor logits = affine(x, in.phi[0], in.phi[1]);
-  std::vector<HostTensor> hs;
-  for (int64_t i = 0; i < L; ++i)
-    hs.push_back(relaxedSample(logits, particle(g1, i), particle(g2, i), tau));
-  expectMatchesReference(*jit, in, dsmReference(model, x, in.noise[0], 0.3, hs),
-                         4, 2);
+  for (bool independent : {true, false}) {
+    auto jit = buildStep(grbmModel(
+        vagesSpec(L, "inner_steps = 0, vages_sampling = \"relaxed\", " +
+                         groupsSpec(independent)),
+        tau));
+    ASSERT_TRUE(jit);
+    Grbm model = Grbm::random(D, H, 210);
+    std::vector<HostTensor> gumbel;
+    for (unsigned g = 0; g < (independent ? 6u : 2u); ++g)
+      gumbel.push_back(randomTensor({L, B, H}, 310 + g, -1.0, 2.0));
+    StepInputs in = grbmVagesInputs(model, gumbel, 410);
+    HostTensor x = Grbm::noised(in.v, in.noise[0], 0.3);
+    HostTensor logits = affine(x, in.phi[0], in.phi[1]);
+    ParticleGroups hs = drawGroups(gumbel, 2, L, [&](const auto &n) {
+      return relaxedSample(logits, n[0], n[1], tau);
+    });
+    SCOPED_TRACE(groupsSpec(independent));
+    expectMatchesReference(
+        *jit, in, dsmReference(model, x, in.noise[0], 0.3, hs), 4, 2);
+  }
 }
 
 // Gaussian latents: E = ½‖v − b‖² + ½‖h‖² − h·(vW + c) has the GRBM's v and
@@ -210,18 +332,20 @@ TEST(Vages, GaussianPosteriorMatchesFormula) {
   in.mTheta = in.sTheta = zerosLike(in.theta);
   in.mPhi = in.sPhi = zerosLike(in.phi);
   in.v = randomTensor({B, D}, 323, -1.5, 1.5);
-  HostTensor xi = randomTensor({L, B, H}, 324, -2.0, 2.0);
-  in.noise = {randomTensor({B, D}, 325, -1.5, 1.5),
-              randomTensor({B, H}, 326, -2.0, 2.0), xi};
+  std::vector<HostTensor> xi;
+  for (unsigned g = 0; g < 3; ++g)
+    xi.push_back(randomTensor({L, B, H}, 324 + g, -2.0, 2.0));
+  in.noise = {randomTensor({B, D}, 328, -1.5, 1.5),
+              randomTensor({B, H}, 329, -2.0, 2.0)};
+  in.noise.insert(in.noise.end(), xi.begin(), xi.end());
   HostTensor x = Grbm::noised(in.v, in.noise[0], 0.3);
   HostTensor mu = affine(x, in.phi[0], in.phi[1]);
-  std::vector<HostTensor> hs;
-  for (int64_t i = 0; i < L; ++i) {
+  ParticleGroups hs = drawGroups(xi, 1, L, [&](const auto &n) {
     HostTensor h = mu;
     for (int64_t e = 0; e < B * H; ++e)
-      h.dataAs<double>()[e] += std::exp(at(in.phi[2], e % H)) * at(xi, i * B * H + e);
-    hs.push_back(h);
-  }
+      h.dataAs<double>()[e] += std::exp(at(in.phi[2], e % H)) * at(n[0], e);
+    return h;
+  });
   VagesReference expected = dsmReference(model, x, in.noise[0], 0.3, hs);
   expected.gradient.pop_back(); // no logσ
   expectMatchesReference(*jit, in, expected, 3, 3);
@@ -230,30 +354,34 @@ TEST(Vages, GaussianPosteriorMatchesFormula) {
 // MDSM: x_b = v_b + σ_b ε_b, r_b = ŝ_b/σ_b + ε_b/σ0², w_b = r_b/σ_b.
 TEST(Vages, MdsmMatchesFormula) {
   const int64_t L = 3;
-  auto jit = buildStep(grbmModel(
-      "method = \"vages\", objective = \"mdsm\", sigma_min = 0.1, "
-      "sigma_max = 0.8, sigma0 = 0.5, inner_steps = 0, particles = 3"));
-  ASSERT_TRUE(jit);
-  Grbm model = Grbm::random(D, H, 215);
-  HostTensor u = randomTensor({L, B, H}, 315, 0.0, 1.0);
-  StepInputs in = grbmVagesInputs(model, {u}, 415);
-  train::TrainSpec spec;
-  spec.sigmaMin = 0.1;
-  spec.sigmaMax = 0.8;
-  std::vector<double> sigmas = train::mdsmSigmas(spec, B), a(B);
-  HostTensor x = in.v, t = in.noise[0];
-  for (int64_t b = 0; b < B; ++b) {
-    a[b] = 1.0 / sigmas[b];
-    for (int64_t j = 0; j < D; ++j) {
-      x.dataAs<double>()[b * D + j] += sigmas[b] * at(in.noise[0], b * D + j);
-      t.dataAs<double>()[b * D + j] /= 0.5 * 0.5;
+  for (bool independent : {true, false}) {
+    auto jit = buildStep(grbmModel(
+        "method = \"vages\", objective = \"mdsm\", sigma_min = 0.1, "
+        "sigma_max = 0.8, sigma0 = 0.5, inner_steps = 0, particles = 3, " +
+        groupsSpec(independent)));
+    ASSERT_TRUE(jit);
+    Grbm model = Grbm::random(D, H, 215);
+    std::vector<HostTensor> u = uniformGroups(independent ? 3 : 1, L, 315);
+    StepInputs in = grbmVagesInputs(model, u, 415);
+    train::TrainSpec spec;
+    spec.sigmaMin = 0.1;
+    spec.sigmaMax = 0.8;
+    std::vector<double> sigmas = train::mdsmSigmas(spec, B), a(B);
+    HostTensor x = in.v, t = in.noise[0];
+    for (int64_t b = 0; b < B; ++b) {
+      a[b] = 1.0 / sigmas[b];
+      for (int64_t j = 0; j < D; ++j) {
+        x.dataAs<double>()[b * D + j] += sigmas[b] * at(in.noise[0], b * D + j);
+        t.dataAs<double>()[b * D + j] /= 0.5 * 0.5;
+      }
     }
+    HostTensor logits = affine(x, in.phi[0], in.phi[1]);
+    ParticleGroups hs = drawGroups(u, 1, L, [&](const auto &n) {
+      return hardSample(logits, n[0]);
+    });
+    SCOPED_TRACE(groupsSpec(independent));
+    expectMatchesReference(*jit, in, vagesReference(model, x, a, t, hs), 4, 2);
   }
-  HostTensor logits = affine(x, in.phi[0], in.phi[1]);
-  std::vector<HostTensor> hs;
-  for (int64_t i = 0; i < L; ++i)
-    hs.push_back(hardSample(logits, particle(u, i)));
-  expectMatchesReference(*jit, in, vagesReference(model, x, a, t, hs), 4, 2);
 }
 
 //===----------------------------------------------------------------------===//
@@ -271,7 +399,8 @@ TEST(Vages, LowerLevelIsBismWithoutUnrolling) {
   randomMoments(in.phi, 431, in.mPhi, in.sPhi);
   in.tPhi = scalar(3);
   std::vector<HostTensor> rb = call(*bism, "train_step_with_noise", in.all());
-  in.noise.push_back(randomTensor({2, B, H}, 432, 0.0, 1.0));
+  for (unsigned group = 0; group < 3; ++group)
+    in.noise.push_back(randomTensor({2, B, H}, 432 + group, 0.0, 1.0));
   std::vector<HostTensor> rv = call(*vages, "train_step_with_noise", in.all());
   ASSERT_FALSE(rb.empty() || rv.empty());
   StepOutputs b = unpack(rb, 4, 2), v = unpack(rv, 4, 2);
@@ -291,7 +420,7 @@ TEST(Vages, LowerLevelIsBismWithoutUnrolling) {
 // (c) Consistency: the exact posterior, L → ∞
 //===----------------------------------------------------------------------===//
 
-TEST(Vages, ExactPosteriorConvergesToExactMarginalGradient) {
+TEST(Vages, ExactPosteriorMeanAndErrorAgainstExactMarginalGradient) {
   const double sigma = 0.3;
   Grbm model = Grbm::random(D, H, 240);
   HostTensor v = randomTensor({B, D}, 241, -1.5, 1.5);
@@ -320,47 +449,83 @@ TEST(Vages, ExactPosteriorConvergesToExactMarginalGradient) {
   const double exactNorm = std::sqrt(sumSquares(exact));
 
   // VaGES with A = W, d = c (logits c + xW: q = p(h | x)), K = 0, hard
-  // particles from draw_noise(key) for 8 fixed keys; the relative error of
-  // the whole θ gradient, RMS over the keys.
-  const int64_t particleCounts[] = {10, 100, 1000};
-  std::vector<double> errors;
-  for (int64_t L : particleCounts) {
-    auto jit = buildStep(grbmModel(vagesSpec(L, "inner_steps = 0")));
-    ASSERT_TRUE(jit);
-    StepInputs in = grbmInputs(model, 1, false, 440);
-    in.phi = {model.w, model.c};
-    in.v = v;
-    double sumSq = 0.0;
-    const int keys = 8;
-    for (int key = 0; key < keys; ++key) {
-      HostTensor k = HostTensor::fromVector<int32_t>({2}, {2024 + key, 7});
-      in.noise = call(*jit, "draw_noise", {k});
-      ASSERT_EQ(in.noise.size(), 4u);
-      in.noise[0] = eps;
-      std::vector<HostTensor> g =
-          call(*jit, "theta_gradient_with_noise", in.all());
-      ASSERT_EQ(g.size(), 4u);
-      std::vector<HostTensor> diff;
-      for (size_t p = 0; p < 4; ++p)
-        diff.push_back(difference(g[p], exact[p]));
-      sumSq += sumSquares(diff) / (exactNorm * exactNorm);
+  // particles from draw_noise(key) for `draws` keys at the fixed ε. Per
+  // θ component e, the mean m_e and the standard error se_e of the
+  // deviation from the exact gradient over the draws.
+  const int64_t particleCounts[] = {2, 8, 32};
+  const int draws = 3000;
+  auto flatten = [](const std::vector<HostTensor> &tensors) {
+    std::vector<double> out;
+    for (const HostTensor &t : tensors)
+      for (int64_t e = 0; e < t.numElements(); ++e)
+        out.push_back(at(t, e));
+    return out;
+  };
+  const std::vector<double> exactFlat = flatten(exact);
+  struct Figures {
+    double rms, bias, maxZ;
+  };
+  std::vector<Figures> figures[2];
+  for (bool independent : {true, false})
+    for (int64_t L : particleCounts) {
+      auto jit = buildStep(grbmModel(
+          vagesSpec(L, "inner_steps = 0, " + groupsSpec(independent))));
+      ASSERT_TRUE(jit);
+      StepInputs in = grbmInputs(model, 1, false, 440);
+      in.phi = {model.w, model.c};
+      in.v = v;
+      std::vector<double> sum(exactFlat.size(), 0.0), sumSq(exactFlat.size(), 0.0);
+      for (int key = 0; key < draws; ++key) {
+        HostTensor k = HostTensor::fromVector<int32_t>({2}, {2024 + key, 7});
+        in.noise = call(*jit, "draw_noise", {k});
+        ASSERT_EQ(in.noise.size(), independent ? 6u : 4u);
+        in.noise[0] = eps;
+        std::vector<double> g =
+            flatten(call(*jit, "theta_gradient_with_noise", in.all()));
+        ASSERT_EQ(g.size(), exactFlat.size());
+        for (size_t e = 0; e < g.size(); ++e) {
+          double deviation = g[e] - exactFlat[e];
+          sum[e] += deviation;
+          sumSq[e] += deviation * deviation;
+        }
+      }
+      Figures f{0.0, 0.0, 0.0};
+      for (size_t e = 0; e < sum.size(); ++e) {
+        double mean = sum[e] / draws, meanSq = sumSq[e] / draws;
+        double se = std::sqrt(std::max(meanSq - mean * mean, 0.0) / draws);
+        f.rms += meanSq;
+        f.bias += mean * mean;
+        if (se > 0.0)
+          f.maxZ = std::max(f.maxZ, std::fabs(mean) / se);
+      }
+      f.rms = std::sqrt(f.rms) / exactNorm;
+      f.bias = std::sqrt(f.bias) / exactNorm;
+      figures[independent ? 0 : 1].push_back(f);
+      std::printf("VaGES %-11s L = %2lld, %d draws: RMS relative error of "
+                  "one gradient %.4f (x sqrt(L) = %.3f), relative error of "
+                  "their mean %.5f, max |mean/se| over θ %.2f\n",
+                  independent ? "independent" : "shared", (long long)L, draws,
+                  f.rms, f.rms * std::sqrt(double(L)), f.bias, f.maxZ);
     }
-    double rms = std::sqrt(sumSq / keys);
-    errors.push_back(rms);
-    std::printf("VaGES exact posterior, L = %4lld: RMS relative gradient "
-                "error %.4g (x sqrt(L) = %.3g)\n",
-                (long long)L, rms, rms * std::sqrt(double(L)));
+  for (int layout = 0; layout < 2; ++layout) {
+    SCOPED_TRACE(layout == 0 ? "independent" : "shared");
+    // One gradient's error ∝ 1/√L: √L·error stays roughly constant.
+    double lo = INFINITY, hi = 0.0;
+    for (size_t i = 0; i < figures[layout].size(); ++i) {
+      double scaled = figures[layout][i].rms * std::sqrt(double(particleCounts[i]));
+      lo = std::min(lo, scaled);
+      hi = std::max(hi, scaled);
+    }
+    EXPECT_LT(hi / lo, 2.0) << "error·√L should stay roughly constant";
   }
-  // Standard error ∝ 1/√L: each tenfold L shrinks it by √10 ≈ 3.2.
-  EXPECT_LT(errors[1], errors[0] / 2);
-  EXPECT_LT(errors[2], errors[1] / 2);
-  double lo = INFINITY, hi = 0.0;
-  for (size_t i = 0; i < errors.size(); ++i) {
-    double scaled = errors[i] * std::sqrt(double(particleCounts[i]));
-    lo = std::min(lo, scaled);
-    hi = std::max(hi, scaled);
-  }
-  EXPECT_LT(hi / lo, 3.0) << "error·√L should stay roughly constant";
+  // Independent groups are unbiased at every L: the mean's deviation is
+  // within its standard error (|z| < 4.5 over the 16 θ components).
+  for (const Figures &f : figures[0])
+    EXPECT_LT(f.maxZ, 4.5);
+  // Shared groups are not: at L = 2 the bias stands far out of the noise,
+  // and it shrinks like 1/L (÷16 from L = 2 to 32 seen; ÷8 asserted).
+  EXPECT_GT(figures[1][0].maxZ, 8.0);
+  EXPECT_LT(figures[1][2].bias, figures[1][0].bias / 8);
 }
 
 //===----------------------------------------------------------------------===//
@@ -374,13 +539,19 @@ TEST(Vages, KeyedStepIsStepWithDrawnNoise) {
   StepInputs in = grbmInputs(model, 2, false, 450);
   HostTensor key = HostTensor::fromVector<int32_t>({2}, {99, 1});
   std::vector<HostTensor> noise = call(*jit, "draw_noise", {key});
-  // ε, inner0 g1 g2, lower g1 g2, particles.u [4, B, H] uniform in [0, 1).
-  ASSERT_EQ(noise.size(), 6u);
-  ASSERT_EQ(noise[5].shape(), (std::vector<int64_t>{4, B, H}));
-  for (int64_t e = 0; e < noise[5].numElements(); ++e) {
-    EXPECT_GE(at(noise[5], e), 0.0);
-    EXPECT_LT(at(noise[5], e), 1.0);
+  // ε, inner0 g1 g2, lower g1 g2, then score_particles.u,
+  // derivative_particles.u, covariance_particles.u [4, B, H], uniform in
+  // [0, 1) and different.
+  ASSERT_EQ(noise.size(), 8u);
+  for (size_t k = 5; k < 8; ++k) {
+    ASSERT_EQ(noise[k].shape(), (std::vector<int64_t>{4, B, H}));
+    for (int64_t e = 0; e < noise[k].numElements(); ++e) {
+      EXPECT_GE(at(noise[k], e), 0.0);
+      EXPECT_LT(at(noise[k], e), 1.0);
+    }
   }
+  EXPECT_GT(relativeError(noise[5], noise[6]), 0.1);
+  EXPECT_GT(relativeError(noise[6], noise[7]), 0.1);
   in.noise = noise;
   expectKeyedStepMatchesNoiseFed(*jit, in, key);
 }

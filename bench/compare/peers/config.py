@@ -40,7 +40,7 @@ DEFAULTS = {
     "projection": "rademacher", "divergence": "kl", "inner_steps": 5,
     "optimizer_theta": "adam", "optimizer_phi": "adam", "lr_theta": 1e-3,
     "lr_phi": 1e-3, "betas": [0.9, 0.95], "epsilon": 1e-8, "particles": 10,
-    "vages_sampling": "hard", "noise_schedule": "geometric", "sigma_min": 0.05,
+    "vages_sampling": "hard", "vages_groups": "independent", "noise_schedule": "geometric", "sigma_min": 0.05,
     "sigma_max": 0.5, "sigma0": 0.1,
 }
 
@@ -253,13 +253,14 @@ class Config:
         if self.method == "vages":
             out += stage("lower")
             L = self.L
-            if self.posterior == "bernoulli" and self.spec["vages_sampling"] == "hard":
-                out.append(("particles.u", (L, B, H), "uniform"))
-            elif self.posterior == "bernoulli":
-                out += [("particles.g1", (L, B, H), "gumbel"),
-                        ("particles.g2", (L, B, H), "gumbel")]
-            else:
-                out.append(("particles.xi", (L, B, H), "normal"))
+            for group in self.particle_groups():
+                if self.hard_particles():
+                    out.append((group + ".u", (L, B, H), "uniform"))
+                elif self.posterior == "bernoulli":
+                    out += [(group + ".g1", (L, B, H), "gumbel"),
+                            (group + ".g2", (L, B, H), "gumbel")]
+                else:
+                    out.append((group + ".xi", (L, B, H), "normal"))
             return out
         for n in range(self.N):
             out += stage("unroll%d" % n)
@@ -277,6 +278,13 @@ class Config:
 
     def stage_width(self):
         return 2 if self.method != "marginal" and self.posterior == "bernoulli" else 1
+
+    def particle_groups(self):
+        """VaGES's particle groups: score, derivative, covariance (as
+        published), or one shared group."""
+        if self.spec["vages_groups"] == "shared":
+            return ["particles"]
+        return ["score_particles", "derivative_particles", "covariance_particles"]
 
     def hard_particles(self):
         return (self.method == "vages" and self.posterior == "bernoulli" and

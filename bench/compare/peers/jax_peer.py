@@ -188,28 +188,33 @@ class Step:
 
     def vages_gradient(self, th, ph, x, eps, particles):
         c, L = self.cfg, self.cfg.L
-        if c.hard_particles():
-            p = jax.nn.sigmoid(self.model.posterior(x, ph))
-            hs = [(particles[0][i] < p).astype(x.dtype) for i in range(L)]
-        else:
-            hs = [self.sample(x, ph, [n[i] for n in particles]) for i in range(L)]
-        hs = [jax.lax.stop_gradient(h) for h in hs]
+        per = len(particles) // len(c.particle_groups())
+
+        def draw(noise):
+            if c.hard_particles():
+                p = jax.nn.sigmoid(self.model.posterior(x, ph))
+                hs = [(noise[0][i] < p).astype(x.dtype) for i in range(L)]
+            else:
+                hs = [self.sample(x, ph, [n[i] for n in noise]) for i in range(L)]
+            return [jax.lax.stop_gradient(h) for h in hs]
+        groups = [draw(particles[k:k + per]) for k in range(0, len(particles), per)]
+        h_score, h_derivative, h_cov = groups if len(groups) == 3 else groups * 3
         score = lambda th_, h: -jax.grad(
             lambda xx: jnp.sum(self.model.energy(xx, h, th_)))(x)
-        s_hat = sum(score(th, h) for h in hs) / L
+        s_hat = sum(score(th, h) for h in h_score) / L
+        g_bar = sum(score(th, h) for h in h_cov) / L if len(groups) == 3 else s_hat
         r = s_hat + eps / c.sigma
         j = jnp.mean(0.5 * jnp.sum(r * r, 1))
         w = r
 
-        def surrogate(th_, h):
-            g = score(th_, h)
-            cov = jax.lax.stop_gradient(jnp.sum(w * (g - s_hat), 1))
-            log_p = -self.model.energy(x, h, th_)
-            return jnp.mean(jnp.sum(w * g, 1) / L + cov * log_p / (L - 1))
+        def surrogate(th_, hd, hc):
+            cov = jax.lax.stop_gradient(jnp.sum(w * (score(th_, hc) - g_bar), 1))
+            log_p = -self.model.energy(x, hc, th_)
+            return jnp.mean(jnp.sum(w * score(th_, hd), 1) / L + cov * log_p / (L - 1))
 
         grads = [jnp.zeros_like(p) for p in th]
-        for h in hs:
-            grads = [a + b for a, b in zip(grads, jax.grad(surrogate)(th, h))]
+        for hd, hc in zip(h_derivative, h_cov):
+            grads = [a + b for a, b in zip(grads, jax.grad(surrogate)(th, hd, hc))]
         return j, grads
 
     def step_with_noise(self, state, v, noise):

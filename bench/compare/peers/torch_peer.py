@@ -10,7 +10,8 @@ The same step as `@train_step_with_noise` of `bism-opt --bism-build-train-step`
   level's h sampled at stop_gradient(x), s = −∇ₓ Σ_b[E + log q] (h fixed);
   then Adam on θ with ∇θ J.
   VaGES: the same K steps, then the surrogate of docs/training.md over L
-  particles (hard Bernoulli / relaxed / Gaussian).
+  particles (hard Bernoulli / relaxed / Gaussian) of each group (score,
+  derivative, covariance; or one shared group).
   Marginal: DSM/SSM/MDSM on s = −∇ₓ Σ_b F(x).
   MDSM: x = v + σ_b ε (σ_b fixed per batch position), J = mean_b
   ½‖s_b/σ_b + ε_b/σ0²‖². Fisher lower level: G = ½ mean_b ‖∇_h (log q + E)‖²
@@ -235,29 +236,41 @@ class Step:
     # -- VaGES ----------------------------------------------------------------
     def vages_gradient(self, th, ph, x, eps, particles):
         c, L = self.cfg, self.cfg.L
-        with torch.no_grad():
-            if c.hard_particles():
-                p = torch.sigmoid(self.model.posterior(x, ph))
-                hs = [(particles[0][i] < p).to(x.dtype) for i in range(L)]
-            else:
-                hs = [self.sample(x, ph, [n[i] for n in particles]) for i in range(L)]
+        per = len(particles) // len(c.particle_groups())
+
+        def draw(noise):
+            with torch.no_grad():
+                if c.hard_particles():
+                    p = torch.sigmoid(self.model.posterior(x, ph))
+                    return [(noise[0][i] < p).to(x.dtype) for i in range(L)]
+                return [self.sample(x, ph, [n[i] for n in noise]) for i in range(L)]
+        groups = [draw(particles[k:k + per]) for k in range(0, len(particles), per)]
+        h_score, h_derivative, h_cov = groups if len(groups) == 3 else groups * 3
         th0 = [p.detach() for p in th]
-        total = torch.zeros_like(x)
-        for h in hs:  # pass 1: ŝ = mean_i ∇ₓ log p̃(x, h_i)
-            xr = x.detach().requires_grad_()
-            total = total - grad(self.model.energy(xr, h, th0).sum(), xr)[0]
-        s_hat = total / L
+
+        def mean_score(hs):  # mean_i ∇ₓ log p̃(x, h_i)
+            total = torch.zeros_like(x)
+            for h in hs:
+                xr = x.detach().requires_grad_()
+                total = total - grad(self.model.energy(xr, h, th0).sum(), xr)[0]
+            return total / L
+        s_hat = mean_score(h_score)  # pass 1
+        g_bar = mean_score(h_cov) if len(groups) == 3 else s_hat
         r = s_hat + eps / c.sigma
         j = (0.5 * (r * r).sum(1)).mean()
         w = r
         thr = [p.detach().requires_grad_() for p in th]
         grads = [torch.zeros_like(p) for p in th]
-        for h in hs:  # pass 2: Σ_i ∇θ S_i
+
+        def score_and_energy(h):
             xr = x.detach().requires_grad_()
             e = self.model.energy(xr, h, thr)
-            g = -grad(e.sum(), xr, create_graph=True)[0]
-            cov = (w * (g - s_hat)).sum(1).detach()
-            surrogate = ((w * g).sum(1) / L + cov * (-e) / (L - 1)).mean()
+            return -grad(e.sum(), xr, create_graph=True)[0], e
+        for hd, hc in zip(h_derivative, h_cov):  # pass 2: Σ_i ∇θ S_i
+            g_d, _ = score_and_energy(hd)
+            g_c, e_c = score_and_energy(hc)
+            cov = (w * (g_c - g_bar)).sum(1).detach()
+            surrogate = ((w * g_d).sum(1) / L + cov * (-e_c) / (L - 1)).mean()
             grads = [a + b for a, b in zip(grads, grad(surrogate, thr))]
         return j.detach(), grads
 

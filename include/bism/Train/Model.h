@@ -77,6 +77,10 @@ enum class OptimizerKind { Adam, SGD };
 /// VaGES with a Bernoulli posterior: hard 0/1 particles h = [u < sigmoid(ℓ)]
 /// or relaxed ones as in BiSM.
 enum class VagesSampling { Hard, Relaxed };
+/// VaGES: independent groups of L particles for the score estimate, the
+/// expected second derivative and the covariance (as published), or one
+/// group for all three.
+enum class VagesGroups { Independent, Shared };
 
 struct OptimizerSpec {
   OptimizerKind kind = OptimizerKind::Adam;
@@ -108,6 +112,7 @@ struct TrainSpec {
   /// a Bernoulli posterior draws them. VaGES has N = 0 (unrollSteps).
   int64_t particles = 10;
   VagesSampling vagesSampling = VagesSampling::Hard;
+  VagesGroups vagesGroups = VagesGroups::Independent;
   OptimizerSpec thetaOptimizer, phiOptimizer;
   /// The N unrolled φ steps: plain gradient steps φⁿ = φⁿ⁻¹ − α ∇φ G with
   /// α = unrollLearningRate (the BiSM paper's Eqn. 13; `unroll_optimizer =
