@@ -103,7 +103,7 @@ std::string specJson(const train::ModelInfo &info, const JitOptions &jit) {
     }
     return "?";
   }();
-  const char *objectives[] = {"sm", "ssm", "dsm", "mdsm"};
+  const char *objectives[] = {"sm", "ssm", "dsm", "mdsm", "ksd"};
   auto optimizer = [](const OptimizerSpec &o) {
     return o.kind == OptimizerKind::Adam ? "adam" : "sgd";
   };
@@ -118,6 +118,7 @@ std::string specJson(const train::ModelInfo &info, const JitOptions &jit) {
       {"sigma_min", jsonNumber(spec.sigmaMin)},
       {"sigma_max", jsonNumber(spec.sigmaMax)},
       {"sigma0", jsonNumber(spec.sigma0)},
+      {"ksd_bandwidth", jsonNumber(spec.ksdBandwidth)},
       {"projection", jsonString(spec.projection == Projection::Rademacher
                                     ? "rademacher"
                                     : "gaussian")},
@@ -885,6 +886,7 @@ CompiledModel::testObjective(const std::vector<HostTensor> &state,
     noise.push_back({visibleDims(), projectionDraw()});
     break;
   case train::Objective::SM:
+  case train::Objective::KSD:
     break;
   }
   appendPosteriorNoise(noise);

@@ -49,6 +49,7 @@ TrainStepNames trainStepNames(const ModelInfo &info,
   names.sampleHard = p + "sample_hard";
   names.vagesGradient = p + "vages_gradient";
   names.vagesSurrogate = p + "vages_surrogate";
+  names.scoreObjective = p + "score_objective";
   return names;
 }
 
@@ -343,6 +344,8 @@ func::FuncOp StepBuilder::buildUpper(func::FuncOp sample,
 ///   MDSM (x = v + σ_b ε): ½‖s_b/σ_b + ε_b/σ0²‖²
 ///   SSM  (x = v):         ½‖s_b‖² − u_bᵀ(H u)_b
 ///   SM   (x = v):         ½‖s_b‖² − Σ_d (H e_d)_{b,d}, e_d one-hot column d
+///   KSD  (x = v):         row b of the kernelized Stein discrepancy's
+///                         U-statistic (ksdPerSample)
 Value StepBuilder::perSampleObjective(func::FuncOp negLogJoint,
                                       ValueRange jointArgs, Value s,
                                       Value objNoise) {
@@ -371,6 +374,7 @@ Value StepBuilder::perSampleObjective(func::FuncOp negLogJoint,
     return halfSquaredNorm(r);
   }
   case Objective::SSM: {
+    assert(negLogJoint && "SSM takes Hessian-vector products");
     Value uHu = sumAxis(db().mul(objNoise, hvp(objNoise)), 1);
     return db().sub(halfSquaredNorm(s), uHu);
   }
@@ -389,8 +393,61 @@ Value StepBuilder::perSampleObjective(func::FuncOp negLogJoint,
     }
     return db().sub(halfSquaredNorm(s), sumAxis(diagonal, 1));
   }
+  case Objective::KSD:
+    return ksdPerSample(jointArgs[0], s);
   }
   llvm_unreachable("unknown objective");
+}
+
+/// Row b of the KSD U-statistic with the RBF kernel k(x, y) =
+/// exp(−‖x − y‖²/(2h²)) (Liu, Lee & Jordan 2016):
+///   (1/(B−1)) Σ_{b'≠b} u(x_b, x_b'),
+///   u(x, y) = sᵀ(x) k s(y) + sᵀ(x) ∇_y k + sᵀ(y) ∇_x k + tr ∇_x∇_y k
+///           = k [sᵀ(x)s(y) + (s(x) − s(y))ᵀ(x − y)/h² + D/h² − ‖x − y‖²/h⁴],
+/// as [B,B] matrices from three Gram products; mean_b of it is the KSD.
+Value StepBuilder::ksdPerSample(Value x, Value s) {
+  int64_t batch = visible_.getDimSize(0), dims = visible_.getDimSize(1);
+  auto square = RankedTensorType::get({batch, batch}, element_);
+  auto column = RankedTensorType::get({batch, 1}, element_);
+  // A per-sample p [B] as the [B,B] matrices (p_b) and (p_b').
+  auto alongRows = [&](Value perSample) {
+    return db().broadcastTo(db().reshape(perSample, column), square);
+  };
+  auto alongColumns = [&](Value perSample) {
+    return db().broadcastTo(perSample, square);
+  };
+  double h2 = spec_.ksdBandwidth * spec_.ksdBandwidth;
+  Value ss = db().matmul(s, s, false, true);
+  Value sx = db().matmul(s, x, false, true); // s_bᵀ x_b'
+  Value xx = db().matmul(x, x, false, true);
+  Value sDotX = sumAxis(db().mul(s, x), 1);
+  Value xNorm = sumAxis(db().mul(x, x), 1);
+  Value distance =
+      db().sub(db().add(alongRows(xNorm), alongColumns(xNorm)), scaled(xx, 2.0));
+  // (s_b − s_b')ᵀ(x_b − x_b') = s_bᵀx_b + s_b'ᵀx_b' − s_bᵀx_b' − s_b'ᵀx_b.
+  Value cross = db().sub(db().add(alongRows(sDotX), alongColumns(sDotX)),
+                         db().add(sx, db().transpose(sx, {1, 0})));
+  Value kernel = db().create<ExpOp>(scaled(distance, -0.5 / h2));
+  Value inner = db().add(db().add(ss, scaled(cross, 1.0 / h2)),
+                         db().sub(splat(square, double(dims) / h2),
+                                  scaled(distance, 1.0 / (h2 * h2))));
+  std::vector<double> offDiagonal(batch * batch, 1.0 / double(batch - 1));
+  for (int64_t b = 0; b < batch; ++b)
+    offDiagonal[b * batch + b] = 0.0;
+  Value u = db().mul(db().mul(kernel, inner), constant(square, offDiagonal));
+  return sumAxis(u, 1);
+}
+
+/// @M__score_objective(x, s, [objnoise]) -> J = mean_b of the objective's
+/// per-sample terms for a given score s (DSM, MDSM and KSD, which need no
+/// Hessian of the energy): VaGES differentiates it in s.
+func::FuncOp StepBuilder::buildScoreObjective() {
+  SmallVector<Type> args = concat({visible_, visible_, objectiveNoiseTypes()});
+  func::FuncOp func = startFunction(names_.scoreObjective, args, {scalar_}, true);
+  ValueRange a = func.getArguments();
+  Value noise = a.size() > 2 ? a[2] : Value();
+  ret(meanBatch(perSampleObjective(func::FuncOp(), {a[0]}, a[1], noise)));
+  return func;
 }
 
 /// A [B,1] constant of per-sample values, broadcast to [B,D].

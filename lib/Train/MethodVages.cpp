@@ -83,31 +83,35 @@ SmallVector<Value> StepBuilder::emitParticleLoop(
   return SmallVector<Value>(loop.getResults());
 }
 
-/// @M__vages_gradient(θ..., φ..., x, objnoise, particle noise [L,B,H]...)
+/// @M__vages_gradient(θ..., φ..., x, [objnoise], particle noise [L,B,H]...)
 ///   -> (J, ∇θ...), the particle noise group by group (vagesParticleGroups:
 /// score, derivative, covariance; or one shared group). Two loops over the
 /// particles i (the energy's batch is fixed, so one particle per group and
 /// iteration), h = sample(x, φ, noise_i) of a group:
 ///   1. ŝ = mean_i g(h_score,i) and ḡ = mean_i g(h_cov,i), g(h) =
-///      ∇_x log p̃(x, h); J and w = ∂J_b/∂ŝ_b from ŝ;
+///      ∇_x log p̃(x, h); J = score_objective(x, ŝ, objnoise) and
+///      w = B ∂J/∂ŝ (w_b = ∂(J's term b)/∂ŝ_b for DSM and MDSM);
 ///   2. ∇θ = Σ_i ∇θ vages_surrogate(θ, x, h_derivative,i, h_cov,i, w, ḡ).
 func::FuncOp StepBuilder::buildVagesGradient(func::FuncOp sampler,
                                              func::FuncOp energySum,
+                                             func::FuncOp scoreObjective,
                                              func::FuncOp surrogate) {
   int64_t per = particleNoiseCount(info_);
   size_t groups = vagesParticleGroups(info_).size();
   bool independent = groups > 1;
   auto particleType = RankedTensorType::get(
       {spec_.particles, latent_.getDimSize(0), latent_.getDimSize(1)}, element_);
-  SmallVector<Type> args = concat({theta_, phi_, visible_, visible_});
+  SmallVector<Type> objectiveNoise = objectiveNoiseTypes();
+  SmallVector<Type> args = concat({theta_, phi_, visible_, objectiveNoise});
   args.append(groups * per, particleType);
   SmallVector<Type> results = concat({scalar_, theta_});
   func::FuncOp func = startFunction(names_.vagesGradient, args, results, true);
   ValueRange a = func.getArguments();
   size_t nt = theta_.size(), np = phi_.size();
   SmallVector<Value> theta = slice(a, 0, nt);
-  Value x = a[nt + np], eps = a[nt + np + 1];
-  ValueRange noise = a.drop_front(nt + np + 2);
+  Value x = a[nt + np];
+  ValueRange objNoise = a.slice(nt + np + 1, objectiveNoise.size());
+  ValueRange noise = a.drop_front(nt + np + 1 + objectiveNoise.size());
 
   // Particle i of a group from the i-th [B,H] slice of its noise tensors.
   enum Group { Score = 0, Derivative = 1, Covariance = 2 };
@@ -149,23 +153,18 @@ func::FuncOp StepBuilder::buildVagesGradient(func::FuncOp sampler,
   Value sHat = scaled(sums[0], inverseL);
   Value gBar = independent ? scaled(sums[1], inverseL) : sHat;
 
-  // J = mean_b ½‖r_b‖² and w = ∂(½‖r_b‖²)/∂ŝ_b:
-  //   DSM:  r = ŝ + ε/σ,           w = r;
-  //   MDSM: r = ŝ/σ_b + ε/σ0²,     w = r/σ_b.
-  Value r, w;
-  if (spec_.objective == Objective::MDSM) {
-    std::vector<double> inverse = mdsmSigmas(spec_, info_.batchSize());
-    for (double &sigma : inverse)
-      sigma = 1.0 / sigma;
-    Value column = perSampleColumn(inverse);
-    r = db().add(db().mul(sHat, column),
-                 scaled(eps, 1.0 / (spec_.sigma0 * spec_.sigma0)));
-    w = db().mul(r, column);
-  } else {
-    r = db().add(sHat, scaled(eps, 1.0 / spec_.noiseStd));
-    w = r;
-  }
-  Value j = meanBatch(scaled(sumAxis(db().create<SquareOp>(r), 1), 0.5));
+  // J of the VaES score and w = B ∂J/∂ŝ (the surrogate averages over b):
+  //   DSM:  r = ŝ + ε/σ,        J = mean_b ½‖r_b‖²,  w = r;
+  //   MDSM: r = ŝ/σ_b + ε/σ0²,  J = mean_b ½‖r_b‖²,  w = r/σ_b;
+  //   KSD:  J = the U-statistic, w_b = 2/(B−1) Σ_{b'≠b} (k ŝ_b' + ∇_{x_b'} k).
+  SmallVector<Value> objectiveArgs{x, sHat};
+  objectiveArgs.append(objNoise.begin(), objNoise.end());
+  Value j = call(scoreObjective, objectiveArgs)[0];
+  Value w = scaled(GradOp::create(builder_, loc_, TypeRange{visible_},
+                                  scoreObjective.getSymName(), objectiveArgs,
+                                  ArrayRef<int64_t>{1})
+                       .getResult(0),
+                   double(info_.batchSize()));
 
   // 2. Σ_i ∇θ S_i.
   SmallVector<Value> zeros;
@@ -196,16 +195,17 @@ func::FuncOp StepBuilder::buildVagesGradient(func::FuncOp sampler,
 
 LogicalResult StepBuilder::buildVages() {
   // readModel rejects these too; kept for ModelInfos built by hand.
-  if (spec_.objective != Objective::DSM && spec_.objective != Objective::MDSM)
+  if (spec_.objective != Objective::DSM && spec_.objective != Objective::MDSM &&
+      spec_.objective != Objective::KSD)
     return emitError(loc_) << "model '" << info_.name
-                           << "': method vages supports objectives \"dsm\" "
-                           << "and \"mdsm\" only";
+                           << "': method vages supports objectives \"dsm\", "
+                           << "\"mdsm\" and \"ksd\" only";
   if (spec_.particles < 2 || spec_.unrollSteps != 0 || spec_.innerSteps < 0)
     return emitError(loc_) << "model '" << info_.name
                            << "': method vages needs particles >= 2, "
                            << "inner_steps >= 0 and unroll_steps = 0";
   if (failed(requireUnusedNames({names_.sampleHard, names_.vagesSurrogate,
-                                  names_.vagesGradient},
+                                  names_.vagesGradient, names_.scoreObjective},
                                  "the training step")))
     return failure();
   FailureOr<LowerLevel> level = buildLowerLevel();
@@ -213,9 +213,10 @@ LogicalResult StepBuilder::buildVages() {
     return failure();
   func::FuncOp sampler =
       hardParticles(info_) ? buildSampleHard() : level->sample;
+  func::FuncOp scoreObjective = buildScoreObjective();
   func::FuncOp surrogate = buildVagesSurrogate(level->energySum);
   func::FuncOp gradient =
-      buildVagesGradient(sampler, level->energySum, surrogate);
+      buildVagesGradient(sampler, level->energySum, scoreObjective, surrogate);
   buildStepFunctions(*level, gradient);
   return success();
 }

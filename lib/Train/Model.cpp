@@ -209,8 +209,10 @@ LogicalResult readSpec(ModelOp model, ModelInfo &info) {
                               {{"sm", O::SM},
                                {"ssm", O::SSM},
                                {"dsm", O::DSM},
-                               {"mdsm", O::MDSM}})) ||
+                               {"mdsm", O::MDSM},
+                               {"ksd", O::KSD}})) ||
       failed(reader.positive("noise_std", spec.noiseStd)) ||
+      failed(reader.positive("ksd_bandwidth", spec.ksdBandwidth)) ||
       failed(reader.choice<P>("projection", spec.projection,
                               {{"rademacher", P::Rademacher},
                                {"gaussian", P::Gaussian}})) ||
@@ -285,10 +287,15 @@ LogicalResult readSpec(ModelOp model, ModelInfo &info) {
            << "is \"sm\", whose exact Hessian trace takes one Hessian-vector "
            << "product per visible dimension; this model has " << visibleDims
            << " (limit " << kMaxExactTraceDims << "): use \"ssm\" or \"dsm\"";
+  if (spec.objective == O::KSD && spec.method != Method::Marginal && !vages)
+    return reader.error("objective")
+           << "is \"ksd\", which methods \"marginal\" and \"vages\" "
+           << "implement";
   if (vages) {
-    if (spec.objective != O::DSM && spec.objective != O::MDSM)
+    if (spec.objective != O::DSM && spec.objective != O::MDSM &&
+        spec.objective != O::KSD)
       return reader.error("objective")
-             << "must be \"dsm\" or \"mdsm\" with method \"vages\"";
+             << "must be \"dsm\", \"mdsm\" or \"ksd\" with method \"vages\"";
     // VaGES does not unroll: the default N = 5 of BiSM does not apply.
     if (model.getSpec().get("unroll_steps") && spec.unrollSteps != 0)
       return reader.error("unroll_steps")

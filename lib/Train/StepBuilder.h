@@ -56,9 +56,13 @@ inline std::vector<std::string> vagesParticleGroups(const ModelInfo &info) {
   return {"score_particles", "derivative_particles", "covariance_particles"};
 }
 
-/// SM needs no noise of its own; DSM, MDSM (ε) and SSM (u) take one [B,D].
+/// SM and KSD need no noise of their own; DSM, MDSM (ε) and SSM (u) take
+/// one [B,D].
+inline bool hasObjectiveNoise(Objective objective) {
+  return objective != Objective::SM && objective != Objective::KSD;
+}
 inline bool hasObjectiveNoise(const TrainSpec &spec) {
-  return spec.objective != Objective::SM;
+  return hasObjectiveNoise(spec.objective);
 }
 
 
@@ -209,10 +213,13 @@ private:
   /// Σ[E + log q] on (x, h, θ, φ); marginal: Σ F on (x, θ)), x first.
   Value perSampleObjective(func::FuncOp negLogJoint, ValueRange jointArgs,
                            Value s, Value objNoise);
+  /// Row b of the KSD U-statistic for the score s at x [B,D] -> [B].
+  Value ksdPerSample(Value x, Value s);
+  func::FuncOp buildScoreObjective();
   Value perSampleColumn(ArrayRef<double> values);
   Value constant(RankedTensorType type, ArrayRef<double> values);
   SmallVector<Type> objectiveNoiseTypes() {
-    return objective_ != Objective::SM ? SmallVector<Type>{visible_}
+    return hasObjectiveNoise(objective_) ? SmallVector<Type>{visible_}
                                        : SmallVector<Type>{};
   }
   func::FuncOp buildPhiStep(func::FuncOp lower, StringRef name,
@@ -282,6 +289,7 @@ private:
   func::FuncOp buildSampleHard();
   func::FuncOp buildVagesSurrogate(func::FuncOp energySum);
   func::FuncOp buildVagesGradient(func::FuncOp sampler, func::FuncOp energySum,
+                                  func::FuncOp scoreObjective,
                                   func::FuncOp surrogate);
   /// scf.for i = 0..L carrying `init`; `body(i, carried)` emits one
   /// iteration at builder_ and returns what to yield.

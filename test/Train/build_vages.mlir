@@ -21,6 +21,12 @@
 // CHECK:         %[[P:.*]] = bism.sigmoid %[[L]]
 // CHECK:         %[[ON:.*]] = bism.compare lt, %arg3, %[[P]]
 // CHECK:         bism.select %[[ON]],
+// DSM's J for a given score: mean_b ½‖s_b + ε_b/σ‖².
+// CHECK-LABEL: func.func private @m__score_objective(%arg0: tensor<4x2xf32>, %arg1: tensor<4x2xf32>, %arg2: tensor<4x2xf32>) -> tensor<f32>
+// CHECK:         bism.mul %arg2,
+// CHECK:         bism.add %arg1,
+// CHECK:         bism.square
+// CHECK:         bism.reduce_mean
 // Particle i of the derivative group (%arg3) and of the covariance group
 // (%arg4): the mean term from g(h_d), c = stop_gradient(wᵀ(g(h_c) − ḡ)) and
 // log p̃ from h_c.
@@ -54,7 +60,11 @@
 // CHECK-NEXT:    }
 // CHECK:         %[[SHAT:.*]] = bism.mul %[[SUM]]#0,
 // CHECK:         %[[GBAR:.*]] = bism.mul %[[SUM]]#1,
-// CHECK:         %[[R:.*]] = bism.add %[[SHAT]],
+// J = score_objective(x, ŝ, ε); w = B ∂J/∂ŝ (B = 4).
+// CHECK:         %[[J:.*]] = call @m__score_objective(%arg4, %[[SHAT]], %arg5)
+// CHECK:         %[[DJ:.*]] = bism.grad @m__score_objective(%arg4, %[[SHAT]], %arg5) wrt [1]
+// CHECK:         %[[B4:.*]] = bism.constant dense<4.000000e+00> : tensor<4x2xf32>
+// CHECK:         %[[R:.*]] = bism.mul %[[DJ]], %[[B4]]
 // CHECK:         scf.for %[[J:[a-z0-9]+]] = %{{.*}} to %{{.*}} step %{{.*}} iter_args(%[[AW:[a-z0-9_]+]] = %{{.*}}, %[[AB:[a-z0-9_]+]] = %{{.*}}) -> (tensor<2x3xf32>, tensor<2xf32>) {
 // CHECK-NEXT:      tensor.extract_slice %arg7[%[[J]], 0, 0]
 // CHECK-NEXT:      %[[HD:.*]] = func.call @m__sample_hard(

@@ -495,7 +495,7 @@ func.func private @q(%v: tensor<2x2xf32>, %a: tensor<2x3xf32>) -> tensor<2x3xf32
   %l = bism.constant dense<0.0> : tensor<2x3xf32>
   return %l : tensor<2x3xf32>
 }
-// expected-error @+1 {{'bism.model' op spec field 'objective' must be one of "sm", "ssm", "dsm", "mdsm"; got "nce"}}
+// expected-error @+1 {{'bism.model' op spec field 'objective' must be one of "sm", "ssm", "dsm", "mdsm", "ksd"; got "nce"}}
 bism.model @m energy @e [@W] posterior "bernoulli" @q [@A] spec {objective = "nce"} {
   bism.param @W : tensor<2x3xf32> {group = "theta", init = "zeros"}
   bism.param @A : tensor<2x3xf32> {group = "phi", init = "zeros"}
@@ -511,8 +511,40 @@ func.func private @q(%v: tensor<2x2xf32>, %a: tensor<2x3xf32>) -> tensor<2x3xf32
   %l = bism.constant dense<0.0> : tensor<2x3xf32>
   return %l : tensor<2x3xf32>
 }
-// expected-error @+1 {{'bism.model' op spec field 'objective' must be one of "sm", "ssm", "dsm", "mdsm"; got 3 : i64}}
+// expected-error @+1 {{'bism.model' op spec field 'objective' must be one of "sm", "ssm", "dsm", "mdsm", "ksd"; got 3 : i64}}
 bism.model @m energy @e [@W] posterior "bernoulli" @q [@A] spec {objective = 3} {
+  bism.param @W : tensor<2x3xf32> {group = "theta", init = "zeros"}
+  bism.param @A : tensor<2x3xf32> {group = "phi", init = "zeros"}
+}
+
+// -----
+
+func.func private @e(%v: tensor<2x2xf32>, %h: tensor<2x3xf32>, %w: tensor<2x3xf32>) -> tensor<2xf32> {
+  %e = bism.constant dense<0.0> : tensor<2xf32>
+  return %e : tensor<2xf32>
+}
+func.func private @q(%v: tensor<2x2xf32>, %a: tensor<2x3xf32>) -> tensor<2x3xf32> {
+  %l = bism.constant dense<0.0> : tensor<2x3xf32>
+  return %l : tensor<2x3xf32>
+}
+// expected-error @+1 {{'bism.model' op spec field 'objective' is "ksd", which methods "marginal" and "vages" implement}}
+bism.model @m energy @e [@W] posterior "bernoulli" @q [@A] spec {objective = "ksd"} {
+  bism.param @W : tensor<2x3xf32> {group = "theta", init = "zeros"}
+  bism.param @A : tensor<2x3xf32> {group = "phi", init = "zeros"}
+}
+
+// -----
+
+func.func private @e(%v: tensor<2x2xf32>, %h: tensor<2x3xf32>, %w: tensor<2x3xf32>) -> tensor<2xf32> {
+  %e = bism.constant dense<0.0> : tensor<2xf32>
+  return %e : tensor<2xf32>
+}
+func.func private @q(%v: tensor<2x2xf32>, %a: tensor<2x3xf32>) -> tensor<2x3xf32> {
+  %l = bism.constant dense<0.0> : tensor<2x3xf32>
+  return %l : tensor<2x3xf32>
+}
+// expected-error @+1 {{'bism.model' op spec field 'ksd_bandwidth' must be positive, got 0}}
+bism.model @m energy @e [@W] posterior "bernoulli" @q [@A] spec {method = "vages", objective = "ksd", ksd_bandwidth = 0.0} {
   bism.param @W : tensor<2x3xf32> {group = "theta", init = "zeros"}
   bism.param @A : tensor<2x3xf32> {group = "phi", init = "zeros"}
 }

@@ -42,7 +42,7 @@ func.func private @q(%v: tensor<2x2xf32>, %a: tensor<2x3xf32>) -> tensor<2x3xf32
   %l = bism.constant dense<0.0> : tensor<2x3xf32>
   return %l : tensor<2x3xf32>
 }
-// expected-error @+1 {{'bism.model' op spec field 'objective' must be "dsm" or "mdsm" with method "vages"}}
+// expected-error @+1 {{'bism.model' op spec field 'objective' must be "dsm", "mdsm" or "ksd" with method "vages"}}
 bism.model @m energy @e [@W] posterior "bernoulli" @q [@A] spec {method = "vages", objective = "ssm"} {
   bism.param @W : tensor<2x3xf32> {group = "theta", init = "zeros"}
   bism.param @A : tensor<2x3xf32> {group = "phi", init = "zeros"}
@@ -58,7 +58,7 @@ func.func private @q(%v: tensor<2x2xf32>, %a: tensor<2x3xf32>) -> tensor<2x3xf32
   %l = bism.constant dense<0.0> : tensor<2x3xf32>
   return %l : tensor<2x3xf32>
 }
-// expected-error @+1 {{'bism.model' op spec field 'objective' must be "dsm" or "mdsm" with method "vages"}}
+// expected-error @+1 {{'bism.model' op spec field 'objective' must be "dsm", "mdsm" or "ksd" with method "vages"}}
 bism.model @m energy @e [@W] posterior "bernoulli" @q [@A] spec {method = "vages", objective = "sm"} {
   bism.param @W : tensor<2x3xf32> {group = "theta", init = "zeros"}
   bism.param @A : tensor<2x3xf32> {group = "phi", init = "zeros"}

@@ -21,6 +21,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "TrainStepHarness.h"
+#include "VagesReference.h"
 
 #include "bism/Train/BuildTrainStep.h"
 
@@ -59,118 +60,23 @@ struct VagesReference {
   std::vector<HostTensor> gradient;
 };
 
-/// The three particle groups of VaGES (all the same for vages_groups =
-/// "shared").
-struct ParticleGroups {
-  std::vector<HostTensor> score, derivative, covariance;
-  static ParticleGroups shared(const std::vector<HostTensor> &hs) {
-    return {hs, hs, hs};
-  }
-};
-
-/// J and the VaGES θ gradient of the GRBM at x = ṽ, the published formulas
-/// written out with P_j = e^{−2 logσ_j} and g(h) = ∇_x log p̃(x, h) =
-/// −(x − b) ⊙ P + W h:
+/// J and the VaGES θ gradient of the GRBM at x = ṽ (VagesReference.h):
 ///   ŝ = mean_{i ∈ score} g(h_i),  r_b = a_b ŝ_b + t_b,  w_b = a_b r_b,
-///   J = mean_b ½‖r_b‖²,
-///   ∇θ = mean_b w_bᵀ [ mean_{i ∈ derivative} ∂g_b(h_i)/∂θ
-///                      + Cov_{i ∈ covariance}(g_b(h_i), ∇θ log p̃_b(h_i)) ],
-/// the covariance unbiased: L/(L−1) [mean_i a_i ∇θ log p̃_i − ā mean_i
-/// ∇θ log p̃_i] with a_i = w_bᵀ g_b(h_i) (as the VaGES paper's code
-/// computes it: "coupled" minus "uncoupled"). DSM: a = 1, t = ε/σ; MDSM:
-/// a_b = 1/σ_b, t = ε/σ0². ∂g_j/∂b_j = P_j, ∂g_j/∂logσ_j = 2(x_j − b_j)P_j,
-/// ∂g_j/∂W_jk = h_k; ∇θ log p̃ = ((x − b)P, (x − b)²P, h, x hᵀ) for
-/// (b, logσ, c, W).
+///   J = mean_b ½‖r_b‖²;
+/// DSM: a = 1, t = ε/σ; MDSM: a_b = 1/σ_b, t = ε/σ0².
 VagesReference vagesReference(const Grbm &m, const HostTensor &x,
                               const std::vector<double> &a,
                               const HostTensor &t, const ParticleGroups &groups) {
-  const double L = double(groups.score.size());
+  HostTensor sHat = vaesScore(m, x, groups.score);
+  HostTensor w(ElementType::f64, {B, D});
   VagesReference out;
-  out.gradient = {HostTensor(ElementType::f64, {D, H}),
-                  HostTensor(ElementType::f64, {D}),
-                  HostTensor(ElementType::f64, {H}),
-                  HostTensor(ElementType::f64, {D})};
-  // θ flattened as (W, b, c, logσ).
-  const int64_t numTheta = D * H + D + H + D;
-  auto add = [&](const std::vector<double> &flat, double scale) {
-    double *dW = out.gradient[0].dataAs<double>();
-    for (int64_t e = 0; e < D * H; ++e)
-      dW[e] += scale * flat[e];
+  for (int64_t b = 0; b < B; ++b)
     for (int64_t j = 0; j < D; ++j) {
-      out.gradient[1].dataAs<double>()[j] += scale * flat[D * H + j];
-      out.gradient[3].dataAs<double>()[j] += scale * flat[D * H + D + H + j];
+      double r = a[b] * at(sHat, b * D + j) + at(t, b * D + j);
+      w.dataAs<double>()[b * D + j] = a[b] * r;
+      out.j += 0.5 * r * r / double(B);
     }
-    for (int64_t k = 0; k < H; ++k)
-      out.gradient[2].dataAs<double>()[k] += scale * flat[D * H + D + k];
-  };
-  for (int64_t b = 0; b < B; ++b) {
-    std::vector<double> centred(D);
-    for (int64_t j = 0; j < D; ++j)
-      centred[j] = at(x, b * D + j) - at(m.b, j);
-    auto g = [&](const HostTensor &h) {
-      std::vector<double> value(D);
-      for (int64_t j = 0; j < D; ++j) {
-        value[j] = -centred[j] * m.P(j);
-        for (int64_t k = 0; k < H; ++k)
-          value[j] += m.W(j, k) * at(h, b * H + k);
-      }
-      return value;
-    };
-    std::vector<double> sHat(D, 0.0), r(D), w(D);
-    for (const HostTensor &h : groups.score) {
-      std::vector<double> gi = g(h);
-      for (int64_t j = 0; j < D; ++j)
-        sHat[j] += gi[j] / L;
-    }
-    for (int64_t j = 0; j < D; ++j) {
-      r[j] = a[b] * sHat[j] + at(t, b * D + j);
-      w[j] = a[b] * r[j];
-      out.j += 0.5 * r[j] * r[j] / double(B);
-    }
-    // w_bᵀ ∂g_b(h)/∂θ and ∇θ log p̃_b(h), flattened.
-    auto wDerivative = [&](const HostTensor &h) {
-      std::vector<double> d(numTheta, 0.0);
-      for (int64_t j = 0; j < D; ++j) {
-        for (int64_t k = 0; k < H; ++k)
-          d[j * H + k] = w[j] * at(h, b * H + k);
-        d[D * H + j] = w[j] * m.P(j);
-        d[D * H + D + H + j] = w[j] * 2 * centred[j] * m.P(j);
-      }
-      return d;
-    };
-    auto logJointGradient = [&](const HostTensor &h) {
-      std::vector<double> d(numTheta, 0.0);
-      for (int64_t j = 0; j < D; ++j) {
-        for (int64_t k = 0; k < H; ++k)
-          d[j * H + k] = at(x, b * D + j) * at(h, b * H + k);
-        d[D * H + j] = centred[j] * m.P(j);
-        d[D * H + D + H + j] = centred[j] * centred[j] * m.P(j);
-      }
-      for (int64_t k = 0; k < H; ++k)
-        d[D * H + D + k] = at(h, b * H + k);
-      return d;
-    };
-    for (const HostTensor &h : groups.derivative)
-      add(wDerivative(h), 1.0 / (L * double(B)));
-    // Covariance: L/(L−1) [mean_i a_i ∇ log p̃_i − ā · mean_i ∇ log p̃_i].
-    std::vector<double> coupled(numTheta, 0.0), meanGradient(numTheta, 0.0);
-    double aBar = 0.0;
-    for (const HostTensor &h : groups.covariance) {
-      std::vector<double> gi = g(h), d = logJointGradient(h);
-      double ai = 0.0;
-      for (int64_t j = 0; j < D; ++j)
-        ai += w[j] * gi[j];
-      aBar += ai / L;
-      for (int64_t e = 0; e < numTheta; ++e) {
-        coupled[e] += ai * d[e] / L;
-        meanGradient[e] += d[e] / L;
-      }
-    }
-    std::vector<double> covariance(numTheta);
-    for (int64_t e = 0; e < numTheta; ++e)
-      covariance[e] = coupled[e] - aBar * meanGradient[e];
-    add(covariance, L / (L - 1.0) / double(B));
-  }
+  out.gradient = vagesGradientReference(m, x, w, groups);
   return out;
 }
 

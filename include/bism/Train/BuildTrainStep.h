@@ -107,7 +107,7 @@ struct TrainStepNames {
   std::string gibbsChain, cdObjective;
   /// Method vages: "<model>__sample_hard", "<model>__vages_gradient",
   /// "<model>__vages_surrogate".
-  std::string sampleHard, vagesGradient, vagesSurrogate;
+  std::string sampleHard, vagesGradient, vagesSurrogate, scoreObjective;
 };
 TrainStepNames trainStepNames(const ModelInfo &info,
                               const BuildTrainStepOptions &options = {});

@@ -61,7 +61,9 @@ enum class PosteriorKind {
 /// score estimate and its covariance correction, no unrolling).
 enum class Method { BiSM, Marginal, CD, PCD, VaGES };
 
-enum class Objective { SM, SSM, DSM, MDSM };
+/// KSD: the kernelized Stein discrepancy of the model's score on the
+/// minibatch (U-statistic, RBF kernel), for methods marginal and vages.
+enum class Objective { SM, SSM, DSM, MDSM, KSD };
 /// Upper bounds of the counts the step builder unrolls (K plain φ steps, N
 /// differentiated ones, CD's Gibbs sweeps, VaGES particles): far above any
 /// published setting, far below what exhausts memory while compiling.
@@ -100,6 +102,9 @@ struct TrainSpec {
   /// sigma0 (as in the MDSM paper's released code).
   NoiseSchedule noiseSchedule = NoiseSchedule::Geometric;
   double sigmaMin = 0.05, sigmaMax = 0.5, sigma0 = 0.1;
+  /// KSD: the RBF kernel's bandwidth h, k(x, y) = exp(−‖x − y‖²/(2h²))
+  /// (0.1 by default, the VaGES paper's value for its [0,1]² data).
+  double ksdBandwidth = 0.1;
   /// SSM: the distribution of the projection u.
   Projection projection = Projection::Rademacher;
   Divergence divergence = Divergence::KL;
