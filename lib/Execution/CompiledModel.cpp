@@ -100,6 +100,7 @@ std::string specJson(const train::ModelInfo &info, const JitOptions &jit) {
     case Method::CD: return "cd";
     case Method::PCD: return "pcd";
     case Method::VaGES: return "vages";
+    case Method::Importance: return "importance";
     }
     return "?";
   }();

@@ -75,8 +75,9 @@ TrainStepSignature trainStepSignature(const ModelInfo &info) {
         sig.state.push_back({(prefix + "." + param.name).str(), param.type});
   };
   const TrainSpec &spec = info.spec;
-  if (spec.method == Method::Marginal) {
-    // θ, m_θ, s_θ, t_theta; the objective's noise; J and ‖∇θ J‖.
+  if (spec.method == Method::Marginal || spec.method == Method::Importance) {
+    // θ, m_θ, s_θ, t_theta; the objective's noise (importance: then the
+    // particles' u [L,B,H]); J and ‖∇θ J‖.
     addGroup("theta", ParamGroup::Theta);
     addGroup("m_theta", ParamGroup::Theta);
     addGroup("s_theta", ParamGroup::Theta);
@@ -85,6 +86,12 @@ TrainStepSignature trainStepSignature(const ModelInfo &info) {
     if (hasObjectiveNoise(spec))
       sig.noise.push_back({spec.objective == Objective::SSM ? "u" : "eps",
                            info.visibleType});
+    if (spec.method == Method::Importance)
+      sig.noise.push_back(
+          {"particles.u",
+           RankedTensorType::get({spec.particles, info.latentType.getDimSize(0),
+                                  info.latentType.getDimSize(1)},
+                                 info.latentType.getElementType())});
     for (const char *name : {"J", "grad_norm_theta"})
       sig.metrics.push_back({name, scalar});
     return sig;
@@ -605,7 +612,7 @@ func::FuncOp StepBuilder::buildDrawNoise() {
     else if (objective && spec_.objective == Objective::SSM &&
         spec_.projection == Projection::Rademacher)
       draw = RandomRademacherOp::create(builder_, loc_, type, k);
-    else if (hardParticles(info_) &&
+    else if ((hardParticles(info_) || spec_.method == Method::Importance) &&
              StringRef(sig.noise[i].name).ends_with("particles.u"))
       draw = RandomUniformOp::create(builder_, loc_, type, k);
     else if (!objective && info_.posteriorKind == PosteriorKind::Bernoulli)
@@ -833,6 +840,8 @@ LogicalResult StepBuilder::build() {
     return buildContrastive();
   if (spec_.method == Method::VaGES)
     return buildVages();
+  if (spec_.method == Method::Importance)
+    return buildImportance();
   // readModel rejects this too; kept for ModelInfos built by hand.
   if (spec_.objective == Objective::SM &&
       visible_.getDimSize(1) > kMaxExactTraceDims)

@@ -19,9 +19,10 @@ func::FuncOp StepBuilder::buildFreeEnergySum() {
   return func;
 }
 
-/// @M__score(x, θ...) -> [B,D]: s = −∇_x free_energy_sum.
+/// @M__score(x, θ..., [extra...]) -> [B,D]: s = −∇_x free_energy_sum, with
+/// free_energy_sum's arguments (method importance adds its particles' noise).
 func::FuncOp StepBuilder::buildMarginalScore(func::FuncOp freeEnergySum) {
-  SmallVector<Type> args = concat({visible_, freeEnergyTheta()});
+  SmallVector<Type> args(freeEnergySum.getArgumentTypes());
   func::FuncOp func = startFunction(names_.score, args, {visible_}, true);
   Value g = GradOp::create(builder_, loc_, TypeRange{visible_},
                            freeEnergySum.getSymName(), func.getArguments(),
@@ -31,33 +32,49 @@ func::FuncOp StepBuilder::buildMarginalScore(func::FuncOp freeEnergySum) {
   return func;
 }
 
-/// @M__upper(θ..., x, [objnoise]) -> J(θ): perSampleObjective with s =
-/// score(x, θ) and the Hessian-vector products of free_energy_sum.
+/// The arguments free_energy_sum takes after x and θ (none for method
+/// marginal; the particles' noise for method importance).
+static SmallVector<Type> extraFreeEnergyTypes(func::FuncOp freeEnergySum,
+                                              size_t numTheta) {
+  return SmallVector<Type>(
+      freeEnergySum.getArgumentTypes().drop_front(1 + numTheta));
+}
+
+/// @M__upper(θ..., x, [objnoise], [extra...]) -> J(θ): perSampleObjective
+/// with s = score(x, θ, extra) and the Hessian-vector products of
+/// free_energy_sum.
 func::FuncOp StepBuilder::buildMarginalUpper(func::FuncOp freeEnergySum,
                                              func::FuncOp score) {
-  SmallVector<Type> args = concat({theta_, visible_, objectiveNoiseTypes()});
+  size_t nt = theta_.size();
+  SmallVector<Type> objectiveNoise = objectiveNoiseTypes();
+  SmallVector<Type> extra = extraFreeEnergyTypes(freeEnergySum, nt);
+  SmallVector<Type> args = concat({theta_, visible_, objectiveNoise, extra});
   func::FuncOp func = startFunction(names_.upper, args, {scalar_}, true);
   ValueRange a = func.getArguments();
-  size_t nt = theta_.size();
   Value x = a[nt];
-  Value objNoise = a.size() > nt + 1 ? a[nt + 1] : Value();
+  Value objNoise = objectiveNoise.empty() ? Value() : a[nt + 1];
   SmallVector<Value> feArgs{x};
   feArgs.append(a.begin(), a.begin() + nt);
+  ValueRange extraArgs = a.take_back(extra.size());
+  feArgs.append(extraArgs.begin(), extraArgs.end());
   Value s = call(score, feArgs)[0];
   ret(meanBatch(perSampleObjective(freeEnergySum, feArgs, s, objNoise)));
   return func;
 }
 
+/// The step's arguments θ, m, s, t, v, then its noise: the objective's,
+/// then free_energy_sum's extra arguments; upper's in its order.
 std::pair<Value, SmallVector<Value>>
 StepBuilder::emitMarginalCore(ValueRange a, func::FuncOp upper, bool withJ) {
   size_t nt = theta_.size();
   size_t vIndex = 3 * nt + 1;
   Value v = a[vIndex];
-  ValueRange objNoise = a.drop_front(vIndex + 1);
+  ValueRange noise = a.drop_front(vIndex + 1);
+  ValueRange objNoise = noise.take_front(objectiveNoiseTypes().size());
   Value x = objectiveInput(v, objNoise);
   SmallVector<Value> upperArgs = slice(a, 0, nt);
   upperArgs.push_back(x);
-  upperArgs.append(objNoise.begin(), objNoise.end());
+  upperArgs.append(noise.begin(), noise.end());
   Value j = withJ ? call(upper, upperArgs)[0] : Value();
   SmallVector<int64_t> wrt;
   for (size_t i = 0; i < nt; ++i)
@@ -107,14 +124,17 @@ LogicalResult StepBuilder::buildMarginal() {
                               names_.freeEnergySum, names_.score, names_.upper},
                              "the training step")))
     return failure();
-  func::FuncOp freeEnergySum = buildFreeEnergySum();
+  buildScoreMatchingSteps(buildFreeEnergySum());
+  return success();
+}
+
+void StepBuilder::buildScoreMatchingSteps(func::FuncOp freeEnergySum) {
   func::FuncOp score = buildMarginalScore(freeEnergySum);
   func::FuncOp upper = buildMarginalUpper(freeEnergySum, score);
   func::FuncOp drawNoise = buildDrawNoise();
   func::FuncOp withNoise = buildMarginalTrainStepWithNoise(upper);
   buildTrainStep(drawNoise, withNoise);
   buildMarginalThetaGradientWithNoise(upper);
-  return success();
 }
 
 } // namespace bism::train::detail

@@ -177,15 +177,16 @@ LogicalResult readSpec(ModelOp model, ModelInfo &info) {
   if (failed(reader.string("method", method)))
     return failure();
   if (method != "bism" && method != "marginal" && method != "cd" &&
-      method != "pcd" && method != "vages")
+      method != "pcd" && method != "vages" && method != "importance")
     return reader.error("method")
-           << "must be \"bism\", \"vages\", \"marginal\", \"cd\" or "
-           << "\"pcd\", got \"" << method << "\"";
+           << "must be \"bism\", \"vages\", \"marginal\", \"importance\", "
+           << "\"cd\" or \"pcd\", got \"" << method << "\"";
   spec.method = llvm::StringSwitch<Method>(method)
                     .Case("marginal", Method::Marginal)
                     .Case("cd", Method::CD)
                     .Case("pcd", Method::PCD)
                     .Case("vages", Method::VaGES)
+                    .Case("importance", Method::Importance)
                     .Default(Method::BiSM);
   bool vages = spec.method == Method::VaGES;
 
@@ -287,10 +288,17 @@ LogicalResult readSpec(ModelOp model, ModelInfo &info) {
            << "is \"sm\", whose exact Hessian trace takes one Hessian-vector "
            << "product per visible dimension; this model has " << visibleDims
            << " (limit " << kMaxExactTraceDims << "): use \"ssm\" or \"dsm\"";
-  if (spec.objective == O::KSD && spec.method != Method::Marginal && !vages)
+  if (spec.objective == O::KSD && spec.method != Method::Marginal && !vages &&
+      spec.method != Method::Importance)
     return reader.error("objective")
-           << "is \"ksd\", which methods \"marginal\" and \"vages\" "
-           << "implement";
+           << "is \"ksd\", which methods \"marginal\", \"importance\" and "
+           << "\"vages\" implement";
+  if (spec.method == Method::Importance &&
+      spec.particles > kMaxImportanceParticles)
+    return reader.error("particles")
+           << "must be at most " << kMaxImportanceParticles
+           << " with method \"importance\" (its L energies are unrolled into "
+           << "the compiled program), got " << spec.particles;
   if (vages) {
     if (spec.objective != O::DSM && spec.objective != O::MDSM &&
         spec.objective != O::KSD)
@@ -396,6 +404,7 @@ static Method specMethod(ModelOp model) {
       .Case("cd", Method::CD)
       .Case("pcd", Method::PCD)
       .Case("vages", Method::VaGES)
+      .Case("importance", Method::Importance)
       .Default(Method::BiSM);
 }
 
@@ -626,30 +635,13 @@ static LogicalResult readComponentLogMass(ModelOp model, ModelInfo &info) {
                               info.componentLogMassParams);
 }
 
-/// Methods "bism" and "vages": the energy E(v, h, θ...) and the posterior
-/// q(v, φ...), then the spec.
-static LogicalResult readBilevel(ModelOp model, ModelInfo &info,
-                                 StringRef method) {
-  if (!model.getEnergy() || !model.getPosterior())
-    return model.emitOpError()
-           << "spec field 'method' is \"" << method << "\", which needs an "
-           << "'energy' and a 'posterior' clause";
-  auto lookup = [&](FlatSymbolRefAttr name, StringRef role) {
-    return lookupFunction(model, name, role);
-  };
-  auto energy = lookup(model.getEnergyAttr(), "energy");
-  auto posterior = lookup(model.getPosteriorAttr(), "posterior");
-  if (failed(energy) || failed(posterior))
+/// The energy clause E(v [B,D], h [B,H], θ...) -> [B]: its function,
+/// visible and latent types and θ parameters.
+static LogicalResult readEnergy(ModelOp model, ModelInfo &info) {
+  auto energy = lookupFunction(model, model.getEnergyAttr(), "energy");
+  if (failed(energy))
     return failure();
   info.energy = *energy;
-  info.posterior = *posterior;
-  info.posteriorKind = *model.getPosteriorKind() == "bernoulli"
-                           ? PosteriorKind::Bernoulli
-                           : PosteriorKind::Gaussian;
-  if (auto temperature = model.getTemperature())
-    info.temperature = temperature->convertToDouble();
-
-  // Energy: (v [B,D], h [B,H], θ...) -> [B].
   FunctionType energyType = info.energy.getFunctionType();
   auto visible = energyType.getNumInputs() > 0
                      ? dyn_cast<RankedTensorType>(energyType.getInput(0))
@@ -674,10 +666,63 @@ static LogicalResult readBilevel(ModelOp model, ModelInfo &info,
                                << " must return the per-sample energies "
                                << perSample << ", got "
                                << energyType.getResults();
-  if (failed(readParamArguments(model, info.energy, "energy",
-                                *model.getEnergyParams(), 2, ParamGroup::Theta,
-                                info)))
+  return readParamArguments(model, info.energy, "energy",
+                            *model.getEnergyParams(), 2, ParamGroup::Theta,
+                            info);
+}
+
+/// Method "importance": the energy, over binary latents (a "gaussian"
+/// posterior clause says they are not); every θ parameter is the energy's.
+/// A posterior clause is not used.
+static LogicalResult readImportance(ModelOp model, ModelInfo &info) {
+  if (!model.getEnergy())
+    return model.emitOpError()
+           << "spec field 'method' is \"importance\", which needs an "
+           << "'energy' clause";
+  if (model.getPosteriorKind() && *model.getPosteriorKind() == "gaussian")
+    return model.emitOpError()
+           << "spec field 'method' is \"importance\", which draws binary "
+           << "latents uniformly; this model's posterior is \"gaussian\"";
+  if (failed(readEnergy(model, info)))
     return failure();
+  info.posteriorKind = PosteriorKind::Bernoulli; // the uniform proposal's latents
+  for (auto param : model.getBody().getOps<ParamOp>()) {
+    if (param.getGroup() != "theta")
+      continue;
+    size_t uses = llvm::count_if(info.params, [&](const ParamInfo &p) {
+      return p.name == param.getSymName();
+    });
+    if (uses != 1)
+      return param.emitOpError()
+             << (uses == 0 ? "is a theta parameter but the energy does not "
+                             "list it (method \"importance\")"
+                           : "is listed more than once");
+  }
+  return readSpec(model, info);
+}
+
+/// Methods "bism" and "vages": the energy E(v, h, θ...) and the posterior
+/// q(v, φ...), then the spec.
+static LogicalResult readBilevel(ModelOp model, ModelInfo &info,
+                                 StringRef method) {
+  if (!model.getEnergy() || !model.getPosterior())
+    return model.emitOpError()
+           << "spec field 'method' is \"" << method << "\", which needs an "
+           << "'energy' and a 'posterior' clause";
+  if (failed(readEnergy(model, info)))
+    return failure();
+  auto posterior =
+      lookupFunction(model, model.getPosteriorAttr(), "posterior");
+  if (failed(posterior))
+    return failure();
+  info.posterior = *posterior;
+  info.posteriorKind = *model.getPosteriorKind() == "bernoulli"
+                           ? PosteriorKind::Bernoulli
+                           : PosteriorKind::Gaussian;
+  if (auto temperature = model.getTemperature())
+    info.temperature = temperature->convertToDouble();
+
+  RankedTensorType visible = info.visibleType, latent = info.latentType;
 
   // Posterior: (v, φ...) -> logits or (mu, logstd), each [B,H].
   FunctionType posteriorType = info.posterior.getFunctionType();
@@ -731,6 +776,8 @@ FailureOr<ModelInfo> readModel(ModelOp model) {
   if (method == Method::Marginal)
     status = success(succeeded(readMarginal(model, info)) &&
                      succeeded(readSpec(model, info)));
+  else if (method == Method::Importance)
+    status = readImportance(model, info);
   else if (method == Method::CD || method == Method::PCD)
     status = success(
         succeeded(readContrastive(model, info,

@@ -4,7 +4,7 @@
 // dialect. BuildTrainStep.cpp holds the shared pieces (posterior, energy,
 // objectives, optimisers, noise, the public step functions) and method
 // "bism"; each other method is one file: MethodMarginal.cpp,
-// MethodContrastive.cpp (cd, pcd), MethodVages.cpp.
+// MethodImportance.cpp, MethodContrastive.cpp (cd, pcd), MethodVages.cpp.
 //
 //===----------------------------------------------------------------------===//
 #ifndef BISM_LIB_TRAIN_STEPBUILDER_H
@@ -243,6 +243,13 @@ private:
     return SmallVector<Type>(freeEnergy.getArgumentTypes().drop_front());
   }
   func::FuncOp buildFreeEnergySum();
+  /// The score, upper level and public step functions of method marginal
+  /// around a free_energy_sum(x, θ..., extra...) (extra: noise arguments
+  /// of the step after the objective's).
+  void buildScoreMatchingSteps(func::FuncOp freeEnergySum);
+  // --- method importance (marginal on an importance-sampled F) ----------
+  LogicalResult buildImportance();
+  func::FuncOp buildImportanceFreeEnergySum();
   func::FuncOp buildMarginalScore(func::FuncOp freeEnergySum);
   func::FuncOp buildMarginalUpper(func::FuncOp freeEnergySum,
                                   func::FuncOp score);

@@ -3,7 +3,8 @@
 // "Objectives"). Method marginal on a fully visible energy (batch 4, 2
 // visible, h = 0.5: 1/h² = 4, D/h² = 8, 1/h⁴ = 16, −1/(2h²) = −2); then
 // method vages on a GRBM-like model, where J and w come from
-// @m__score_objective of the VaES score (no ε: KSD takes no noise).
+// @m__score_objective of the VaES score (no ε: KSD takes no noise); then
+// method importance (IS-KSD).
 // RUN: bism-opt %s -split-input-file --bism-build-train-step | FileCheck %s
 // RUN: bism-opt %s -split-input-file --bism-build-train-step --bism-lower-cpu | FileCheck %s --check-prefix=CPU
 
@@ -99,6 +100,65 @@ func.func private @q(%v: tensor<4x2xf32>, %a: tensor<2x3xf32>, %d: tensor<3xf32>
 }
 bism.model @m energy @e [@W, @b] posterior "bernoulli" @q [@A, @d]
     spec {method = "vages", objective = "ksd", ksd_bandwidth = 0.5, inner_steps = 1, particles = 5} {
+  bism.param @W : tensor<2x3xf32> {group = "theta", init = "normal", std = 0.01}
+  bism.param @b : tensor<2xf32> {group = "theta", init = "zeros"}
+  bism.param @A : tensor<2x3xf32> {group = "phi", init = "zeros"}
+  bism.param @d : tensor<3xf32> {group = "phi", init = "zeros"}
+}
+
+
+// -----
+
+// == importance (IS-KSD): F̂ = −logsumexp_i(−E(x, h_i)) + log L − H log 2,
+// h_i = [u_i < ½], the L = 2 energies unrolled; then method marginal's step
+// around F̂ with the particles' u as its last argument ==
+// CHECK-LABEL: func.func private @is__free_energy_sum(%arg0: tensor<4x2xf32>, %arg1: tensor<2x3xf32>, %arg2: tensor<2xf32>, %arg3: tensor<2x4x3xf32>) -> tensor<f32>
+// CHECK:         %[[U0:.*]] = bism.slice %arg3 starts [0, 0, 0] limits [1, 4, 3]
+// CHECK:         %[[R0:.*]] = bism.reshape %[[U0]] : tensor<1x4x3xf32> to tensor<4x3xf32>
+// CHECK:         %[[ON0:.*]] = bism.compare lt, %[[R0]],
+// CHECK:         %[[H0:.*]] = bism.select %[[ON0]],
+// CHECK:         %[[E0:.*]] = call @e(%arg0, %[[H0]], %arg1, %arg2)
+// CHECK:         bism.slice %arg3 starts [1, 0, 0] limits [2, 4, 3]
+// CHECK:         %[[E1:.*]] = call @e(%arg0,
+// CHECK:         %[[ALL:.*]] = bism.concat %{{.*}}, %{{.*}} axis 0 : tensor<1x4xf32>, tensor<1x4xf32> -> tensor<2x4xf32>
+// CHECK:         %[[LSE:.*]] = bism.reduce_logsumexp %[[ALL]] axes [0] : tensor<2x4xf32> -> tensor<4xf32>
+// CHECK:         bism.neg %[[LSE]]
+// 4 × (log 2 − 3 log 2) = −5.545.
+// CHECK:         bism.constant dense<-5.54517746> : tensor<f32>
+// CHECK-LABEL: func.func private @is__score(%arg0: tensor<4x2xf32>, %arg1: tensor<2x3xf32>, %arg2: tensor<2xf32>, %arg3: tensor<2x4x3xf32>) -> tensor<4x2xf32>
+// CHECK:         bism.grad @is__free_energy_sum(%arg0, %arg1, %arg2, %arg3) wrt [0]
+// CHECK-LABEL: func.func private @is__upper(%arg0: tensor<2x3xf32>, %arg1: tensor<2xf32>, %arg2: tensor<4x2xf32>, %arg3: tensor<2x4x3xf32>) -> tensor<f32>
+// CHECK:         call @is__score(%arg2, %arg0, %arg1, %arg3)
+// CHECK:         bism.exp
+// State θ, m_θ, s_θ, t; v; the particles' u, uniform.
+// CHECK-LABEL: func.func @draw_noise(%arg0: tensor<2xi32>) -> tensor<2x4x3xf32>
+// CHECK:         bism.random_uniform %{{.*}} : tensor<2x4x3xf32>
+// CHECK-LABEL: func.func @train_step_with_noise(%arg0: tensor<2x3xf32>, %arg1: tensor<2xf32>, %arg2: tensor<2x3xf32>, %arg3: tensor<2xf32>, %arg4: tensor<2x3xf32>, %arg5: tensor<2xf32>, %arg6: tensor<f32>, %arg7: tensor<4x2xf32>, %arg8: tensor<2x4x3xf32>)
+// CHECK:         call @is__upper(%arg0, %arg1, %arg7, %arg8)
+// CPU-LABEL: llvm.func @train_step_with_noise(
+// CPU-NOT: bism.
+
+func.func private @e(%v: tensor<4x2xf32>, %h: tensor<4x3xf32>, %w: tensor<2x3xf32>, %b: tensor<2xf32>) -> tensor<4xf32> {
+  %half = bism.constant dense<0.5> : tensor<4xf32>
+  %bb = bism.broadcast %b : tensor<2xf32> to tensor<4x2xf32>
+  %cen = bism.sub %v, %bb : tensor<4x2xf32>
+  %sq = bism.square %cen : tensor<4x2xf32>
+  %qs = bism.reduce_sum %sq axes [1] : tensor<4x2xf32> -> tensor<4xf32>
+  %q = bism.mul %qs, %half : tensor<4xf32>
+  %vw = bism.matmul %v, %w : tensor<4x2xf32>, tensor<2x3xf32> -> tensor<4x3xf32>
+  %c = bism.mul %vw, %h : tensor<4x3xf32>
+  %i = bism.reduce_sum %c axes [1] : tensor<4x3xf32> -> tensor<4xf32>
+  %e = bism.sub %q, %i : tensor<4xf32>
+  return %e : tensor<4xf32>
+}
+func.func private @q(%v: tensor<4x2xf32>, %a: tensor<2x3xf32>, %d: tensor<3xf32>) -> tensor<4x3xf32> {
+  %va = bism.matmul %v, %a : tensor<4x2xf32>, tensor<2x3xf32> -> tensor<4x3xf32>
+  %db = bism.broadcast %d : tensor<3xf32> to tensor<4x3xf32>
+  %l = bism.add %va, %db : tensor<4x3xf32>
+  return %l : tensor<4x3xf32>
+}
+bism.model @is energy @e [@W, @b] posterior "bernoulli" @q [@A, @d]
+    spec {method = "importance", objective = "ksd", ksd_bandwidth = 0.5, particles = 2} {
   bism.param @W : tensor<2x3xf32> {group = "theta", init = "normal", std = 0.01}
   bism.param @b : tensor<2xf32> {group = "theta", init = "zeros"}
   bism.param @A : tensor<2x3xf32> {group = "phi", init = "zeros"}

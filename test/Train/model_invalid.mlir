@@ -479,7 +479,7 @@ func.func private @q(%v: tensor<2x2xf32>, %a: tensor<2x3xf32>) -> tensor<2x3xf32
   %l = bism.constant dense<0.0> : tensor<2x3xf32>
   return %l : tensor<2x3xf32>
 }
-// expected-error @+1 {{'bism.model' op spec field 'method' must be "bism", "vages", "marginal", "cd" or "pcd", got "gibbs"}}
+// expected-error @+1 {{'bism.model' op spec field 'method' must be "bism", "vages", "marginal", "importance", "cd" or "pcd", got "gibbs"}}
 bism.model @m energy @e [@W] posterior "bernoulli" @q [@A] spec {method = "gibbs"} {
   bism.param @W : tensor<2x3xf32> {group = "theta", init = "zeros"}
   bism.param @A : tensor<2x3xf32> {group = "phi", init = "zeros"}
@@ -527,7 +527,7 @@ func.func private @q(%v: tensor<2x2xf32>, %a: tensor<2x3xf32>) -> tensor<2x3xf32
   %l = bism.constant dense<0.0> : tensor<2x3xf32>
   return %l : tensor<2x3xf32>
 }
-// expected-error @+1 {{'bism.model' op spec field 'objective' is "ksd", which methods "marginal" and "vages" implement}}
+// expected-error @+1 {{'bism.model' op spec field 'objective' is "ksd", which methods "marginal", "importance" and "vages" implement}}
 bism.model @m energy @e [@W] posterior "bernoulli" @q [@A] spec {objective = "ksd"} {
   bism.param @W : tensor<2x3xf32> {group = "theta", init = "zeros"}
   bism.param @A : tensor<2x3xf32> {group = "phi", init = "zeros"}
@@ -803,4 +803,44 @@ func.func private @q(%v: tensor<2x2xf32>, %a: tensor<2x3xf32>) -> tensor<2x3xf32
 bism.model @m energy @e [@W] posterior "bernoulli" @q [@A] spec {dataset = 7} {
   bism.param @W : tensor<2x3xf32> {group = "theta", init = "zeros"}
   bism.param @A : tensor<2x3xf32> {group = "phi", init = "zeros"}
+}
+
+// -----
+
+// Method importance draws binary latents uniformly: a Gaussian posterior
+// clause says the latents are continuous.
+func.func private @e(%v: tensor<2x2xf32>, %h: tensor<2x3xf32>, %w: tensor<2x3xf32>) -> tensor<2xf32> {
+  %e = bism.constant dense<0.0> : tensor<2xf32>
+  return %e : tensor<2xf32>
+}
+func.func private @q(%v: tensor<2x2xf32>, %a: tensor<2x3xf32>) -> (tensor<2x3xf32>, tensor<2x3xf32>) {
+  %l = bism.constant dense<0.0> : tensor<2x3xf32>
+  return %l, %l : tensor<2x3xf32>, tensor<2x3xf32>
+}
+// expected-error @+1 {{'bism.model' op spec field 'method' is "importance", which draws binary latents uniformly; this model's posterior is "gaussian"}}
+bism.model @m energy @e [@W] posterior "gaussian" @q [@A] spec {method = "importance"} {
+  bism.param @W : tensor<2x3xf32> {group = "theta", init = "zeros"}
+  bism.param @A : tensor<2x3xf32> {group = "phi", init = "zeros"}
+}
+
+// -----
+
+func.func private @e(%v: tensor<2x2xf32>, %h: tensor<2x3xf32>, %w: tensor<2x3xf32>) -> tensor<2xf32> {
+  %e = bism.constant dense<0.0> : tensor<2xf32>
+  return %e : tensor<2xf32>
+}
+// expected-error @+1 {{'bism.model' op spec field 'particles' must be at most 100 with method "importance" (its L energies are unrolled into the compiled program), got 101}}
+bism.model @m energy @e [@W] spec {method = "importance", particles = 101} {
+  bism.param @W : tensor<2x3xf32> {group = "theta", init = "zeros"}
+}
+
+// -----
+
+func.func private @f(%v: tensor<2x2xf32>, %w: tensor<2x3xf32>) -> tensor<2xf32> {
+  %e = bism.constant dense<0.0> : tensor<2xf32>
+  return %e : tensor<2xf32>
+}
+// expected-error @+1 {{'bism.model' op spec field 'method' is "importance", which needs an 'energy' clause}}
+bism.model @m free_energy @f [@W] spec {method = "importance"} {
+  bism.param @W : tensor<2x3xf32> {group = "theta", init = "zeros"}
 }

@@ -12,7 +12,10 @@
 //       with w = B ∂J/∂ŝ (1e-10), and against central finite differences of
 //       the documented surrogate S(θ) (w, c, ḡ held at their values);
 //   (c) with q the exact posterior, the mean of the VaGES-KSD gradient over
-//       many draws is the exact-score KSD gradient (unbiased).
+//       many draws is the exact-score KSD gradient (unbiased);
+//   (d) method importance (IS-KSD): J against the U-statistic of the
+//       self-normalised importance-sampling score (uniform binary latents),
+//       the θ gradient against central finite differences of it.
 //
 //===----------------------------------------------------------------------===//
 #include "TrainStepHarness.h"
@@ -289,6 +292,71 @@ TEST(Ksd, VagesMeanWithExactPosteriorIsTheExactScoreGradient) {
               "the mean %.5f, max |mean/se| %.2f\n",
               draws, std::sqrt(bias / norm), maxZ);
   EXPECT_LT(maxZ, 4.5);
+}
+
+//===----------------------------------------------------------------------===//
+// (d) Method importance: the self-normalised importance-sampling score
+//===----------------------------------------------------------------------===//
+
+/// s_b = Σ_i ω_i g_b(h_i), ω = softmax_i(−E(x_b, h_i)), h_i = [u_i < ½]:
+/// the score of F̂ = −logsumexp_i(−E_i) + const.
+HostTensor importanceScore(const Grbm &m, const HostTensor &x,
+                           const HostTensor &u, int64_t L) {
+  std::vector<HostTensor> hs, energies;
+  for (int64_t i = 0; i < L; ++i) {
+    HostTensor h(ElementType::f64, {B, H});
+    for (int64_t e = 0; e < B * H; ++e)
+      h.dataAs<double>()[e] = at(u, i * B * H + e) < 0.5 ? 1.0 : 0.0;
+    energies.push_back(m.energy(x, h));
+    hs.push_back(h);
+  }
+  HostTensor s(ElementType::f64, {B, D});
+  for (int64_t b = 0; b < B; ++b) {
+    double lowest = INFINITY, total = 0.0;
+    for (const HostTensor &e : energies)
+      lowest = std::min(lowest, at(e, b));
+    for (const HostTensor &e : energies)
+      total += std::exp(-(at(e, b) - lowest));
+    for (int64_t i = 0; i < L; ++i) {
+      double weight = std::exp(-(at(energies[i], b) - lowest)) / total;
+      std::vector<double> g = logJointScore(m, x, hs[i], b);
+      for (int64_t j = 0; j < D; ++j)
+        s.dataAs<double>()[b * D + j] += weight * g[j];
+    }
+  }
+  return s;
+}
+
+TEST(Ksd, ImportanceMatchesFormulaAndFiniteDifferences) {
+  const int64_t L = 3;
+  auto jit = buildStep(grbmModel("method = \"importance\", particles = 3, " +
+                                 bandwidthSpec()));
+  ASSERT_TRUE(jit);
+  Grbm model = Grbm::random(D, H, 540);
+  HostTensor v = randomTensor({B, D}, 541, -1.5, 1.5);
+  HostTensor u = randomTensor({L, B, H}, 542, 0.0, 1.0);
+  std::vector<HostTensor> in = marginalInputs(model, v);
+  in.push_back(u);
+  std::vector<HostTensor> out = call(*jit, "train_step_with_noise", in);
+  ASSERT_EQ(out.size(), 15u);
+  double expected = ksdStatistic(v, importanceScore(model, v, u, L), kBandwidth);
+  EXPECT_NEAR(at(out[13], 0), expected, 1e-10 * std::fabs(expected));
+  std::vector<HostTensor> g = call(*jit, "theta_gradient_with_noise", in);
+  ASSERT_EQ(g.size(), 4u);
+  std::vector<HostTensor> fd = finiteDifferences(model, [&](const Grbm &m) {
+    return ksdStatistic(v, importanceScore(m, v, u, L), kBandwidth);
+  });
+  for (size_t k = 0; k < 4; ++k)
+    EXPECT_LT(relativeError(g[k], fd[k]), 1e-7) << kThetaNames[k];
+  // The noise: particles.u [L,B,H] uniform in [0, 1), nothing else.
+  std::vector<HostTensor> noise =
+      call(*jit, "draw_noise", {HostTensor::fromVector<int32_t>({2}, {5, 6})});
+  ASSERT_EQ(noise.size(), 1u);
+  ASSERT_EQ(noise[0].shape(), (std::vector<int64_t>{L, B, H}));
+  for (int64_t e = 0; e < noise[0].numElements(); ++e) {
+    EXPECT_GE(at(noise[0], e), 0.0);
+    EXPECT_LT(at(noise[0], e), 1.0);
+  }
 }
 
 } // namespace

@@ -59,7 +59,10 @@ enum class PosteriorKind {
 /// persistent chain carried in the step's state (PCD). VaGES: the K plain φ
 /// steps of BiSM, then a θ gradient from L posterior particles (the VaES
 /// score estimate and its covariance correction, no unrolling).
-enum class Method { BiSM, Marginal, CD, PCD, VaGES };
+/// Importance: method marginal with the free energy estimated by
+/// importance sampling from L uniform binary latents (the IS-KSD baseline
+/// of the VaGES paper).
+enum class Method { BiSM, Marginal, CD, PCD, VaGES, Importance };
 
 /// KSD: the kernelized Stein discrepancy of the model's score on the
 /// minibatch (U-statistic, RBF kernel), for methods marginal and vages.
@@ -69,6 +72,9 @@ enum class Objective { SM, SSM, DSM, MDSM, KSD };
 /// published setting, far below what exhausts memory while compiling.
 constexpr int64_t kMaxInnerSteps = 1000, kMaxUnrollSteps = 200,
                   kMaxGibbsSteps = 1000, kMaxParticles = 10000;
+/// Method importance unrolls its L energies into the estimate (the
+/// gradient goes through them), so L stays small.
+constexpr int64_t kMaxImportanceParticles = 100;
 /// SM's exact Hessian trace costs one Hessian-vector product per visible
 /// dimension; above this many, SSM or DSM is the sensible choice.
 constexpr int64_t kMaxExactTraceDims = 64;
