@@ -119,7 +119,8 @@ std::string specJson(const train::ModelInfo &info, const JitOptions &jit) {
       {"sigma_min", jsonNumber(spec.sigmaMin)},
       {"sigma_max", jsonNumber(spec.sigmaMax)},
       {"sigma0", jsonNumber(spec.sigma0)},
-      {"ksd_bandwidth", jsonNumber(spec.ksdBandwidth)},
+      {"ksd_bandwidth", spec.ksdMedianBandwidth ? jsonString("median")
+                                                : jsonNumber(spec.ksdBandwidth)},
       {"projection", jsonString(spec.projection == Projection::Rademacher
                                     ? "rademacher"
                                     : "gaussian")},

@@ -406,8 +406,41 @@ Value StepBuilder::perSampleObjective(func::FuncOp negLogJoint,
   llvm_unreachable("unknown objective");
 }
 
+/// The median heuristic's h² for the [B,B] squared distances d² [B,B]: the
+/// lower median m of the B(B−1)/2 distances between distinct points, the
+/// smallest m with #{b ≠ b' : d²_bb' ≤ m} ≥ B(B−1)/2 (pairs counted both
+/// ways), found by bisection on [0, max d²] (kMedianBisections halvings,
+/// unrolled: straight-line ops, no sort), floored at 1e-12 for a batch of
+/// equal points; a constant for autodiff (stop_gradient).
+Value StepBuilder::medianSquaredDistance(Value distance) {
+  constexpr int kMedianBisections = 60;
+  auto square = cast<RankedTensorType>(distance.getType());
+  int64_t batch = square.getDimSize(0);
+  std::vector<double> offDiagonal(batch * batch, 1.0);
+  for (int64_t b = 0; b < batch; ++b)
+    offDiagonal[b * batch + b] = 0.0;
+  Value mask = constant(square, offDiagonal);
+  Value zeros = splat(square, 0.0);
+  Value d2 = StopGradientOp::create(builder_, loc_, distance).getResult();
+  Value lo = splat(scalar_, 0.0);
+  Value hi = ReduceMaxOp::create(builder_, loc_, scalar_, d2,
+                                 ArrayRef<int64_t>{0, 1}, false);
+  Value half = splat(scalar_, double(batch * (batch - 1)) / 2.0);
+  for (int i = 0; i < kMedianBisections; ++i) {
+    Value mid = scaled(db().add(lo, hi), 0.5);
+    Value below = db().compare(ComparePredicate::le, d2,
+                               db().broadcastTo(mid, square));
+    Value count = sumAll(db().select(below, mask, zeros));
+    Value enough = db().compare(ComparePredicate::ge, count, half);
+    hi = db().select(enough, mid, hi);
+    lo = db().select(enough, lo, mid);
+  }
+  return db().create<MaximumOp>(hi, splat(scalar_, 1e-12));
+}
+
 /// Row b of the KSD U-statistic with the RBF kernel k(x, y) =
-/// exp(−‖x − y‖²/(2h²)) (Liu, Lee & Jordan 2016):
+/// exp(−‖x − y‖²/(2h²)) (Liu, Lee & Jordan 2016), h fixed or the median
+/// heuristic's (medianSquaredDistance):
 ///   (1/(B−1)) Σ_{b'≠b} u(x_b, x_b'),
 ///   u(x, y) = sᵀ(x) k s(y) + sᵀ(x) ∇_y k + sᵀ(y) ∇_x k + tr ∇_x∇_y k
 ///           = k [sᵀ(x)s(y) + (s(x) − s(y))ᵀ(x − y)/h² + D/h² − ‖x − y‖²/h⁴],
@@ -423,7 +456,6 @@ Value StepBuilder::ksdPerSample(Value x, Value s) {
   auto alongColumns = [&](Value perSample) {
     return db().broadcastTo(perSample, square);
   };
-  double h2 = spec_.ksdBandwidth * spec_.ksdBandwidth;
   Value ss = db().matmul(s, s, false, true);
   Value sx = db().matmul(s, x, false, true); // s_bᵀ x_b'
   Value xx = db().matmul(x, x, false, true);
@@ -434,10 +466,28 @@ Value StepBuilder::ksdPerSample(Value x, Value s) {
   // (s_b − s_b')ᵀ(x_b − x_b') = s_bᵀx_b + s_b'ᵀx_b' − s_bᵀx_b' − s_b'ᵀx_b.
   Value cross = db().sub(db().add(alongRows(sDotX), alongColumns(sDotX)),
                          db().add(sx, db().transpose(sx, {1, 0})));
-  Value kernel = db().create<ExpOp>(scaled(distance, -0.5 / h2));
-  Value inner = db().add(db().add(ss, scaled(cross, 1.0 / h2)),
-                         db().sub(splat(square, double(dims) / h2),
-                                  scaled(distance, 1.0 / (h2 * h2))));
+  // x · c/h^(2p): constants for a fixed h, else the median's h² broadcast.
+  std::function<Value(Value, double, int)> overBandwidth;
+  if (spec_.ksdMedianBandwidth) {
+    Value inverse = db().create<ReciprocalOp>(
+        db().broadcastTo(medianSquaredDistance(distance), square));
+    overBandwidth = [&, inverse](Value x, double c, int power) {
+      for (int p = 0; p < power; ++p)
+        x = db().mul(x, inverse);
+      return scaled(x, c);
+    };
+  } else {
+    double h2 = spec_.ksdBandwidth * spec_.ksdBandwidth;
+    overBandwidth = [&, h2](Value x, double c, int power) {
+      return scaled(x, c / std::pow(h2, power));
+    };
+  }
+  Value kernel = db().create<ExpOp>(overBandwidth(distance, -0.5, 1));
+  Value inner = db().add(db().add(ss, overBandwidth(cross, 1.0, 1)),
+                         db().sub(spec_.ksdMedianBandwidth
+                                      ? overBandwidth(splat(square, double(dims)), 1.0, 1)
+                                      : splat(square, double(dims) / std::pow(spec_.ksdBandwidth, 2)),
+                                  overBandwidth(distance, 1.0, 2)));
   std::vector<double> offDiagonal(batch * batch, 1.0 / double(batch - 1));
   for (int64_t b = 0; b < batch; ++b)
     offDiagonal[b * batch + b] = 0.0;

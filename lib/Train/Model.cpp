@@ -56,6 +56,24 @@ public:
     return success();
   }
 
+  /// "median" or a positive number (a fixed bandwidth).
+  LogicalResult bandwidth(StringRef field, bool &median, double &fixed) {
+    Attribute attr = spec_.get(field);
+    if (auto text = dyn_cast_or_null<StringAttr>(attr)) {
+      used_.push_back(field);
+      if (text.getValue() != "median")
+        return error(field) << "must be \"median\" or a positive number, got "
+                            << attr;
+      median = true;
+      return success();
+    }
+    if (failed(positive(field, fixed)))
+      return failure();
+    if (attr)
+      median = false;
+    return success();
+  }
+
   /// An integer >= `minimum`; with a `maximum`, at most that (counts the
   /// step builder unrolls into the program, where a huge one would exhaust
   /// memory for minutes instead of failing).
@@ -213,7 +231,8 @@ LogicalResult readSpec(ModelOp model, ModelInfo &info) {
                                {"mdsm", O::MDSM},
                                {"ksd", O::KSD}})) ||
       failed(reader.positive("noise_std", spec.noiseStd)) ||
-      failed(reader.positive("ksd_bandwidth", spec.ksdBandwidth)) ||
+      failed(reader.bandwidth("ksd_bandwidth", spec.ksdMedianBandwidth,
+                              spec.ksdBandwidth)) ||
       failed(reader.choice<P>("projection", spec.projection,
                               {{"rademacher", P::Rademacher},
                                {"gaussian", P::Gaussian}})) ||

@@ -22,6 +22,7 @@
 #include "mlir/IR/SymbolTable.h"
 
 #include <cmath>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -215,6 +216,7 @@ private:
                            Value s, Value objNoise);
   /// Row b of the KSD U-statistic for the score s at x [B,D] -> [B].
   Value ksdPerSample(Value x, Value s);
+  Value medianSquaredDistance(Value distance);
   func::FuncOp buildScoreObjective();
   Value perSampleColumn(ArrayRef<double> values);
   Value constant(RankedTensorType type, ArrayRef<double> values);

@@ -165,3 +165,38 @@ bism.model @is energy @e [@W, @b] posterior "bernoulli" @q [@A, @d]
   bism.param @d : tensor<3xf32> {group = "phi", init = "zeros"}
 }
 
+
+// -----
+
+// == the median heuristic: h² = the lower median of the B(B−1)/2 squared
+// distances, by 60 unrolled bisections on [0, max d²] counting the
+// off-diagonal d² ≤ mid; a constant for autodiff ==
+// CHECK-LABEL: func.func private @med__upper(
+// CHECK:         %[[D2:.*]] = bism.stop_gradient %{{.*}} : tensor<4x4xf32>
+// CHECK:         bism.reduce_max %[[D2]] axes [0, 1] : tensor<4x4xf32> -> tensor<f32>
+// CHECK-COUNT-60: bism.compare le, %[[D2]],
+// CHECK:         %[[H2:.*]] = bism.maximum
+// CHECK:         %[[B:.*]] = bism.broadcast %[[H2]] : tensor<f32> to tensor<4x4xf32>
+// CHECK:         bism.reciprocal %[[B]]
+// CHECK:         bism.exp
+
+func.func private @f(%v: tensor<4x2xf32>, %w: tensor<2x3xf32>, %c: tensor<3xf32>) -> tensor<4xf32> {
+  %half = bism.constant dense<0.5> : tensor<4xf32>
+  %sq = bism.square %v : tensor<4x2xf32>
+  %q = bism.reduce_sum %sq axes [1] : tensor<4x2xf32> -> tensor<4xf32>
+  %qh = bism.mul %q, %half : tensor<4xf32>
+  %vw = bism.matmul %v, %w : tensor<4x2xf32>, tensor<2x3xf32> -> tensor<4x3xf32>
+  %cb = bism.broadcast %c : tensor<3xf32> to tensor<4x3xf32>
+  %z = bism.add %vw, %cb : tensor<4x3xf32>
+  %sp = bism.softplus %z : tensor<4x3xf32>
+  %l = bism.reduce_sum %sp axes [1] : tensor<4x3xf32> -> tensor<4xf32>
+  %e = bism.sub %qh, %l : tensor<4xf32>
+  return %e : tensor<4xf32>
+}
+bism.model @med free_energy @f [@W, @c]
+    spec {method = "marginal", objective = "ksd", ksd_bandwidth = "median"} {
+  bism.param @W : tensor<2x3xf32> {group = "theta", init = "normal", std = 0.1}
+  bism.param @c : tensor<3xf32> {group = "theta", init = "zeros"}
+}
+
+

@@ -559,6 +559,22 @@ func.func private @q(%v: tensor<2x2xf32>, %a: tensor<2x3xf32>) -> tensor<2x3xf32
   %l = bism.constant dense<0.0> : tensor<2x3xf32>
   return %l : tensor<2x3xf32>
 }
+// expected-error @+1 {{'bism.model' op spec field 'ksd_bandwidth' must be "median" or a positive number, got "mean"}}
+bism.model @m energy @e [@W] posterior "bernoulli" @q [@A] spec {method = "vages", objective = "ksd", ksd_bandwidth = "mean"} {
+  bism.param @W : tensor<2x3xf32> {group = "theta", init = "zeros"}
+  bism.param @A : tensor<2x3xf32> {group = "phi", init = "zeros"}
+}
+
+// -----
+
+func.func private @e(%v: tensor<2x2xf32>, %h: tensor<2x3xf32>, %w: tensor<2x3xf32>) -> tensor<2xf32> {
+  %e = bism.constant dense<0.0> : tensor<2xf32>
+  return %e : tensor<2xf32>
+}
+func.func private @q(%v: tensor<2x2xf32>, %a: tensor<2x3xf32>) -> tensor<2x3xf32> {
+  %l = bism.constant dense<0.0> : tensor<2x3xf32>
+  return %l : tensor<2x3xf32>
+}
 // expected-error @+1 {{'bism.model' op spec field 'noise_std' must be positive, got 0}}
 bism.model @m energy @e [@W] posterior "bernoulli" @q [@A] spec {noise_std = 0.0} {
   bism.param @W : tensor<2x3xf32> {group = "theta", init = "zeros"}

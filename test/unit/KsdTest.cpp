@@ -6,7 +6,9 @@
 //   (a) method marginal (the exact score −∇F): J against the O(B²)
 //       U-statistic written out pair by pair with the kernel's derivatives
 //       (1e-10), and the θ gradient against central finite differences of
-//       that formula;
+//       that formula, for a fixed bandwidth and for the median heuristic
+//       (h² = the lower median of the B(B−1)/2 squared distances, sorted
+//       here);
 //   (b) method vages (the VaES score, the VaGES gradient): J against the
 //       U-statistic of ŝ and the θ gradient against the published formulas
 //       with w = B ∂J/∂ŝ (1e-10), and against central finite differences of
@@ -21,6 +23,7 @@
 #include "TrainStepHarness.h"
 #include "VagesReference.h"
 
+#include <algorithm>
 #include <cstdio>
 
 using namespace bism;
@@ -149,6 +152,45 @@ TEST(Ksd, MarginalGradientMatchesFiniteDifferences) {
   ASSERT_EQ(g.size(), 4u);
   std::vector<HostTensor> fd = finiteDifferences(model, [&](const Grbm &m) {
     return ksdStatistic(v, m.score(v), kBandwidth);
+  });
+  for (size_t k = 0; k < 4; ++k)
+    EXPECT_LT(relativeError(g[k], fd[k]), 1e-7) << kThetaNames[k];
+}
+
+/// The median heuristic: h = √(the lower median of the squared distances
+/// between distinct points of x), by sorting.
+double medianBandwidth(const HostTensor &x) {
+  std::vector<double> distances;
+  for (int64_t b = 0; b < B; ++b)
+    for (int64_t c = b + 1; c < B; ++c) {
+      double d2 = 0.0;
+      for (int64_t j = 0; j < D; ++j)
+        d2 += std::pow(at(x, b * D + j) - at(x, c * D + j), 2);
+      distances.push_back(d2);
+    }
+  std::sort(distances.begin(), distances.end());
+  return std::sqrt(distances[(distances.size() - 1) / 2]);
+}
+
+TEST(Ksd, MarginalMedianBandwidth) {
+  auto jit = buildStep(grbmWithFreeEnergy(
+      "method = \"marginal\", objective = \"ksd\", ksd_bandwidth = \"median\""));
+  ASSERT_TRUE(jit);
+  Grbm model = Grbm::random(D, H, 515);
+  HostTensor v = randomTensor({B, D}, 516, -1.5, 1.5);
+  double h = medianBandwidth(v);
+  std::vector<HostTensor> out =
+      call(*jit, "train_step_with_noise", marginalInputs(model, v));
+  ASSERT_EQ(out.size(), 15u);
+  double expected = ksdStatistic(v, model.score(v), h);
+  std::printf("median bandwidth %.6f, KSD %.12g\n", h, expected);
+  EXPECT_NEAR(at(out[13], 0), expected, 1e-10 * std::fabs(expected));
+  // The bandwidth depends on the data only: the gradient is the fixed-h one.
+  std::vector<HostTensor> g =
+      call(*jit, "theta_gradient_with_noise", marginalInputs(model, v));
+  ASSERT_EQ(g.size(), 4u);
+  std::vector<HostTensor> fd = finiteDifferences(model, [&](const Grbm &m) {
+    return ksdStatistic(v, m.score(v), h);
   });
   for (size_t k = 0; k < 4; ++k)
     EXPECT_LT(relativeError(g[k], fd[k]), 1e-7) << kThetaNames[k];

@@ -108,8 +108,10 @@ struct TrainSpec {
   /// sigma0 (as in the MDSM paper's released code).
   NoiseSchedule noiseSchedule = NoiseSchedule::Geometric;
   double sigmaMin = 0.05, sigmaMax = 0.5, sigma0 = 0.1;
-  /// KSD: the RBF kernel's bandwidth h, k(x, y) = exp(−‖x − y‖²/(2h²))
-  /// (0.1 by default, the VaGES paper's value for its [0,1]² data).
+  /// KSD: the RBF kernel's bandwidth h, k(x, y) = exp(−‖x − y‖²/(2h²)):
+  /// the median heuristic (h = the median distance between the minibatch's
+  /// points, each step; `ksd_bandwidth = "median"`, the default) or fixed.
+  bool ksdMedianBandwidth = true;
   double ksdBandwidth = 0.1;
   /// SSM: the distribution of the projection u.
   Projection projection = Projection::Rademacher;
