@@ -242,7 +242,8 @@ bool scatterPlot(const std::string &path, const std::vector<PointSet> &sets,
 }
 
 bool linePlot(const std::string &path, const std::vector<Series> &series,
-              const Labels &labels, bool logY, std::string &error) {
+              const Labels &labels, bool logY, std::string &error, double yMin,
+              double yMax) {
   // What is drawn: log10 y on a log axis (positive values only).
   std::vector<Series> drawn = series;
   for (Series &s : drawn) {
@@ -261,14 +262,30 @@ bool linePlot(const std::string &path, const std::vector<Series> &series,
     ys.push_back(&s.y);
   }
   Extent extent = extentOf(xs, ys, 0.04);
+  if (std::isfinite(yMin))
+    extent.yMin = logY ? std::log10(yMin) : yMin;
+  if (std::isfinite(yMax))
+    extent.yMax = logY ? std::log10(yMax) : yMax;
+  if (!(extent.yMin < extent.yMax)) {
+    error = "the y range is empty (y from " + std::to_string(yMin) + " to " +
+            std::to_string(yMax) + ")";
+    return false;
+  }
   std::string temporary = path + ".tmp";
   if (!begin(temporary, error))
     return false;
-  plvpor(0.14, 0.95, 0.12, 0.86);
+  // The legend sits above the frame, two entries a row: the frame's top
+  // comes down by a row's height for each row after the first.
+  size_t legendRows = series.size() > 1 ? (series.size() + 1) / 2 : 0;
+  double top = 0.86 - 0.045 * double(legendRows > 1 ? legendRows - 1 : 0);
+  plvpor(0.14, 0.95, 0.12, top);
   Labels untitled = labels;
   untitled.title.clear();
   frame(extent, untitled, logY);
-  plmtex("t", 2.2, 0.0, 0.0, labels.title.c_str());
+  // The title above the frame, unless it repeats the y label (it would
+  // sit where the legend's rows are).
+  if (labels.title != labels.y || legendRows == 0)
+    plmtex("t", 2.2, 0.0, 0.0, labels.title.c_str());
   std::vector<std::string> names;
   for (size_t i = 0; i < drawn.size(); ++i) {
     plcol0(seriesColour(i));

@@ -245,3 +245,30 @@ TEST(Plot, CurvesAndUnwritablePaths) {
   EXPECT_FALSE(fileExists(bad));
   EXPECT_FALSE(plot::scatterPlot(bad, {}, {}, error));
 }
+
+// --y-min/--y-max: the frame keeps the given range and the curve beyond it
+// is clipped (the flat curve at y = 5 above y-max leaves no pixel); an
+// empty range is an error, no file.
+TEST(Plot, FixedYRangeClipsCurves) {
+  plot::Series inside{{1, 2, 3}, {0.2, 0.5, 0.8}, "inside"};
+  plot::Series above{{1, 2, 3}, {5, 5, 5}, "above"};
+  std::string path = tempPath("clipped.png"), error;
+  ASSERT_TRUE(plot::linePlot(path, {above, inside}, {"", "step", "y"}, false,
+                             error, 0.0, 1.0))
+      << error;
+  Picture picture;
+  readPng(path, 3, picture, /*exact=*/false);
+  // Series 0 (blue) only in the legend's short line sample, series 1 drawn.
+  int64_t legendBand = picture.height / 4;
+  EXPECT_EQ(countColour(picture, kBlue, 0, picture.width, legendBand,
+                        picture.height),
+            0);
+  EXPECT_GT(countColour(picture, kOrange, 0, picture.width, legendBand,
+                        picture.height),
+            100);
+  std::remove(path.c_str());
+  std::string empty = tempPath("empty-range.png");
+  EXPECT_FALSE(plot::linePlot(empty, {inside}, {}, false, error, 1.0, 0.5));
+  EXPECT_NE(error.find("y range is empty"), std::string::npos) << error;
+  EXPECT_FALSE(fileExists(empty));
+}

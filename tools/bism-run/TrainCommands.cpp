@@ -98,6 +98,14 @@ cl::opt<std::string> plotPng("png",
                              cl::value_desc("file"), cl::sub(plotCommand));
 cl::opt<bool> plotLogY("log-y", cl::desc("logarithmic y axis"),
                        cl::sub(plotCommand));
+cl::opt<double> plotYMin("y-min",
+                         cl::desc("lower end of the y axis (default: the "
+                                  "data's); curves below are clipped"),
+                         cl::init(NAN), cl::sub(plotCommand));
+cl::opt<double> plotYMax("y-max",
+                         cl::desc("upper end of the y axis (default: the "
+                                  "data's); curves above are clipped"),
+                         cl::init(NAN), cl::sub(plotCommand));
 cl::opt<std::string> exportDir("npy",
                                cl::desc("the folder to write the .npy files "
                                         "into (created if needed)"),
@@ -1568,7 +1576,8 @@ int runPlot() {
   if (series.size() == 1)
     series[0].label.clear();
   std::string error;
-  if (!runtime::plot::linePlot(png, series, labels, plotLogY, error))
+  if (!runtime::plot::linePlot(png, series, labels, plotLogY, error, plotYMin,
+                               plotYMax))
     return fail(error);
   say("wrote " + png);
   return 0;

@@ -11,6 +11,7 @@
 #define BISM_RUNTIME_PLOT_H
 
 #include <cstdint>
+#include <cmath>
 #include <string>
 #include <vector>
 
@@ -57,8 +58,12 @@ bool scatterPlot(const std::string &path, const std::vector<PointSet> &sets,
 
 /// Curves against a common x axis (e.g. metrics against the step); with
 /// `logY` the y axis is logarithmic (non-positive values are left out).
+/// `yMin`/`yMax` (when finite) fix that end of the y axis (values beyond
+/// are clipped by the frame), e.g. to keep one diverging run from
+/// flattening the others.
 bool linePlot(const std::string &path, const std::vector<Series> &series,
-              const Labels &labels, bool logY, std::string &error);
+              const Labels &labels, bool logY, std::string &error,
+              double yMin = NAN, double yMax = NAN);
 
 } // namespace bism::runtime::plot
 
