@@ -36,7 +36,11 @@ def Bism_ModelOp : Bism_Op<"model", [Symbol, SymbolTable, NoTerminator,
     clause names `C(hs [C,H], θ...) -> [C]`, for each binary latent
     configuration h (a row of hs) log ∫ exp(−E(v, h; θ)) dv, from which the
     runtime computes the exact log Z (logsumexp over all 2^H
-    configurations, in chunks of C). Each clause is optional; method "bism" needs the
+    configurations, in chunks of C). The optional `generator @G [φ...]`
+    clause names `G(h [B,H], φ...) -> v [B,D]`, a generator from standard
+    normal latents, used by spec method "bidvl" (with the free energy as
+    the marginal energy and a "gaussian" posterior as the inference model).
+    Each clause is optional; method "bism" needs the
     energy and the posterior, method "marginal" the free energy, methods
     "cd" and "pcd" the free energy and the Gibbs sweep.
     The spec's fields and defaults are listed in docs/training.md.
@@ -50,6 +54,8 @@ def Bism_ModelOp : Bism_Op<"model", [Symbol, SymbolTable, NoTerminator,
                        OptionalAttr<ArrayAttr>:$gibbs_params,
                        OptionalAttr<FlatSymbolRefAttr>:$component_log_mass,
                        OptionalAttr<ArrayAttr>:$component_log_mass_params,
+                       OptionalAttr<FlatSymbolRefAttr>:$generator,
+                       OptionalAttr<ArrayAttr>:$generator_params,
                        OptionalAttr<StrAttr>:$posterior_kind,
                        OptionalAttr<FlatSymbolRefAttr>:$posterior,
                        OptionalAttr<ArrayAttr>:$posterior_params,
@@ -61,6 +67,7 @@ def Bism_ModelOp : Bism_Op<"model", [Symbol, SymbolTable, NoTerminator,
     (`free_energy` $free_energy^ $free_energy_params)?
     (`gibbs` $gibbs^ $gibbs_params)?
     (`component_log_mass` $component_log_mass^ $component_log_mass_params)?
+    (`generator` $generator^ $generator_params)?
     (`posterior` $posterior_kind^ $posterior $posterior_params)?
     (`temperature` $temperature^)? `spec` $spec attr-dict-with-keyword $body
   }];

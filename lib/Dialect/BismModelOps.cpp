@@ -75,10 +75,11 @@ LogicalResult ModelOp::verifyRegions() {
       bool(getFreeEnergy()) != bool(getFreeEnergyParams()) ||
       bool(getGibbs()) != bool(getGibbsParams()) ||
       bool(getComponentLogMass()) != bool(getComponentLogMassParams()) ||
+      bool(getGenerator()) != bool(getGeneratorParams()) ||
       bool(getPosterior()) != bool(getPosteriorKind()) ||
       bool(getPosterior()) != bool(getPosteriorParams()))
     return emitOpError() << "each of the energy, free_energy, gibbs, "
-                         << "component_log_mass and posterior "
+                         << "component_log_mass, generator and posterior "
                          << "clauses needs its function and parameter list";
   std::optional<StringRef> kind = getPosteriorKind();
   if (kind && *kind != "gaussian" && *kind != "bernoulli")
@@ -118,5 +119,6 @@ LogicalResult ModelOp::verifyRegions() {
       failed(checkList(getGibbsParams(), "gibbs", "theta")) ||
       failed(checkList(getComponentLogMassParams(), "component_log_mass",
                        "theta")) ||
-      failed(checkList(getPosteriorParams(), "posterior", "phi")));
+      failed(checkList(getPosteriorParams(), "posterior", "phi")) ||
+      failed(checkList(getGeneratorParams(), "generator", "phi")));
 }

@@ -101,6 +101,7 @@ std::string specJson(const train::ModelInfo &info, const JitOptions &jit) {
     case Method::PCD: return "pcd";
     case Method::VaGES: return "vages";
     case Method::Importance: return "importance";
+    case Method::BiDVL: return "bidvl";
     }
     return "?";
   }();

@@ -96,6 +96,24 @@ TrainStepSignature trainStepSignature(const ModelInfo &info) {
       sig.metrics.push_back({name, scalar});
     return sig;
   }
+  if (spec.method == Method::BiDVL) {
+    // BiSM's state; the generator's latents ĥ, then ξ per lower step.
+    addGroup("theta", ParamGroup::Theta);
+    addGroup("phi", ParamGroup::Phi);
+    addGroup("m_theta", ParamGroup::Theta);
+    addGroup("s_theta", ParamGroup::Theta);
+    addGroup("m_phi", ParamGroup::Phi);
+    addGroup("s_phi", ParamGroup::Phi);
+    sig.state.push_back({"t_theta", scalar});
+    sig.state.push_back({"t_phi", scalar});
+    sig.batch = {"v", info.visibleType};
+    sig.noise.push_back({"generator.h", info.latentType});
+    for (int64_t k = 0; k < spec.innerSteps; ++k)
+      sig.noise.push_back({"lower" + std::to_string(k) + ".xi", info.latentType});
+    for (const char *name : {"J", "lower_before", "lower_after", "grad_norm_theta"})
+      sig.metrics.push_back({name, scalar});
+    return sig;
+  }
   if (spec.method == Method::CD || spec.method == Method::PCD) {
     // θ, m_θ, s_θ, t_theta, [chain]; per sweep u_h, z_v; gap and ‖∇θ‖.
     addGroup("theta", ParamGroup::Theta);
@@ -892,6 +910,8 @@ LogicalResult StepBuilder::build() {
     return buildVages();
   if (spec_.method == Method::Importance)
     return buildImportance();
+  if (spec_.method == Method::BiDVL)
+    return buildBidvl();
   // readModel rejects this too; kept for ModelInfos built by hand.
   if (spec_.objective == Objective::SM &&
       visible_.getDimSize(1) > kMaxExactTraceDims)

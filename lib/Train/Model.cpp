@@ -195,16 +195,18 @@ LogicalResult readSpec(ModelOp model, ModelInfo &info) {
   if (failed(reader.string("method", method)))
     return failure();
   if (method != "bism" && method != "marginal" && method != "cd" &&
-      method != "pcd" && method != "vages" && method != "importance")
+      method != "pcd" && method != "vages" && method != "importance" &&
+      method != "bidvl")
     return reader.error("method")
            << "must be \"bism\", \"vages\", \"marginal\", \"importance\", "
-           << "\"cd\" or \"pcd\", got \"" << method << "\"";
+           << "\"bidvl\", \"cd\" or \"pcd\", got \"" << method << "\"";
   spec.method = llvm::StringSwitch<Method>(method)
                     .Case("marginal", Method::Marginal)
                     .Case("cd", Method::CD)
                     .Case("pcd", Method::PCD)
                     .Case("vages", Method::VaGES)
                     .Case("importance", Method::Importance)
+                    .Case("bidvl", Method::BiDVL)
                     .Default(Method::BiSM);
   bool vages = spec.method == Method::VaGES;
 
@@ -285,8 +287,14 @@ LogicalResult readSpec(ModelOp model, ModelInfo &info) {
           "vages_groups", spec.vagesGroups,
           {{"independent", VagesGroups::Independent},
            {"shared", VagesGroups::Shared}})) ||
-      failed(reader.strings("ais_anneal", spec.aisAnneal)))
+      failed(reader.strings("ais_anneal", spec.aisAnneal)) ||
+      failed(reader.positive("bidvl_basic_ratio", spec.bidvlBasicRatio)) ||
+      failed(reader.choice<bool>("bidvl_ratio", spec.bidvlBiasTerm,
+                                 {{"basic", false}, {"basic_bias", true}})))
     return failure();
+  // BiDVL: one lower-level step per upper step unless inner_steps says.
+  if (spec.method == Method::BiDVL && !model.getSpec().get("inner_steps"))
+    spec.innerSteps = 1;
   for (const std::string &name : spec.aisAnneal)
     if (!llvm::any_of(info.params, [&](const ParamInfo &p) {
           return p.group == ParamGroup::Theta && p.name == name;
@@ -424,6 +432,7 @@ static Method specMethod(ModelOp model) {
       .Case("pcd", Method::PCD)
       .Case("vages", Method::VaGES)
       .Case("importance", Method::Importance)
+      .Case("bidvl", Method::BiDVL)
       .Default(Method::BiSM);
 }
 
@@ -780,6 +789,81 @@ static LogicalResult readBilevel(ModelOp model, ModelInfo &info,
   return readSpec(model, info);
 }
 
+/// Method "bidvl": the marginal energy (the free energy clause, θ), the
+/// Gaussian inference model (the posterior, φ) and the generator G(h [B,H],
+/// φ_G...) -> [B,D] (φ); every φ parameter is the posterior's or the
+/// generator's, once.
+static LogicalResult readBidvl(ModelOp model, ModelInfo &info) {
+  if (!model.getFreeEnergy() || !model.getPosterior() || !model.getGenerator())
+    return model.emitOpError()
+           << "spec field 'method' is \"bidvl\", which needs a 'free_energy' "
+           << "(the marginal energy), a \"gaussian\" 'posterior' (the "
+           << "inference model) and a 'generator' clause";
+  if (*model.getPosteriorKind() != "gaussian")
+    return model.emitOpError()
+           << "spec field 'method' is \"bidvl\", whose inference model is "
+           << "Gaussian; this model's posterior is \""
+           << *model.getPosteriorKind() << "\"";
+  if (failed(readMarginal(model, info, "bidvl")))
+    return failure();
+  auto posterior = lookupFunction(model, model.getPosteriorAttr(), "posterior");
+  auto generator = lookupFunction(model, model.getGeneratorAttr(), "generator");
+  if (failed(posterior) || failed(generator))
+    return failure();
+  info.posterior = *posterior;
+  info.generator = *generator;
+  info.posteriorKind = PosteriorKind::Gaussian;
+  RankedTensorType visible = info.visibleType;
+  FunctionType posteriorType = info.posterior.getFunctionType();
+  auto latent = posteriorType.getNumResults() == 2
+                    ? dyn_cast<RankedTensorType>(posteriorType.getResult(0))
+                    : RankedTensorType();
+  if (posteriorType.getNumInputs() < 1 || posteriorType.getInput(0) != visible ||
+      !latent || latent.getRank() != 2 ||
+      latent.getDimSize(0) != visible.getDimSize(0) ||
+      latent.getElementType() != visible.getElementType() ||
+      posteriorType.getResult(1) != latent)
+    return model.emitOpError()
+           << "the inference model @" << info.posterior.getSymName()
+           << " must be (v: " << visible << ", φ...) -> (mu, logstd), each "
+           << "tensor<" << visible.getDimSize(0) << "xHx"
+           << visible.getElementType() << ">, got " << posteriorType;
+  info.latentType = latent;
+  FunctionType generatorType = info.generator.getFunctionType();
+  if (generatorType.getNumInputs() < 1 || generatorType.getInput(0) != latent ||
+      generatorType.getNumResults() != 1 ||
+      generatorType.getResult(0) != visible)
+    return model.emitOpError()
+           << "the generator @" << info.generator.getSymName()
+           << " must be (h: " << latent << ", φ...) -> " << visible
+           << ", got " << generatorType;
+  if (failed(readParamArguments(model, info.posterior, "posterior",
+                                *model.getPosteriorParams(), 1, ParamGroup::Phi,
+                                info)))
+    return failure();
+  size_t first = info.params.size();
+  if (failed(readParamArguments(model, info.generator, "generator",
+                                *model.getGeneratorParams(), 1, ParamGroup::Phi,
+                                info)))
+    return failure();
+  for (size_t i = first; i < info.params.size(); ++i)
+    info.generatorParams.push_back(i);
+  for (auto param : model.getBody().getOps<ParamOp>()) {
+    if (param.getGroup() != "phi")
+      continue;
+    size_t uses = llvm::count_if(info.params, [&](const ParamInfo &p) {
+      return p.name == param.getSymName();
+    });
+    if (uses != 1)
+      return param.emitOpError()
+             << (uses == 0 ? "is a phi parameter but neither the inference "
+                             "model nor the generator lists it (method "
+                             "\"bidvl\")"
+                           : "is listed more than once");
+  }
+  return readSpec(model, info);
+}
+
 FailureOr<ModelInfo> readModel(ModelOp model) {
   ModelInfo info;
   info.name = model.getSymName().str();
@@ -797,6 +881,8 @@ FailureOr<ModelInfo> readModel(ModelOp model) {
                      succeeded(readSpec(model, info)));
   else if (method == Method::Importance)
     status = readImportance(model, info);
+  else if (method == Method::BiDVL)
+    status = readBidvl(model, info);
   else if (method == Method::CD || method == Method::PCD)
     status = success(
         succeeded(readContrastive(model, info,

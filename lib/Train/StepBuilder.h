@@ -4,7 +4,8 @@
 // dialect. BuildTrainStep.cpp holds the shared pieces (posterior, energy,
 // objectives, optimisers, noise, the public step functions) and method
 // "bism"; each other method is one file: MethodMarginal.cpp,
-// MethodImportance.cpp, MethodContrastive.cpp (cd, pcd), MethodVages.cpp.
+// MethodImportance.cpp, MethodContrastive.cpp (cd, pcd), MethodVages.cpp,
+// MethodBidvl.cpp.
 //
 //===----------------------------------------------------------------------===//
 #ifndef BISM_LIB_TRAIN_STEPBUILDER_H
@@ -30,7 +31,11 @@ namespace bism::train::detail {
 
 using namespace mlir;
 
+/// The [B,H] noise tensors of one lower-level step: g1, g2 (Bernoulli) or ξ
+/// (Gaussian) for BiSM and VaGES; ĥ and ξ for BiDVL.
 inline int64_t posteriorNoiseCount(const ModelInfo &info) {
+  if (info.spec.method == Method::BiDVL)
+    return 2;
   if (info.spec.method != Method::BiSM && info.spec.method != Method::VaGES)
     return 0;
   return info.posteriorKind == PosteriorKind::Bernoulli ? 2 : 1;
@@ -249,6 +254,18 @@ private:
   /// around a free_energy_sum(x, θ..., extra...) (extra: noise arguments
   /// of the step after the objective's).
   void buildScoreMatchingSteps(func::FuncOp freeEnergySum);
+  // --- method bidvl (energy, inference model, generator) ----------------
+  LogicalResult buildBidvl();
+  SmallVector<Value> generatorArguments(ValueRange phi);
+  func::FuncOp buildBidvlUpper();
+  func::FuncOp buildBidvlLower();
+  struct BidvlCore {
+    OptState theta, phi; // after the step
+    Value j, lowerBefore, lowerAfter;
+    SmallVector<Value> gradient; // ∇θ J
+  };
+  BidvlCore emitBidvlCore(ValueRange arguments, func::FuncOp upper,
+                          func::FuncOp lower, func::FuncOp phiStep, bool full);
   // --- method importance (marginal on an importance-sampled F) ----------
   LogicalResult buildImportance();
   func::FuncOp buildImportanceFreeEnergySum();

@@ -479,7 +479,7 @@ func.func private @q(%v: tensor<2x2xf32>, %a: tensor<2x3xf32>) -> tensor<2x3xf32
   %l = bism.constant dense<0.0> : tensor<2x3xf32>
   return %l : tensor<2x3xf32>
 }
-// expected-error @+1 {{'bism.model' op spec field 'method' must be "bism", "vages", "marginal", "importance", "cd" or "pcd", got "gibbs"}}
+// expected-error @+1 {{'bism.model' op spec field 'method' must be "bism", "vages", "marginal", "importance", "bidvl", "cd" or "pcd", got "gibbs"}}
 bism.model @m energy @e [@W] posterior "bernoulli" @q [@A] spec {method = "gibbs"} {
   bism.param @W : tensor<2x3xf32> {group = "theta", init = "zeros"}
   bism.param @A : tensor<2x3xf32> {group = "phi", init = "zeros"}
@@ -858,5 +858,54 @@ func.func private @f(%v: tensor<2x2xf32>, %w: tensor<2x3xf32>) -> tensor<2xf32> 
 }
 // expected-error @+1 {{'bism.model' op spec field 'method' is "importance", which needs an 'energy' clause}}
 bism.model @m free_energy @f [@W] spec {method = "importance"} {
+  bism.param @W : tensor<2x3xf32> {group = "theta", init = "zeros"}
+}
+
+// -----
+
+// Method bidvl needs the marginal energy, a Gaussian inference model and a
+// generator.
+func.func private @f(%v: tensor<2x2xf32>, %w: tensor<2x3xf32>) -> tensor<2xf32> {
+  %e = bism.constant dense<0.0> : tensor<2xf32>
+  return %e : tensor<2xf32>
+}
+// expected-error @+1 {{'bism.model' op spec field 'method' is "bidvl", which needs a 'free_energy' (the marginal energy), a "gaussian" 'posterior' (the inference model) and a 'generator' clause}}
+bism.model @m free_energy @f [@W] spec {method = "bidvl"} {
+  bism.param @W : tensor<2x3xf32> {group = "theta", init = "zeros"}
+}
+
+// -----
+
+func.func private @f(%v: tensor<2x2xf32>, %w: tensor<2x3xf32>) -> tensor<2xf32> {
+  %e = bism.constant dense<0.0> : tensor<2xf32>
+  return %e : tensor<2xf32>
+}
+func.func private @q(%v: tensor<2x2xf32>, %a: tensor<2x3xf32>) -> (tensor<2x3xf32>, tensor<2x3xf32>) {
+  %l = bism.constant dense<0.0> : tensor<2x3xf32>
+  return %l, %l : tensor<2x3xf32>, tensor<2x3xf32>
+}
+func.func private @g(%h: tensor<2x3xf32>, %w: tensor<3x2xf32>) -> tensor<2x3xf32> {
+  %x = bism.constant dense<0.0> : tensor<2x3xf32>
+  return %x : tensor<2x3xf32>
+}
+// expected-error @+1 {{'bism.model' op the generator @g must be (h: 'tensor<2x3xf32>', φ...) -> 'tensor<2x2xf32>', got '(tensor<2x3xf32>, tensor<3x2xf32>) -> tensor<2x3xf32>'}}
+bism.model @m free_energy @f [@W] generator @g [@G] posterior "gaussian" @q [@A] spec {method = "bidvl"} {
+  bism.param @W : tensor<2x3xf32> {group = "theta", init = "zeros"}
+  bism.param @A : tensor<2x3xf32> {group = "phi", init = "zeros"}
+  bism.param @G : tensor<3x2xf32> {group = "phi", init = "zeros"}
+}
+
+// -----
+
+func.func private @f(%v: tensor<2x2xf32>, %w: tensor<2x3xf32>) -> tensor<2xf32> {
+  %e = bism.constant dense<0.0> : tensor<2xf32>
+  return %e : tensor<2xf32>
+}
+func.func private @g(%h: tensor<2x3xf32>, %w: tensor<3x2xf32>) -> tensor<2x2xf32> {
+  %x = bism.constant dense<0.0> : tensor<2x2xf32>
+  return %x : tensor<2x2xf32>
+}
+// expected-error @+1 {{'bism.model' op generator parameter @W must be in group "phi"}}
+bism.model @m free_energy @f [@W] generator @g [@W] spec {method = "bidvl"} {
   bism.param @W : tensor<2x3xf32> {group = "theta", init = "zeros"}
 }

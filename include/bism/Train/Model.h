@@ -62,7 +62,10 @@ enum class PosteriorKind {
 /// Importance: method marginal with the free energy estimated by
 /// importance sampling from L uniform binary latents (the IS-KSD baseline
 /// of the VaGES paper).
-enum class Method { BiSM, Marginal, CD, PCD, VaGES, Importance };
+/// BiDVL: a marginal energy (the free energy clause), a Gaussian inference
+/// model (the posterior) and a generator, trained bi-level with the
+/// generator as the EBM's negative sampler (Kan et al., CVPR 2022).
+enum class Method { BiSM, Marginal, CD, PCD, VaGES, Importance, BiDVL };
 
 /// KSD: the kernelized Stein discrepancy of the model's score on the
 /// minibatch (U-statistic, RBF kernel), for methods marginal and vages.
@@ -141,6 +144,11 @@ struct TrainSpec {
   /// between the base model (all of them zero; its latents must then be
   /// independent of v, as a GRBM's are with W = 0 and c = 0) and the model.
   std::vector<std::string> aisAnneal;
+  /// BiDVL: λ, the basic importance ratio weighting the data-side (VAE)
+  /// term of the lower level, and whether each sample's weight also takes
+  /// the bias term clamp(exp(mean_b E − E(v_b)), 0.8, 1.2).
+  double bidvlBasicRatio = 0.05;
+  bool bidvlBiasTerm = false;
 };
 
 /// Everything the step builder needs, verified.
@@ -169,6 +177,10 @@ struct ModelInfo {
   mlir::func::FuncOp energy;
   /// Posterior network (v [B,D], φ...) -> logits or (mu, logstd).
   mlir::func::FuncOp posterior;
+  /// BiDVL: the generator G(h [B,H], φ_G...) -> v [B,D]; φ_G are the φ
+  /// parameters at positions `generatorParams` of `params`.
+  mlir::func::FuncOp generator;
+  std::vector<size_t> generatorParams;
   PosteriorKind posteriorKind = PosteriorKind::Gaussian;
   double temperature = 0.1;
   /// The visible and latent types: [B, D] and [B, H] (f32 or f64); the

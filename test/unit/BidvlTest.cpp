@@ -1,0 +1,357 @@
+//===- BidvlTest.cpp - method "bidvl" against direct formulas -------------===//
+//
+// A small BiDVL model in f64 (B = 4 images of D = 3 pixels, H = 2 latents):
+// energy E(v) = ½‖v‖² − Σ_k softplus((vA + c)_k) (θ = A, c), Gaussian
+// inference model μ = vP + b, logσ = s (φ1 = P, b, s), generator
+// G(h) = tanh(hW + o) (φ2 = W, o). Written out in C++ here:
+//   (a) the upper loss J = mean E(v) − mean E(G(ĥ)) and its θ gradient
+//       (central finite differences), 1e-10 / 1e-7;
+//   (b) the lower loss (docs/training.md "Method bidvl") with the basic
+//       ratio and with the bias term, 1e-10, and its φ gradient (one SGD
+//       step of size 1 of @M__phi_step) against central differences of the
+//       formula with the encoder held at its value in the latent
+//       reconstruction (the stop_gradient), 1e-7;
+//   (c) the step's order: θ first, then the K φ steps at the new θ
+//       (lower_before / lower_after at (θ', φ) and (θ', φ'')).
+//
+//===----------------------------------------------------------------------===//
+#include "TrainStepHarness.h"
+
+#include <algorithm>
+#include <functional>
+
+using namespace bism;
+using namespace bism::trainstep;
+
+namespace {
+
+constexpr int64_t kB = 4, kD = 3, kH = 2;
+
+std::string bidvlModel(const std::string &spec) {
+  return R"mlir(
+!v = tensor<4x3xf64>
+!h = tensor<4x2xf64>
+func.func private @energy(%v: !v, %a: tensor<3x2xf64>, %c: tensor<2xf64>) -> tensor<4xf64> {
+  %half = bism.constant dense<0.5> : tensor<4xf64>
+  %sq = bism.square %v : !v
+  %q = bism.reduce_sum %sq axes [1] : !v -> tensor<4xf64>
+  %qh = bism.mul %q, %half : tensor<4xf64>
+  %va = bism.matmul %v, %a : !v, tensor<3x2xf64> -> !h
+  %cb = bism.broadcast %c : tensor<2xf64> to !h
+  %pre = bism.add %va, %cb : !h
+  %sp = bism.softplus %pre : !h
+  %s = bism.reduce_sum %sp axes [1] : !h -> tensor<4xf64>
+  %e = bism.sub %qh, %s : tensor<4xf64>
+  return %e : tensor<4xf64>
+}
+func.func private @encoder(%v: !v, %p: tensor<3x2xf64>, %b: tensor<2xf64>, %s: tensor<2xf64>) -> (!h, !h) {
+  %vp = bism.matmul %v, %p : !v, tensor<3x2xf64> -> !h
+  %bb = bism.broadcast %b : tensor<2xf64> to !h
+  %mu = bism.add %vp, %bb : !h
+  %ls = bism.broadcast %s : tensor<2xf64> to !h
+  return %mu, %ls : !h, !h
+}
+func.func private @generator(%h: !h, %w: tensor<2x3xf64>, %o: tensor<3xf64>) -> !v {
+  %hw = bism.matmul %h, %w : !h, tensor<2x3xf64> -> !v
+  %ob = bism.broadcast %o : tensor<3xf64> to !v
+  %pre = bism.add %hw, %ob : !v
+  %x = bism.tanh %pre : !v
+  return %x : !v
+}
+bism.model @dvl free_energy @energy [@A, @c]
+    generator @generator [@W, @o]
+    posterior "gaussian" @encoder [@P, @b, @s]
+    spec {method = "bidvl", )mlir" +
+         spec + R"mlir(} {
+  bism.param @A : tensor<3x2xf64> {group = "theta", init = "normal", std = 0.1}
+  bism.param @c : tensor<2xf64> {group = "theta", init = "zeros"}
+  bism.param @P : tensor<3x2xf64> {group = "phi", init = "normal", std = 0.1}
+  bism.param @b : tensor<2xf64> {group = "phi", init = "zeros"}
+  bism.param @s : tensor<2xf64> {group = "phi", init = "zeros"}
+  bism.param @W : tensor<2x3xf64> {group = "phi", init = "normal", std = 0.1}
+  bism.param @o : tensor<3xf64> {group = "phi", init = "zeros"}
+}
+)mlir";
+}
+
+using Vec = std::vector<double>;
+
+/// θ = (A [D,H], c [H]); φ = (P [D,H], b [H], s [H], W [H,D], o [D]), each
+/// flattened row-major, in the model's parameter order.
+struct Params {
+  std::vector<Vec> theta, phi;
+};
+
+Vec flat(const HostTensor &t) {
+  return Vec(t.dataAs<double>(), t.dataAs<double>() + t.numElements());
+}
+
+Vec energy(const Vec &v, const Params &p) {
+  const Vec &a = p.theta[0], &c = p.theta[1];
+  Vec e(kB);
+  for (int64_t i = 0; i < kB; ++i) {
+    double value = 0.0;
+    for (int64_t j = 0; j < kD; ++j)
+      value += 0.5 * v[i * kD + j] * v[i * kD + j];
+    for (int64_t k = 0; k < kH; ++k) {
+      double pre = c[k];
+      for (int64_t j = 0; j < kD; ++j)
+        pre += v[i * kD + j] * a[j * kH + k];
+      value -= softplus(pre);
+    }
+    e[i] = value;
+  }
+  return e;
+}
+
+double mean(const Vec &x) {
+  double s = 0.0;
+  for (double value : x)
+    s += value;
+  return s / double(x.size());
+}
+
+Vec generate(const Vec &h, const Params &p) {
+  const Vec &w = p.phi[3], &o = p.phi[4];
+  Vec x(kB * kD);
+  for (int64_t i = 0; i < kB; ++i)
+    for (int64_t j = 0; j < kD; ++j) {
+      double pre = o[j];
+      for (int64_t k = 0; k < kH; ++k)
+        pre += h[i * kH + k] * w[k * kD + j];
+      x[i * kD + j] = std::tanh(pre);
+    }
+  return x;
+}
+
+/// μ = vP + b (logσ = s for every sample).
+Vec encodeMean(const Vec &v, const Params &p) {
+  const Vec &pw = p.phi[0], &b = p.phi[1];
+  Vec mu(kB * kH);
+  for (int64_t i = 0; i < kB; ++i)
+    for (int64_t k = 0; k < kH; ++k) {
+      double value = b[k];
+      for (int64_t j = 0; j < kD; ++j)
+        value += v[i * kD + j] * pw[j * kH + k];
+      mu[i * kH + k] = value;
+    }
+  return mu;
+}
+
+double upperLoss(const Vec &v, const Vec &generated, const Params &p) {
+  return mean(energy(v, p)) - mean(energy(generated, p));
+}
+
+/// The lower loss; `frozen` supplies the encoder of the latent
+/// reconstruction (its stop_gradient).
+double lowerLoss(const Vec &v, const Vec &hHat, const Vec &xi, const Params &p,
+                 const Params &frozen, double ratio, bool bias) {
+  Vec generated = generate(hHat, p);
+  double value = mean(energy(generated, p));
+  Vec muHat = encodeMean(generated, frozen);
+  double latent = 0.0;
+  for (int64_t e = 0; e < kB * kH; ++e)
+    latent += (muHat[e] - hHat[e]) * (muHat[e] - hHat[e]);
+  value += latent / double(kB * kH);
+  Vec mu = encodeMean(v, p);
+  const Vec &logStd = p.phi[2];
+  Vec h(kB * kH);
+  for (int64_t i = 0; i < kB; ++i)
+    for (int64_t k = 0; k < kH; ++k)
+      h[i * kH + k] = mu[i * kH + k] + std::exp(logStd[k]) * xi[i * kH + k];
+  Vec reconstructed = generate(h, p), e = energy(v, p);
+  double dataSide = 0.0, meanEnergy = mean(e);
+  for (int64_t i = 0; i < kB; ++i) {
+    double term = 0.0;
+    for (int64_t j = 0; j < kD; ++j)
+      term += std::pow(reconstructed[i * kD + j] - v[i * kD + j], 2);
+    for (int64_t k = 0; k < kH; ++k) {
+      double m = mu[i * kH + k], ls = logStd[k];
+      term += 0.5 * (m * m + std::exp(2 * ls) - 1 - 2 * ls);
+    }
+    double weight = bias ? std::clamp(std::exp(meanEnergy - e[i]), 0.8, 1.2) : 1.0;
+    dataSide += weight * term / double(kB);
+  }
+  return value + ratio * dataSide;
+}
+
+/// Central differences of f over every element of `group` (p.theta or p.phi).
+std::vector<Vec> differences(Params p, bool phi,
+                             const std::function<double(const Params &)> &f) {
+  std::vector<Vec> &group = phi ? p.phi : p.theta;
+  std::vector<Vec> out;
+  for (size_t k = 0; k < group.size(); ++k) {
+    Vec g(group[k].size());
+    for (size_t e = 0; e < g.size(); ++e) {
+      const double step = 1e-5, saved = group[k][e];
+      group[k][e] = saved + step;
+      double up = f(p);
+      group[k][e] = saved - step;
+      double down = f(p);
+      group[k][e] = saved;
+      g[e] = (up - down) / (2 * step);
+    }
+    out.push_back(g);
+  }
+  return out;
+}
+
+double relative(const Vec &got, const Vec &expected) {
+  double num = 0.0, den = 0.0;
+  for (size_t i = 0; i < got.size(); ++i) {
+    num += (got[i] - expected[i]) * (got[i] - expected[i]);
+    den += expected[i] * expected[i];
+  }
+  return std::sqrt(num / std::max(den, 1e-300));
+}
+
+/// Random state and inputs; the step's arguments for K lower steps.
+struct Inputs {
+  std::vector<HostTensor> theta, phi;
+  HostTensor v, hHat;
+  std::vector<HostTensor> xi;
+  Params params() const {
+    Params p;
+    for (const HostTensor &t : theta)
+      p.theta.push_back(flat(t));
+    for (const HostTensor &t : phi)
+      p.phi.push_back(flat(t));
+    return p;
+  }
+  std::vector<HostTensor> step() const {
+    std::vector<HostTensor> all(theta);
+    all.insert(all.end(), phi.begin(), phi.end());
+    for (int copy = 0; copy < 2; ++copy)
+      for (const HostTensor &t : zerosLike(theta))
+        all.push_back(t);
+    for (int copy = 0; copy < 2; ++copy)
+      for (const HostTensor &t : zerosLike(phi))
+        all.push_back(t);
+    all.push_back(scalar(0));
+    all.push_back(scalar(0));
+    all.push_back(v);
+    all.push_back(hHat);
+    all.insert(all.end(), xi.begin(), xi.end());
+    return all;
+  }
+};
+
+Inputs randomInputs(unsigned seed, int64_t steps) {
+  Inputs in;
+  in.theta = {randomTensor({kD, kH}, seed, -1.0, 1.0),
+              randomTensor({kH}, seed + 1, -0.5, 0.5)};
+  in.phi = {randomTensor({kD, kH}, seed + 2, -1.0, 1.0),
+            randomTensor({kH}, seed + 3, -0.5, 0.5),
+            randomTensor({kH}, seed + 4, -0.7, 0.2),
+            randomTensor({kH, kD}, seed + 5, -1.0, 1.0),
+            randomTensor({kD}, seed + 6, -0.5, 0.5)};
+  in.v = randomTensor({kB, kD}, seed + 7, -1.0, 1.0);
+  in.hHat = randomTensor({kB, kH}, seed + 8, -1.5, 1.5);
+  for (int64_t k = 0; k < steps; ++k)
+    in.xi.push_back(randomTensor({kB, kH}, seed + 9 + unsigned(k), -1.5, 1.5));
+  return in;
+}
+
+//===----------------------------------------------------------------------===//
+// (a) Upper level
+//===----------------------------------------------------------------------===//
+
+TEST(Bidvl, UpperLossAndGradient) {
+  auto jit = buildStep(bidvlModel("inner_steps = 1"));
+  ASSERT_TRUE(jit);
+  Inputs in = randomInputs(600, 1);
+  Params p = in.params();
+  Vec v = flat(in.v), generated = generate(flat(in.hHat), p);
+  std::vector<HostTensor> out = call(*jit, "train_step_with_noise", in.step());
+  ASSERT_EQ(out.size(), 2 * 3 + 5 * 3 + 2 + 4u);
+  double expected = upperLoss(v, generated, p);
+  EXPECT_NEAR(at(out[23], 0), expected, 1e-10 * std::fabs(expected));
+  std::vector<HostTensor> g = call(*jit, "theta_gradient_with_noise", in.step());
+  ASSERT_EQ(g.size(), 2u);
+  std::vector<Vec> fd = differences(p, false, [&](const Params &q) {
+    return upperLoss(v, generated, q);
+  });
+  for (size_t k = 0; k < 2; ++k)
+    EXPECT_LT(relative(flat(g[k]), fd[k]), 1e-7) << "theta " << k;
+}
+
+//===----------------------------------------------------------------------===//
+// (b) Lower level
+//===----------------------------------------------------------------------===//
+
+TEST(Bidvl, LowerLossAndGradient) {
+  for (bool bias : {false, true}) {
+    SCOPED_TRACE(bias ? "basic_bias" : "basic");
+    const double ratio = 0.3;
+    auto jit = buildStep(
+        bidvlModel("inner_steps = 1, bidvl_basic_ratio = 0.3, "
+                   "optimizer_phi = \"sgd\", lr_phi = 1.0, bidvl_ratio = " +
+                   std::string(bias ? "\"basic_bias\"" : "\"basic\"")),
+        {"dvl__lower", "dvl__phi_step"});
+    ASSERT_TRUE(jit);
+    Inputs in = randomInputs(610, 1);
+    Params p = in.params();
+    Vec v = flat(in.v), hHat = flat(in.hHat), xi = flat(in.xi[0]);
+    std::vector<HostTensor> lowerArgs(in.theta);
+    lowerArgs.insert(lowerArgs.end(), in.phi.begin(), in.phi.end());
+    lowerArgs.insert(lowerArgs.end(), {in.v, in.hHat, in.xi[0]});
+    std::vector<HostTensor> value = call(*jit, "dvl__lower", lowerArgs);
+    ASSERT_EQ(value.size(), 1u);
+    double expected = lowerLoss(v, hHat, xi, p, p, ratio, bias);
+    EXPECT_NEAR(at(value[0], 0), expected, 1e-10 * std::fabs(expected));
+
+    // φ' = φ − ∇φ G (SGD, step 1), against differences with the latent
+    // reconstruction's encoder held at p.
+    std::vector<HostTensor> stepArgs(in.theta);
+    stepArgs.insert(stepArgs.end(), in.phi.begin(), in.phi.end());
+    for (int copy = 0; copy < 2; ++copy)
+      for (const HostTensor &t : zerosLike(in.phi))
+        stepArgs.push_back(t);
+    stepArgs.insert(stepArgs.end(), {scalar(0), in.v, in.hHat, in.xi[0]});
+    std::vector<HostTensor> next = call(*jit, "dvl__phi_step", stepArgs);
+    ASSERT_EQ(next.size(), 3 * 5 + 1u);
+    std::vector<Vec> fd = differences(p, true, [&](const Params &q) {
+      return lowerLoss(v, hHat, xi, q, p, ratio, bias);
+    });
+    for (size_t k = 0; k < 5; ++k) {
+      Vec before = flat(in.phi[k]), after = flat(next[k]), gradient(before.size());
+      for (size_t e = 0; e < before.size(); ++e)
+        gradient[e] = before[e] - after[e];
+      EXPECT_LT(relative(gradient, fd[k]), 1e-7) << "phi " << k;
+    }
+  }
+}
+
+//===----------------------------------------------------------------------===//
+// (c) The step's order
+//===----------------------------------------------------------------------===//
+
+TEST(Bidvl, ThetaStepsFirstThenKLowerSteps) {
+  auto jit = buildStep(bidvlModel("inner_steps = 2, bidvl_basic_ratio = 0.2"));
+  ASSERT_TRUE(jit);
+  Inputs in = randomInputs(620, 2);
+  std::vector<HostTensor> out = call(*jit, "train_step_with_noise", in.step());
+  ASSERT_EQ(out.size(), 27u);
+  // θ' (outputs 0-1), φ'' (2-6), t_θ = 1, t_φ = 2.
+  EXPECT_EQ(at(out[21], 0), 1.0);
+  EXPECT_EQ(at(out[22], 0), 2.0);
+  Params updated = in.params();
+  updated.theta = {flat(out[0]), flat(out[1])};
+  Vec v = flat(in.v), hHat = flat(in.hHat), xi0 = flat(in.xi[0]);
+  double before = lowerLoss(v, hHat, xi0, updated, updated, 0.2, false);
+  EXPECT_NEAR(at(out[24], 0), before, 1e-10 * std::fabs(before));
+  Params after = updated;
+  for (size_t k = 0; k < 5; ++k)
+    after.phi[k] = flat(out[2 + k]);
+  double expectedAfter = lowerLoss(v, hHat, xi0, after, after, 0.2, false);
+  EXPECT_NEAR(at(out[25], 0), expectedAfter, 1e-10 * std::fabs(expectedAfter));
+  EXPECT_LT(at(out[25], 0), at(out[24], 0)) << "two Adam steps lower G";
+  // The noise: ĥ and one ξ per lower step, standard normal draws.
+  std::vector<HostTensor> noise =
+      call(*jit, "draw_noise", {HostTensor::fromVector<int32_t>({2}, {3, 4})});
+  ASSERT_EQ(noise.size(), 3u);
+  for (const HostTensor &t : noise)
+    EXPECT_EQ(t.shape(), (std::vector<int64_t>{kB, kH}));
+}
+
+} // namespace
