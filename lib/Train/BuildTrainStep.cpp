@@ -96,8 +96,8 @@ TrainStepSignature trainStepSignature(const ModelInfo &info) {
       sig.metrics.push_back({name, scalar});
     return sig;
   }
-  if (spec.method == Method::BiDVL) {
-    // BiSM's state; the generator's latents ĥ, then ξ per lower step.
+  // θ, φ and both optimisers' moments and step counts (bism, vages, bidvl).
+  auto addBilevelState = [&]() {
     addGroup("theta", ParamGroup::Theta);
     addGroup("phi", ParamGroup::Phi);
     addGroup("m_theta", ParamGroup::Theta);
@@ -106,6 +106,10 @@ TrainStepSignature trainStepSignature(const ModelInfo &info) {
     addGroup("s_phi", ParamGroup::Phi);
     sig.state.push_back({"t_theta", scalar});
     sig.state.push_back({"t_phi", scalar});
+  };
+  if (spec.method == Method::BiDVL) {
+    // BiSM's state; the generator's latents ĥ, then ξ per lower step.
+    addBilevelState();
     sig.batch = {"v", info.visibleType};
     sig.noise.push_back({"generator.h", info.latentType});
     for (int64_t k = 0; k < spec.innerSteps; ++k)
@@ -132,14 +136,7 @@ TrainStepSignature trainStepSignature(const ModelInfo &info) {
       sig.metrics.push_back({name, scalar});
     return sig;
   }
-  addGroup("theta", ParamGroup::Theta);
-  addGroup("phi", ParamGroup::Phi);
-  addGroup("m_theta", ParamGroup::Theta);
-  addGroup("s_theta", ParamGroup::Theta);
-  addGroup("m_phi", ParamGroup::Phi);
-  addGroup("s_phi", ParamGroup::Phi);
-  sig.state.push_back({"t_theta", scalar});
-  sig.state.push_back({"t_phi", scalar});
+  addBilevelState();
   sig.batch = {"v", info.visibleType};
 
   if (hasObjectiveNoise(spec))

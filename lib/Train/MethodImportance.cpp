@@ -57,18 +57,7 @@ LogicalResult StepBuilder::buildImportance() {
     return emitError(loc_) << "model '" << info_.name
                            << "': method importance needs 1 <= particles <= "
                            << kMaxImportanceParticles;
-  if (spec_.objective == Objective::SM &&
-      visible_.getDimSize(1) > kMaxExactTraceDims)
-    return emitError(loc_) << "model '" << info_.name
-                           << "': objective \"sm\" takes one Hessian-vector "
-                           << "product per visible dimension; D = "
-                           << visible_.getDimSize(1) << " exceeds "
-                           << kMaxExactTraceDims;
-  if (failed(
-          requireUnusedNames({names_.trainStep, names_.trainStepWithNoise,
-                              names_.drawNoise, names_.thetaGradientWithNoise,
-                              names_.freeEnergySum, names_.score, names_.upper},
-                             "the training step")))
+  if (failed(checkScoreMatchingStep()))
     return failure();
   buildScoreMatchingSteps(buildImportanceFreeEnergySum());
   return success();

@@ -111,6 +111,13 @@ StepBuilder::buildMarginalThetaGradientWithNoise(func::FuncOp upper) {
 }
 
 LogicalResult StepBuilder::buildMarginal() {
+  if (failed(checkScoreMatchingStep()))
+    return failure();
+  buildScoreMatchingSteps(buildFreeEnergySum());
+  return success();
+}
+
+LogicalResult StepBuilder::checkScoreMatchingStep() {
   if (spec_.objective == Objective::SM &&
       visible_.getDimSize(1) > kMaxExactTraceDims)
     return emitError(loc_) << "model '" << info_.name
@@ -118,14 +125,10 @@ LogicalResult StepBuilder::buildMarginal() {
                            << "product per visible dimension; D = "
                            << visible_.getDimSize(1) << " exceeds "
                            << kMaxExactTraceDims;
-  if (failed(
-          requireUnusedNames({names_.trainStep, names_.trainStepWithNoise,
-                              names_.drawNoise, names_.thetaGradientWithNoise,
-                              names_.freeEnergySum, names_.score, names_.upper},
-                             "the training step")))
-    return failure();
-  buildScoreMatchingSteps(buildFreeEnergySum());
-  return success();
+  return requireUnusedNames({names_.trainStep, names_.trainStepWithNoise,
+                             names_.drawNoise, names_.thetaGradientWithNoise,
+                             names_.freeEnergySum, names_.score, names_.upper},
+                            "the training step");
 }
 
 void StepBuilder::buildScoreMatchingSteps(func::FuncOp freeEnergySum) {

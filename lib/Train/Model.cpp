@@ -481,6 +481,24 @@ static LogicalResult listedParamPositions(ModelOp model, func::FuncOp func,
   return success();
 }
 
+/// Every declared parameter (of `group`, "" for all) is listed exactly once
+/// among info.params; `unlisted` completes the error for one listed by
+/// nobody ("is ...").
+static LogicalResult requireListedOnce(ModelOp model, const ModelInfo &info,
+                                       StringRef group, StringRef unlisted) {
+  for (auto param : model.getBody().getOps<ParamOp>()) {
+    if (!group.empty() && param.getGroup() != group)
+      continue;
+    size_t uses = llvm::count_if(info.params, [&](const ParamInfo &p) {
+      return p.name == param.getSymName();
+    });
+    if (uses != 1)
+      return param.emitOpError()
+             << (uses == 0 ? unlisted : StringRef("is listed more than once"));
+  }
+  return success();
+}
+
 /// Methods "marginal", "cd", "pcd": F(v [B,D], θ...) -> [B]; every θ
 /// parameter is listed.
 static LogicalResult readMarginal(ModelOp model, ModelInfo &info,
@@ -515,19 +533,9 @@ static LogicalResult readMarginal(ModelOp model, ModelInfo &info,
                                 *model.getFreeEnergyParams(), 1,
                                 ParamGroup::Theta, info)))
     return failure();
-  for (auto param : model.getBody().getOps<ParamOp>()) {
-    if (param.getGroup() != "theta")
-      continue;
-    size_t uses = llvm::count_if(info.params, [&](const ParamInfo &p) {
-      return p.name == param.getSymName();
-    });
-    if (uses != 1)
-      return param.emitOpError()
-             << (uses == 0 ? "is a theta parameter but the free energy does "
-                             "not list it (method \"" + method.str() + "\")"
-                           : std::string("is listed more than once"));
-  }
-  return success();
+  return requireListedOnce(model, info, "theta",
+                           "is a theta parameter but the free energy does not "
+                           "list it (method \"" + method.str() + "\")");
 }
 
 /// Methods "cd" and "pcd": the free energy (readMarginal), then the Gibbs
@@ -714,18 +722,10 @@ static LogicalResult readImportance(ModelOp model, ModelInfo &info) {
   if (failed(readEnergy(model, info)))
     return failure();
   info.posteriorKind = PosteriorKind::Bernoulli; // the uniform proposal's latents
-  for (auto param : model.getBody().getOps<ParamOp>()) {
-    if (param.getGroup() != "theta")
-      continue;
-    size_t uses = llvm::count_if(info.params, [&](const ParamInfo &p) {
-      return p.name == param.getSymName();
-    });
-    if (uses != 1)
-      return param.emitOpError()
-             << (uses == 0 ? "is a theta parameter but the energy does not "
-                             "list it (method \"importance\")"
-                           : "is listed more than once");
-  }
+  if (failed(requireListedOnce(model, info, "theta",
+                               "is a theta parameter but the energy does not "
+                               "list it (method \"importance\")")))
+    return failure();
   return readSpec(model, info);
 }
 
@@ -775,17 +775,10 @@ static LogicalResult readBilevel(ModelOp model, ModelInfo &info,
     return failure();
 
   // Every declared parameter is used by exactly one of the two functions.
-  for (auto param : model.getBody().getOps<ParamOp>()) {
-    size_t uses = llvm::count_if(info.params, [&](const ParamInfo &p) {
-      return p.name == param.getSymName();
-    });
-    if (uses != 1)
-      return param.emitOpError()
-             << (uses == 0 ? "is declared but neither the energy nor the "
-                             "posterior lists it"
-                           : "is listed more than once");
-  }
-
+  if (failed(requireListedOnce(model, info, "",
+                               "is declared but neither the energy nor the "
+                               "posterior lists it")))
+    return failure();
   return readSpec(model, info);
 }
 
@@ -848,19 +841,11 @@ static LogicalResult readBidvl(ModelOp model, ModelInfo &info) {
     return failure();
   for (size_t i = first; i < info.params.size(); ++i)
     info.generatorParams.push_back(i);
-  for (auto param : model.getBody().getOps<ParamOp>()) {
-    if (param.getGroup() != "phi")
-      continue;
-    size_t uses = llvm::count_if(info.params, [&](const ParamInfo &p) {
-      return p.name == param.getSymName();
-    });
-    if (uses != 1)
-      return param.emitOpError()
-             << (uses == 0 ? "is a phi parameter but neither the inference "
-                             "model nor the generator lists it (method "
-                             "\"bidvl\")"
-                           : "is listed more than once");
-  }
+  if (failed(requireListedOnce(model, info, "phi",
+                               "is a phi parameter but neither the inference "
+                               "model nor the generator lists it (method "
+                               "\"bidvl\")")))
+    return failure();
   return readSpec(model, info);
 }
 

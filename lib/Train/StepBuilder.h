@@ -254,6 +254,8 @@ private:
   /// around a free_energy_sum(x, θ..., extra...) (extra: noise arguments
   /// of the step after the objective's).
   void buildScoreMatchingSteps(func::FuncOp freeEnergySum);
+  /// What buildScoreMatchingSteps needs: SM's dimension bound, free names.
+  LogicalResult checkScoreMatchingStep();
   // --- method bidvl (energy, inference model, generator) ----------------
   LogicalResult buildBidvl();
   SmallVector<Value> generatorArguments(ValueRange phi);
