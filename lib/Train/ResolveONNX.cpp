@@ -56,6 +56,8 @@ SmallVector<Clause> clausesOf(ModelOp model) {
   add("component_log_mass", model.getComponentLogMassAttr(),
       model.getComponentLogMassParamsAttr(),
       model.getComponentLogMassParamsAttrName());
+  add("generator", model.getGeneratorAttr(), model.getGeneratorParamsAttr(),
+      model.getGeneratorParamsAttrName());
   add("posterior", model.getPosteriorAttr(), model.getPosteriorParamsAttr(),
       model.getPosteriorParamsAttrName());
   return clauses;
@@ -146,12 +148,15 @@ private:
                  << " is imported from the ONNX file '" << file_
                  << "': a Gibbs sweep takes its parameters between v and the "
                  << "noise, so it must be written in the model file";
-        StringRef group = clause.role == "posterior" ? "phi" : "theta";
+        StringRef group = clause.role == "posterior" ||
+                                  clause.role == "generator"
+                              ? "phi"
+                              : "theta";
         if (!group_.empty() && group != group_)
           return decl_.emitError()
-                 << "@" << name << " is named both by a posterior clause and "
-                 << "by an energy clause; its parameters would be in two "
-                 << "groups";
+                 << "@" << name << " is named both by a posterior or generator "
+                 << "clause and by an energy clause; its parameters would be in "
+                 << "two groups";
         group_ = group.str();
         clauses_.push_back(clause);
       }

@@ -2,6 +2,7 @@
 #include "bism/runtime/Metrics.h"
 #include "bism/runtime/FileIO.h"
 
+#include <algorithm>
 #include <cerrno>
 #include <cinttypes>
 #include <cmath>
@@ -192,6 +193,41 @@ std::vector<std::string> metricWarnings(const MetricValues &values,
     }
   }
   return warnings;
+}
+
+double auroc(const std::vector<double> &positives,
+             const std::vector<double> &negatives) {
+  if (positives.empty() || negatives.empty())
+    return std::nan("");
+  // Scores with their side (true: positive), ascending; ties share the
+  // mean rank, so a tied pair counts ½.
+  std::vector<std::pair<double, bool>> all;
+  all.reserve(positives.size() + negatives.size());
+  for (double s : positives) {
+    if (!std::isfinite(s))
+      return std::nan("");
+    all.push_back({s, true});
+  }
+  for (double s : negatives) {
+    if (!std::isfinite(s))
+      return std::nan("");
+    all.push_back({s, false});
+  }
+  std::sort(all.begin(), all.end(),
+            [](const auto &a, const auto &b) { return a.first < b.first; });
+  double positiveRankSum = 0.0;
+  for (size_t i = 0; i < all.size();) {
+    size_t j = i;
+    while (j < all.size() && all[j].first == all[i].first)
+      ++j;
+    double meanRank = 0.5 * double(i + 1 + j); // ranks i+1 … j
+    for (size_t k = i; k < j; ++k)
+      if (all[k].second)
+        positiveRankSum += meanRank;
+    i = j;
+  }
+  double n1 = double(positives.size()), n0 = double(negatives.size());
+  return (positiveRankSum - n1 * (n1 + 1) / 2) / (n1 * n0);
 }
 
 } // namespace bism::runtime

@@ -107,7 +107,7 @@ func.func private @energy(tensor<100x2xf32>, tensor<100x4xf32>) -> tensor<100xf3
 
 // -----
 
-// expected-error @+1 {{@both is named both by a posterior clause and by an energy clause; its parameters would be in two groups}}
+// expected-error @+1 {{@both is named both by a posterior or generator clause and by an energy clause; its parameters would be in two groups}}
 func.func private @both(tensor<100x2xf32>) -> tensor<100x4xf32>
     attributes {bism.onnx_file = "Inputs/mlp_posterior.onnxtext"}
 bism.model @m energy @both [] posterior "bernoulli" @both [] spec {} {

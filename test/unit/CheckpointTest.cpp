@@ -116,6 +116,33 @@ TEST(Checkpoint, UnwritableFolderFailsCleanly) {
       << error;
 }
 
+// AUROC against the O(n·m) count over all pairs (ties ½), on scores with
+// many ties, plus the closed cases: perfect, reversed, identical, empty.
+TEST(Metrics, AurocIsTheFractionOfOrderedPairs) {
+  std::vector<double> positives, negatives;
+  uint64_t state = 12345;
+  auto next = [&]() {
+    state = state * 6364136223846793005ull + 1442695040888963407ull;
+    return double((state >> 33) % 20); // 20 levels: plenty of ties
+  };
+  for (int i = 0; i < 300; ++i)
+    positives.push_back(next() + 3.0);
+  for (int i = 0; i < 200; ++i)
+    negatives.push_back(next());
+  double pairs = 0.0;
+  for (double p : positives)
+    for (double n : negatives)
+      pairs += p > n ? 1.0 : p == n ? 0.5 : 0.0;
+  double expected = pairs / (300.0 * 200.0);
+  EXPECT_NEAR(bism::runtime::auroc(positives, negatives), expected, 1e-12);
+  EXPECT_GT(expected, 0.55); // shifted by 3 of 20 levels
+  EXPECT_EQ(bism::runtime::auroc({2, 3}, {0, 1}), 1.0);
+  EXPECT_EQ(bism::runtime::auroc({0, 1}, {2, 3}), 0.0);
+  EXPECT_EQ(bism::runtime::auroc({1, 1}, {1}), 0.5);
+  EXPECT_TRUE(std::isnan(bism::runtime::auroc({}, {1})));
+  EXPECT_TRUE(std::isnan(bism::runtime::auroc({NAN}, {1})));
+}
+
 TEST(Metrics, FormatsOneJsonObjectPerLine) {
   EXPECT_EQ(formatMetricsLine(100, {{"loss", 0.25}, {"test_ll", NAN}}),
             "{\"step\": 100, \"loss\": 0.25, \"test_ll\": null}");

@@ -40,6 +40,13 @@ std::string jsonFixedOrNull(double value, int decimals);
 /// a string; null when there is none.
 std::string jsonStep(const std::string *step);
 
+/// The area under the ROC curve of a score that should be higher on
+/// `positives` than on `negatives`: P(s⁺ > s⁻) + ½ P(s⁺ = s⁻) over all
+/// pairs (the Mann-Whitney statistic, by sorting: O(n log n)); NaN when a
+/// side is empty or holds a non-finite score.
+double auroc(const std::vector<double> &positives,
+             const std::vector<double> &negatives);
+
 /// The "step" of a line written by formatMetricsLine, or -1.
 int64_t metricsLineStep(const std::string &line);
 
