@@ -384,6 +384,18 @@ CompiledModel::load(const ModelLoadOptions &options) {
             keep.back(), modelOp.getGibbsParamsAttr(), model->gibbs_))
       return std::move(error);
   }
+  // Method bidvl: the generator and the inference model, for samples and
+  // reconstructions.
+  if (model->info_.spec.method == train::Method::BiDVL) {
+    keep.push_back(lookup(modelOp.getGeneratorAttr()));
+    if (auto error = model->resolveCallable(
+            keep.back(), modelOp.getGeneratorParamsAttr(), model->generator_))
+      return std::move(error);
+    keep.push_back(lookup(modelOp.getPosteriorAttr()));
+    if (auto error = model->resolveCallable(
+            keep.back(), modelOp.getPosteriorParamsAttr(), model->inference_))
+      return std::move(error);
+  }
 
   if (options.withTrainStep) {
     if (failed(train::buildTrainStep(*model->module_, model->info_)))
@@ -454,10 +466,10 @@ llvm::Error CompiledModel::resolveCallable(func::FuncOp func, ArrayAttr params,
   callable.name = func.getSymName().str();
   callable.stateIndices.clear();
   for (Attribute param : params) {
-    std::string name =
-        "theta." + cast<FlatSymbolRefAttr>(param).getValue().str();
+    std::string bare = cast<FlatSymbolRefAttr>(param).getValue().str();
+    std::string name = "theta." + bare;
     auto it = llvm::find_if(state_, [&](const TensorSpec &spec) {
-      return spec.name == name;
+      return spec.name == name || spec.name == "phi." + bare;
     });
     if (it == state_.end())
       return makeError("@" + callable.name + " takes parameter '" + name +
@@ -556,6 +568,86 @@ CompiledModel::perRow(const Callable &callable,
       result[size_t(start + i)] = values.elementAsDouble(i);
   }
   return result;
+}
+
+llvm::Expected<HostTensor>
+CompiledModel::mapRows(const Callable &callable,
+                       const std::vector<HostTensor> &state,
+                       const HostTensor &inputs,
+                       const std::vector<std::vector<int64_t>> &resultShapes,
+                       size_t resultIndex, const Callable *then) {
+  int64_t batch = batchSize();
+  HostTensor chunk(elementType(), {batch, inputs.shape()[1]});
+  std::vector<HostTensor> results;
+  for (const std::vector<int64_t> &shape : resultShapes)
+    results.emplace_back(elementType(), shape);
+  int64_t dims = visibleDims();
+  HostTensor mapped(elementType(), {batch, dims});
+  HostTensor &last = then ? mapped : results[resultIndex];
+  int64_t outWidth = last.shape()[1];
+  int64_t n = inputs.shape()[0];
+  HostTensor out(runtime::ElementType::f64, {n, outWidth});
+  std::vector<int64_t> rows(static_cast<size_t>(batch));
+  std::vector<HostTensor *> outputs;
+  for (HostTensor &result : results)
+    outputs.push_back(&result);
+  for (int64_t start = 0; start < n; start += batch) {
+    for (int64_t i = 0; i < batch; ++i)
+      rows[size_t(i)] = start + i < n ? start + i : start;
+    runtime::gatherRows(inputs, rows.data(), batch, chunk);
+    if (auto error = jit_->invoke(callable.name,
+                                  callArguments(callable, state, {&chunk}),
+                                  outputs))
+      return std::move(error);
+    if (then)
+      if (auto error = jit_->invoke(
+              then->name, callArguments(*then, state, {&results[resultIndex]}),
+              {&mapped}))
+        return std::move(error);
+    for (int64_t i = 0; i < batch && start + i < n; ++i)
+      for (int64_t j = 0; j < outWidth; ++j)
+        out.dataAs<double>()[(start + i) * outWidth + j] =
+            last.elementAsDouble(i * outWidth + j);
+  }
+  return out;
+}
+
+llvm::Expected<HostTensor>
+CompiledModel::generate(const std::vector<HostTensor> &state,
+                        const HostTensor &latents) {
+  if (!hasGenerator())
+    return makeError("the model has no generator (method bidvl)");
+  int64_t batch = batchSize(), width = latentWidth();
+  if (latents.rank() != 2 || latents.shape()[1] != width)
+    return makeError("latents are " + latents.typeString() +
+                     "; the generator takes " + std::to_string(width) +
+                     " per row");
+  return mapRows(generator_, state, latents, {{batch, visibleDims()}}, 0,
+                 nullptr);
+}
+
+llvm::Expected<HostTensor>
+CompiledModel::sampleGenerator(const std::vector<HostTensor> &state,
+                               int64_t count, uint64_t seed) {
+  if (count < 1)
+    return makeError("the number of generator samples must be >= 1");
+  HostTensor latents(ElementType::f64, {count, latentWidth()});
+  fillRandom(latents, seedKey(seed), Draw::Normal);
+  return generate(state, latents);
+}
+
+llvm::Expected<HostTensor>
+CompiledModel::reconstruct(const std::vector<HostTensor> &state,
+                           const HostTensor &points) {
+  if (!hasGenerator())
+    return makeError("reconstructions need a generator and an inference "
+                     "model (method bidvl)");
+  int64_t batch = batchSize(), width = latentWidth();
+  if (points.rank() != 2 || points.shape()[1] != visibleDims())
+    return makeError("points are " + points.typeString() + "; the model's " +
+                     "visible width is " + std::to_string(visibleDims()));
+  return mapRows(inference_, state, points, {{batch, width}, {batch, width}},
+                 0, &generator_);
 }
 
 llvm::Expected<std::vector<double>>

@@ -304,9 +304,12 @@ cl::opt<int64_t> sweeps("sweeps",
                         cl::init(1000), cl::sub(sampleCommand));
 cl::opt<std::string> sampler(
     "sampler",
-    cl::desc("auto (gibbs when the model has a gibbs function, else "
-             "langevin), gibbs, or langevin: annealed Langevin dynamics on "
-             "the free energy, or on (v, h) for continuous latents"),
+    cl::desc("auto (generator for a model with one, gibbs when the model "
+             "has a gibbs function, else langevin), gibbs, langevin: "
+             "annealed Langevin dynamics on the free energy, or on (v, h) "
+             "for continuous latents, or generator (method bidvl: G(h), h ~ "
+             "N(0, I), then --sweeps Langevin steps on the free energy from "
+             "there; default 0 for it)"),
     cl::init("auto"), cl::sub(sampleCommand));
 cl::opt<std::string> conditionalMean(
     "conditional-mean",
@@ -522,6 +525,86 @@ void warnAboutMetrics(const runtime::MetricValues &values) {
     llvm::errs() << "bism-run: warning: " << warning << "\n";
 }
 
+/// Out-of-distribution detection by the score −F(v) (higher: in
+/// distribution), for image models with a free energy: the AUROC of the
+/// `test` rows against as many uniform-noise images (pixels U[0, 1],
+/// seeded) and, for 28×28 models, against the Frey faces (28×20, centred
+/// on a black 28×28 canvas) when their file is found.
+bool outOfDistribution(CompiledModel &model, const runtime::Dataset &data,
+                       const std::vector<HostTensor> &state,
+                       const HostTensor &test, runtime::MetricValues &out,
+                       std::string &error) {
+  auto scores = [&](const HostTensor &rows, std::vector<double> &negated) {
+    auto energies = model.freeEnergies(state, rows);
+    if (!energies) {
+      error = llvm::toString(energies.takeError());
+      return false;
+    }
+    negated.clear();
+    for (double e : *energies)
+      negated.push_back(-e);
+    return true;
+  };
+  std::vector<double> inside, outside;
+  if (!scores(test, inside))
+    return false;
+  int64_t n = test.shape()[0], dims = test.shape()[1];
+  HostTensor noise(runtime::ElementType::f64, {n, dims});
+  uint64_t state64 = 0x6f6f64ull; // a fixed stream: the same images each time
+  for (int64_t i = 0; i < n * dims; ++i) {
+    state64 = state64 * 6364136223846793005ull + 1442695040888963407ull;
+    noise.dataAs<double>()[i] = double(state64 >> 11) * 0x1.0p-53;
+  }
+  if (!scores(noise, outside))
+    return false;
+  out.emplace_back("ood_auroc_uniform", runtime::auroc(inside, outside));
+  if (data.imageShape != std::vector<int64_t>{28, 28})
+    return true;
+  runtime::Dataset frey;
+  std::string missing;
+  if (!runtime::loadDataset("freyface", datasetOptions(0), frey, missing))
+    return true; // not on this machine: the uniform figure only
+  const HostTensor &faces = frey.train.shape()[0] ? frey.train : frey.test;
+  int64_t count = std::min<int64_t>(faces.shape()[0], n);
+  HostTensor padded(runtime::ElementType::f64, {count, dims});
+  for (int64_t i = 0; i < count; ++i)
+    for (int64_t r = 0; r < 28; ++r)
+      for (int64_t c = 0; c < 20; ++c)
+        padded.dataAs<double>()[i * dims + r * 28 + c + 4] =
+            faces.dataAs<double>()[i * 560 + r * 20 + c];
+  if (!scores(padded, outside))
+    return false;
+  out.emplace_back("ood_auroc_freyface", runtime::auroc(inside, outside));
+  return true;
+}
+
+/// <split>_recon_rmse for a model with a generator: the rows through q's
+/// mean and G (BiDVL's test reconstruction), RMSE per element; with `ood`,
+/// the out-of-distribution AUROCs of image models with a free energy.
+bool generatorAndOodFigures(CompiledModel &model, const runtime::Dataset &data,
+                            const std::vector<HostTensor> &state,
+                            const HostTensor &rows, const std::string &split,
+                            bool ood, runtime::MetricValues &out,
+                            std::string &error) {
+  if (model.hasGenerator()) {
+    auto reconstructed = model.reconstruct(state, rows);
+    if (!reconstructed) {
+      error = llvm::toString(reconstructed.takeError());
+      return false;
+    }
+    double squares = 0.0;
+    for (int64_t i = 0, count = rows.numElements(); i < count; ++i)
+      squares += std::pow(reconstructed->dataAs<double>()[i] -
+                              rows.elementAsDouble(i),
+                          2);
+    out.emplace_back(split + "_recon_rmse",
+                     std::sqrt(squares / double(rows.numElements())));
+  }
+  if (ood && model.hasFreeEnergy() && data.imageShape.size() == 2)
+    return outOfDistribution(model, data, state, rows, out, error);
+  return true;
+}
+
 bool evaluate(CompiledModel &model, const runtime::Dataset &data,
               const std::vector<HostTensor> &state, bool final,
               runtime::MetricValues &out, std::string &error) {
@@ -567,6 +650,9 @@ bool evaluate(CompiledModel &model, const runtime::Dataset &data,
     }
     out.emplace_back("test_posterior_fisher", *fisher);
   }
+  if (!generatorAndOodFigures(model, data, state, test, "test", final, out,
+                              error))
+    return false;
   if (final)
     warnAboutMetrics(out);
   return true;
@@ -576,6 +662,8 @@ bool evaluate(CompiledModel &model, const runtime::Dataset &data,
 std::string chooseSampler(const CompiledModel &model) {
   if (sampler != "auto")
     return sampler;
+  if (model.hasGenerator())
+    return "generator";
   return model.hasGibbs() ? "gibbs" : "langevin";
 }
 
@@ -1349,6 +1437,12 @@ int runEval() {
       return fail(llvm::toString(fisher.takeError()));
     values.emplace_back(split + "_posterior_fisher", *fisher);
   }
+  {
+    std::string error;
+    if (!generatorAndOodFigures(model, run.data, state, *rows, split, true,
+                                values, error))
+      return fail(error);
+  }
   // Valid JSON whatever the checkpoint holds (non-finite figures are
   // warned about below).
   const std::string *step = run.checkpoint.findMeta("step");
@@ -1363,6 +1457,47 @@ int runEval() {
     line += ", \"" + name + "\": " + runtime::jsonFixedOrNull(value, 6);
   llvm::outs() << line << "}\n";
   warnAboutMetrics(values);
+  return 0;
+}
+
+/// `bism-run sample --sampler generator`: G(h), h ~ N(0, I), refined by
+/// --sweeps Langevin steps on the free energy when asked (0 by default for
+/// this sampler: the generator's samples as they are).
+int sampleFromGenerator(CompiledModel &model,
+                        const std::vector<HostTensor> &state,
+                        const runtime::Dataset &data) {
+  if (!model.hasGenerator())
+    return fail("--sampler generator: the model has no generator (method "
+                "bidvl)");
+  if (sampleCount < 1 || sweeps < 0)
+    return fail("--count must be >= 1 and --sweeps >= 0");
+  int64_t steps = sweeps.getNumOccurrences() ? int64_t(sweeps) : 0;
+  uint64_t seed = seedOption >= 0 ? uint64_t(seedOption) : 0;
+  auto generated = model.sampleGenerator(state, sampleCount, seed);
+  if (!generated)
+    return fail(llvm::toString(generated.takeError()));
+  HostTensor samples = std::move(*generated);
+  if (steps > 0) {
+    ChainSetup setup;
+    setup.images = &samples;
+    auto drawn = drawSamples(model, state, "langevin", sampleCount, steps,
+                             seed, setup);
+    if (!drawn)
+      return fail(llvm::toString(drawn.takeError()));
+    samples = std::move(drawn->samples);
+  }
+  std::string error;
+  if (!npyPath.empty() && !runtime::writeNpy(npyPath, samples, error))
+    return fail(error);
+  if (!pngPath.empty() && !writeSamplesPng(pngPath, samples, data, error, 0))
+    return fail(error);
+  say(llvm::formatv("{0} generator samples{1}", int64_t(sampleCount),
+                    steps > 0 ? llvm::formatv(", refined by {0} Langevin "
+                                              "steps on the free energy",
+                                              steps)
+                                    .str()
+                              : std::string())
+          .str());
   return 0;
 }
 
@@ -1392,14 +1527,16 @@ int runSample() {
   const std::vector<HostTensor> &state = run.state;
   const runtime::Dataset &data = run.data;
   std::string method = chooseSampler(model);
+  if (method == "generator")
+    return sampleFromGenerator(model, state, data);
   if (method == "gibbs" && !model.hasGibbs())
     return fail("--sampler gibbs: the model has no gibbs function");
   if (method == "langevin" && !model.hasLangevin())
     return fail("--sampler langevin: the model has neither a free_energy "
                 "function nor continuous latents");
   if (method != "gibbs" && method != "langevin")
-    return fail("--sampler must be auto, gibbs or langevin, got '" + method +
-                "'");
+    return fail("--sampler must be auto, gibbs, langevin or generator, got '" +
+                method + "'");
   if (sampleCount < 1 || sweeps < 0)
     return fail("--count must be >= 1 and --sweeps >= 0");
   if (conditionalMean == "on" && (method != "gibbs" || sweeps < 1))

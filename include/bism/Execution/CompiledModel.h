@@ -145,6 +145,23 @@ public:
   /// (docs/training.md), that is the mean of p(v | h) at the last h, the
   /// picture without the pixel noise of a draw.
   bool hasGibbs() const { return !gibbs_.name.empty(); }
+  /// Method bidvl: G(h) of the rows of `latents` ([n, H]), as f64 [n, D].
+  bool hasGenerator() const { return !generator_.name.empty(); }
+  llvm::Expected<runtime::HostTensor>
+  generate(const std::vector<runtime::HostTensor> &state,
+           const runtime::HostTensor &latents);
+  /// Method bidvl: `count` samples G(h), h ~ N(0, I) drawn from `seed`.
+  llvm::Expected<runtime::HostTensor>
+  sampleGenerator(const std::vector<runtime::HostTensor> &state, int64_t count,
+                  uint64_t seed);
+  /// Method bidvl: G(μ_q(v)), the generator at the inference model's mean,
+  /// of the rows of `points` ([n, D]), as f64 [n, D].
+  llvm::Expected<runtime::HostTensor>
+  reconstruct(const std::vector<runtime::HostTensor> &state,
+              const runtime::HostTensor &points);
+  int64_t latentWidth() const {
+    return info_.latentType ? info_.latentType.getDimSize(1) : 0;
+  }
   llvm::Expected<runtime::HostTensor>
   gibbsChain(const std::vector<runtime::HostTensor> &state,
              const runtime::HostTensor &start, int64_t sweeps, uint64_t seed,
@@ -261,7 +278,17 @@ private:
                                        const std::vector<NoiseSpec> &noise,
                                        int64_t draws, uint64_t seed);
 
-  Callable freeEnergy_, componentLogMass_, gibbs_;
+  Callable freeEnergy_, componentLogMass_, gibbs_, generator_, inference_;
+  /// The rows of `inputs` through `callable`'s first argument in B-row
+  /// batches (the last padded with its first row), the state after it;
+  /// result `resultIndex` of its `resultShapes` ([B, width] each) gathered
+  /// as f64 [n, width]. `then`, when given, maps that result through a
+  /// second callable of one [B, ·] argument and one [B, D] result.
+  llvm::Expected<runtime::HostTensor>
+  mapRows(const Callable &callable, const std::vector<runtime::HostTensor> &state,
+          const runtime::HostTensor &inputs,
+          const std::vector<std::vector<int64_t>> &resultShapes,
+          size_t resultIndex, const Callable *then);
   Callable evalScore_, evalSsm_, evalPosteriorFisher_, evalEnergyGradient_,
       evalPosteriorMean_, evalApproximateSsm_, evalObjective_;
   int64_t latentDims_ = 0;
