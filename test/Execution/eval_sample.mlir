@@ -70,7 +70,7 @@
 // FREELATENTS: bism-run: error: --latents posterior-mean: the model has a free energy, so its Langevin chains run on v alone (p(v) = exp(-F(v)) / Z), without latents
 // FEWCOND: bism-run: error: --conditional 4 needs at least that many samples (--count 3)
 // BADLL: bism-run: error: --ll must be auto, exact, ais or none, got 'bogus'
-// BADSAMPLER: bism-run: error: --sampler must be auto, gibbs or langevin, got 'hmc'
+// BADSAMPLER: bism-run: error: --sampler must be auto, gibbs, langevin or generator, got 'hmc'
 
 func.func @unused() {
   return
