@@ -5,6 +5,7 @@
 #include "bism/Train/BuildTrainStep.h"
 #include "bism/Train/ResolveONNX.h"
 #include "bism/Train/SpecializeBatch.h"
+#include "bism/Train/SpectralNorm.h"
 #include "bism/runtime/Dataset.h"
 #include "bism/runtime/Metrics.h"
 #include "bism/runtime/Philox.h"
@@ -341,6 +342,9 @@ CompiledModel::load(const ModelLoadOptions &options) {
   }
 
 
+  if (failed(train::applySpectralNorm(*model->module_)))
+    return makeError("invalid model in '" + options.path +
+                     "' (see the message above)");
   FailureOr<train::ModelInfo> info = train::readModel(modelOp);
   if (failed(info))
     return makeError("invalid model in '" + options.path +

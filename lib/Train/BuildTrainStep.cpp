@@ -15,6 +15,7 @@
 #include "bism/Lowering/Passes.h"
 #include "bism/Train/ResolveONNX.h"
 #include "bism/Train/SpecializeBatch.h"
+#include "bism/Train/SpectralNorm.h"
 
 #include "mlir/IR/Verifier.h"
 
@@ -1170,7 +1171,8 @@ struct BuildTrainStepPass
     // --bism-build-train-step` takes any model file.
     if (failed(bism::train::specializeBatch(module)) ||
         failed(mlir::verify(module)) ||
-        failed(bism::train::resolveONNXReferences(module)))
+        failed(bism::train::resolveONNXReferences(module)) ||
+        failed(bism::train::applySpectralNorm(module)))
       return signalPassFailure();
     SmallVector<bism::ModelOp> models(module.getOps<bism::ModelOp>());
     if (models.empty()) {

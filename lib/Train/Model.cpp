@@ -288,6 +288,9 @@ LogicalResult readSpec(ModelOp model, ModelInfo &info) {
           {{"independent", VagesGroups::Independent},
            {"shared", VagesGroups::Shared}})) ||
       failed(reader.strings("ais_anneal", spec.aisAnneal)) ||
+      failed(reader.strings("spectral_norm", spec.spectralNorm)) ||
+      failed(reader.count("spectral_norm_iterations",
+                          spec.spectralNormIterations, 1, 50)) ||
       failed(reader.positive("bidvl_basic_ratio", spec.bidvlBasicRatio)) ||
       failed(reader.choice<bool>("bidvl_ratio", spec.bidvlBiasTerm,
                                  {{"basic", false}, {"basic_bias", true}})))
@@ -295,6 +298,13 @@ LogicalResult readSpec(ModelOp model, ModelInfo &info) {
   // BiDVL: one lower-level step per upper step unless inner_steps says.
   if (spec.method == Method::BiDVL && !model.getSpec().get("inner_steps"))
     spec.innerSteps = 1;
+  for (const std::string &name : spec.spectralNorm)
+    if (!llvm::any_of(info.params, [&](const ParamInfo &p) {
+          return p.group == ParamGroup::Theta && p.name == name;
+        }))
+      return reader.error("spectral_norm")
+             << "names '" << name << "', which is not a theta parameter of "
+             << "the model";
   for (const std::string &name : spec.aisAnneal)
     if (!llvm::any_of(info.params, [&](const ParamInfo &p) {
           return p.group == ParamGroup::Theta && p.name == name;

@@ -12,12 +12,17 @@
 //       formula with the encoder held at its value in the latent
 //       reconstruction (the stop_gradient), 1e-7;
 //   (c) the step's order: θ first, then the K φ steps at the new θ
-//       (lower_before / lower_after at (θ', φ) and (θ', φ'')).
+//       (lower_before / lower_after at (θ', φ) and (θ', φ''));
+//   (d) spectral_norm = ["A"]: the energy sees A / (uᵀAv), u, v from 20
+//       power iterations (written out here too), in J (1e-10) and its
+//       gradient (u, v held; finite differences, 1e-7); uᵀAv is within 1e-4
+//       of the exact σ(A) (closed form for the 3×2 A).
 //
 //===----------------------------------------------------------------------===//
 #include "TrainStepHarness.h"
 
 #include <algorithm>
+#include <cstdio>
 #include <functional>
 
 using namespace bism;
@@ -352,6 +357,100 @@ TEST(Bidvl, ThetaStepsFirstThenKLowerSteps) {
   ASSERT_EQ(noise.size(), 3u);
   for (const HostTensor &t : noise)
     EXPECT_EQ(t.shape(), (std::vector<int64_t>{kB, kH}));
+}
+
+//===----------------------------------------------------------------------===//
+// (d) Spectral normalisation
+//===----------------------------------------------------------------------===//
+
+/// The singular vectors the step estimates for the [3, 2] A: `iterations`
+/// power iterations from u₀ = 1/√3 (v = normalise(uA), u = normalise(vAᵀ)).
+struct SingularVectors {
+  Vec u, v;
+};
+SingularVectors powerIteration(const Vec &a, int iterations) {
+  auto normalise = [](Vec x) {
+    double n = 0;
+    for (double e : x)
+      n += e * e;
+    n = std::sqrt(n + 1e-24);
+    for (double &e : x)
+      e /= n;
+    return x;
+  };
+  SingularVectors s{Vec(kD, 1.0 / std::sqrt(3.0)), Vec(kH, 0.0)};
+  for (int i = 0; i < iterations; ++i) {
+    Vec v(kH, 0.0), u(kD, 0.0);
+    for (int64_t j = 0; j < kD; ++j)
+      for (int64_t k = 0; k < kH; ++k)
+        v[k] += s.u[j] * a[j * kH + k];
+    s.v = normalise(v);
+    for (int64_t j = 0; j < kD; ++j)
+      for (int64_t k = 0; k < kH; ++k)
+        u[j] += s.v[k] * a[j * kH + k];
+    s.u = normalise(u);
+  }
+  return s;
+}
+
+/// A / (uᵀ A v) with given singular vectors.
+Vec normalisedBy(const Vec &a, const SingularVectors &s) {
+  double sigma = 0;
+  for (int64_t j = 0; j < kD; ++j)
+    for (int64_t k = 0; k < kH; ++k)
+      sigma += s.u[j] * a[j * kH + k] * s.v[k];
+  Vec out(a);
+  for (double &x : out)
+    x /= sigma;
+  return out;
+}
+
+/// σ(A) exactly: the larger eigenvalue of AᵀA, square-rooted.
+double largestSingularValue(const Vec &a) {
+  double p = 0, q = 0, r = 0; // AᵀA = [[p, q], [q, r]]
+  for (int64_t j = 0; j < kD; ++j) {
+    p += a[j * kH] * a[j * kH];
+    q += a[j * kH] * a[j * kH + 1];
+    r += a[j * kH + 1] * a[j * kH + 1];
+  }
+  return std::sqrt(0.5 * (p + r + std::sqrt((p - r) * (p - r) + 4 * q * q)));
+}
+
+TEST(Bidvl, SpectralNormDividesTheEnergyWeightByItsLargestSingularValue) {
+  const int iterations = 20;
+  auto jit = buildStep(bidvlModel(
+      "inner_steps = 1, spectral_norm = [\"A\"], spectral_norm_iterations = 20"));
+  ASSERT_TRUE(jit);
+  Inputs in = randomInputs(630, 1);
+  Params p = in.params();
+  Vec v = flat(in.v), generated = generate(flat(in.hHat), p);
+  SingularVectors held = powerIteration(p.theta[0], iterations);
+  auto normalisedLoss = [&](const Params &q) {
+    Params sn = q;
+    sn.theta[0] = normalisedBy(q.theta[0], held);
+    return upperLoss(v, generated, sn);
+  };
+  std::vector<HostTensor> out = call(*jit, "train_step_with_noise", in.step());
+  ASSERT_EQ(out.size(), 27u);
+  double expected = normalisedLoss(p);
+  EXPECT_NEAR(at(out[23], 0), expected, 1e-10 * std::fabs(expected));
+  EXPECT_GT(std::fabs(expected - upperLoss(v, generated, p)), 1e-3)
+      << "the normalisation changes the energy";
+  // The estimate against the exact σ(A): uᵀAv approaches it like
+  // (σ₂/σ₁)^(2K).
+  double estimate = p.theta[0][0] / normalisedBy(p.theta[0], held)[0];
+  std::printf("sigma(A) %.12f, after %d power iterations %.12f\n",
+              largestSingularValue(p.theta[0]), iterations, estimate);
+  EXPECT_NEAR(estimate, largestSingularValue(p.theta[0]),
+              1e-4 * largestSingularValue(p.theta[0]));
+  // Miyato's gradient: that of A / (uᵀ A v) with u, v held.
+  std::vector<HostTensor> g = call(*jit, "theta_gradient_with_noise", in.step());
+  ASSERT_EQ(g.size(), 2u);
+  std::vector<Vec> fd = differences(p, false, normalisedLoss);
+  for (size_t k = 0; k < 2; ++k)
+    EXPECT_LT(relative(flat(g[k]), fd[k]), 1e-7) << "theta " << k;
+  // The stored parameter stays A itself, moved by Adam.
+  EXPECT_GT(relative(flat(out[0]), normalisedBy(flat(out[0]), held)), 1e-3);
 }
 
 } // namespace

@@ -144,6 +144,9 @@ struct TrainSpec {
   /// between the base model (all of them zero; its latents must then be
   /// independent of v, as a GRBM's are with W = 0 and c = 0) and the model.
   std::vector<std::string> aisAnneal;
+  /// θ parameters the energy uses spectrally normalised (SpectralNorm.h).
+  std::vector<std::string> spectralNorm;
+  int64_t spectralNormIterations = 10;
   /// BiDVL: λ, the basic importance ratio weighting the data-side (VAE)
   /// term of the lower level, and whether each sample's weight also takes
   /// the bias term clamp(exp(mean_b E − E(v_b)), 0.8, 1.2).
