@@ -3,6 +3,7 @@
 graph with its parameters as the only initializers, under PyTorch's names,
 so that bism trains exactly those tensors."""
 
+import os
 import sys
 
 import onnx
@@ -28,3 +29,11 @@ def export_with_parameters(path, model, inputs, input_names, output_names):
     if names != sorted(dict(model.named_parameters())):
         sys.exit(f"{path}: initializers {names} are not the parameters")
     return names
+
+
+def export_next_to(directory, name, model, inputs, input_names, output_names):
+    """Writes `model` to directory/name.onnx and says how big it is."""
+    names = export_with_parameters(os.path.join(directory, name + ".onnx"),
+                                   model, inputs, input_names, output_names)
+    count = sum(p.numel() for p in model.parameters())
+    print(f"{name}.onnx: {len(names)} tensors, {count} parameters")

@@ -19,16 +19,13 @@ import torch
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path[:0] = [HERE, os.path.dirname(HERE)]
 from model import Encoder, Generator, MarginalEnergy  # noqa: E402
-from torch_onnx import export_with_parameters  # noqa: E402
+from torch_onnx import export_next_to  # noqa: E402
 
 LATENT = 32
 
 
 def export(name, model, inputs, input_names, output_names):
-    names = export_with_parameters(os.path.join(HERE, name + ".onnx"), model,
-                                   inputs, input_names, output_names)
-    count = sum(p.numel() for p in model.parameters())
-    print(f"{name}.onnx: {len(names)} tensors, {count} parameters")
+    export_next_to(HERE, name, model, inputs, input_names, output_names)
 
 
 def main():

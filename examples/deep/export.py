@@ -21,7 +21,7 @@ import torch.nn as nn
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path[:0] = [HERE, os.path.dirname(HERE)]
 from model import CnnPosterior, ResNetEnergy  # noqa: E402
-from torch_onnx import export_with_parameters  # noqa: E402
+from torch_onnx import export_next_to  # noqa: E402
 
 
 class FlatEnergy(nn.Module):
@@ -47,10 +47,7 @@ class FlatPosterior(nn.Module):
 
 
 def export(name, model, inputs, input_names, output_names):
-    names = export_with_parameters(os.path.join(HERE, name + ".onnx"), model,
-                                   inputs, input_names, output_names)
-    count = sum(p.numel() for p in model.parameters())
-    print(f"{name}.onnx: {len(names)} tensors, {count} parameters")
+    export_next_to(HERE, name, model, inputs, input_names, output_names)
 
 
 def main():
