@@ -6,7 +6,7 @@ packages=(
   cmake ninja-build clang-22
   llvm-22-dev llvm-22-tools libmlir-22-dev mlir-22-tools
   libgtest-dev libgmock-dev libbenchmark-dev
-  libopenblas-pthread-dev libomp-22-dev
+  libopenblas-pthread-dev libomp-22-dev libclang-rt-22-dev
   libonnx-dev libprotobuf-dev protobuf-compiler
   zlib1g-dev libpng-dev dataset-fashion-mnist python3-numpy
   libplplot-dev plplot-driver-cairo fonts-dejavu-core pkg-config

@@ -366,10 +366,31 @@ private:
         step <= 0)
       return loop.emitOpError("is differentiated by unrolling, which needs "
                               "constant bounds and a positive step");
+    // Unrolling copies the body once per iteration: a loop to 1e11 would
+    // run out of memory after minutes, so the copies are bounded.
+    uint64_t trips =
+        upper > lower
+            ? (uint64_t(upper) - uint64_t(lower) + uint64_t(step) - 1) /
+                  uint64_t(step)
+            : 0;
+    uint64_t bodyOps = unrolledSize(*loop.getBody());
+    if (trips > kMaxUnrolledIterations)
+      return loop.emitOpError("runs ")
+             << trips << " iterations; differentiating it unrolls them, and "
+             << "bism unrolls at most " << kMaxUnrolledIterations;
+    unrolledOps_ = saturatingAdd(unrolledOps_, saturatingMul(trips, bodyOps));
+    if (unrolledOps_ > kMaxUnrolledOps)
+      return loop.emitOpError("unrolled for differentiation would make more "
+                              "than ")
+             << kMaxUnrolledOps << " operations (" << trips
+             << " iterations of " << bodyOps
+             << " operations once inner loops are unrolled, with the loops "
+             << "unrolled before it)";
     SmallVector<Value> carried;
     for (Value init : loop.getInitArgs())
       carried.push_back(outer.lookupOrDefault(init));
-    for (int64_t iv = lower; iv < upper; iv += step) {
+    for (uint64_t trip = 0; trip < trips; ++trip) {
+      int64_t iv = int64_t(uint64_t(lower) + trip * uint64_t(step));
       IRMapping mapping = outer;
       Value index = arith::ConstantOp::create(
           builder, loop.getLoc(), loop.getInductionVar().getType(),
@@ -384,6 +405,49 @@ private:
     results.append(carried);
     return success();
   }
+
+  static uint64_t saturatingMul(uint64_t a, uint64_t b) {
+    uint64_t product;
+    return __builtin_mul_overflow(a, b, &product) ? UINT64_MAX : product;
+  }
+  static uint64_t saturatingAdd(uint64_t a, uint64_t b) {
+    return a + b < a ? UINT64_MAX : a + b;
+  }
+
+  /// The operations `block` becomes once its constant-bound loops are
+  /// unrolled (before anything is copied, so nested loops are judged whole).
+  static uint64_t unrolledSize(Block &block) {
+    uint64_t size = 0;
+    for (Operation &op : block) {
+      uint64_t opSize = 1;
+      if (auto loop = dyn_cast<scf::ForOp>(op)) {
+        APInt lower, upper, step;
+        if (matchPattern(loop.getLowerBound(), m_ConstantInt(&lower)) &&
+            matchPattern(loop.getUpperBound(), m_ConstantInt(&upper)) &&
+            matchPattern(loop.getStep(), m_ConstantInt(&step)) &&
+            step.getSExtValue() > 0 &&
+            upper.getSExtValue() > lower.getSExtValue()) {
+          uint64_t trips = (uint64_t(upper.getSExtValue()) -
+                            uint64_t(lower.getSExtValue()) +
+                            uint64_t(step.getSExtValue()) - 1) /
+                           uint64_t(step.getSExtValue());
+          opSize = saturatingAdd(
+              1, saturatingMul(trips, unrolledSize(*loop.getBody())));
+        }
+      } else {
+        for (Region &region : op.getRegions())
+          for (Block &inner : region)
+            opSize = saturatingAdd(opSize, unrolledSize(inner));
+      }
+      size = saturatingAdd(size, opSize);
+    }
+    return size;
+  }
+
+  static constexpr uint64_t kMaxUnrolledIterations = 100000;
+  static constexpr uint64_t kMaxUnrolledOps = 20000000;
+  /// Operations copied by unrolling so far in this module.
+  uint64_t unrolledOps_ = 0;
 };
 
 } // namespace

@@ -2,11 +2,13 @@
 #include "bism/Execution/CompiledModel.h"
 
 #include "bism/Dialect/Bism.h"
+#include "bism/Support/InputFiles.h"
 #include "bism/Train/BuildTrainStep.h"
 #include "bism/Train/ResolveONNX.h"
 #include "bism/Train/SpecializeBatch.h"
 #include "bism/Train/SpectralNorm.h"
 #include "bism/runtime/Dataset.h"
+#include "bism/runtime/HostTensor.h"
 #include "bism/runtime/Metrics.h"
 #include "bism/runtime/Philox.h"
 
@@ -264,10 +266,13 @@ CompiledModel::load(const ModelLoadOptions &options) {
   context->printOpOnDiagnostic(false);
 
   std::string message;
-  auto file = openInputFile(options.path, &message);
+  std::unique_ptr<llvm::MemoryBuffer> file =
+      readBoundedInput(options.path, runtime::memoryBudget(), message,
+                       "model file");
   if (!file)
-    return makeError("cannot open model file '" + options.path + "': " +
-                     (message.empty() ? "unknown error" : message));
+    return makeError(message);
+  if (!checkMlirNesting(file->getBuffer(), options.path, message))
+    return makeError(message);
   model->sources_.push_back(
       {llvm::sys::path::filename(options.path).str(), file->getBuffer().str()});
   llvm::SourceMgr sourceMgr;

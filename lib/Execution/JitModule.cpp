@@ -182,6 +182,50 @@ std::string typeToString(Type type) {
   return s;
 }
 
+/// The first statically shaped tensor or buffer in `module` larger than the
+/// memory budget, as an error at its location; checked before lowering,
+/// which would otherwise abort allocating it (a huge splat constant).
+llvm::Error checkStaticSizes(ModuleOp module) {
+  std::string error;
+  auto check = [&](Type type, Location loc) {
+    auto shaped = dyn_cast<ShapedType>(type);
+    if (!shaped || !shaped.hasRank() || !shaped.hasStaticShape() ||
+        !(isa<TensorType>(type) || isa<MemRefType>(type)))
+      return true;
+    Type element = shaped.getElementType();
+    uint64_t bytes = element.isIntOrFloat()
+                         ? (element.getIntOrFloatBitWidth() + 7) / 8
+                         : 8;
+    bool overflow = false;
+    for (int64_t dim : shaped.getShape())
+      overflow |= __builtin_mul_overflow(bytes, uint64_t(dim), &bytes);
+    if (!overflow && bytes <= runtime::memoryBudget())
+      return true;
+    std::string where;
+    if (auto file = dyn_cast<FileLineColLoc>(loc))
+      where = (file.getFilename().str() + ":" + llvm::Twine(file.getLine()) +
+               ":" + llvm::Twine(file.getColumn()) + ": ")
+                  .str();
+    error = where + typeToString(type) + " needs " +
+            (overflow ? std::string("more than 2^64")
+                      : std::to_string(bytes)) +
+            " bytes, more than " + runtime::describeMemoryBudget();
+    return false;
+  };
+  module.walk([&](Operation *op) {
+    for (Value result : op->getResults())
+      if (!check(result.getType(), op->getLoc()))
+        return WalkResult::interrupt();
+    for (Region &region : op->getRegions())
+      for (Block &block : region)
+        for (BlockArgument argument : block.getArguments())
+          if (!check(argument.getType(), op->getLoc()))
+            return WalkResult::interrupt();
+    return WalkResult::advance();
+  });
+  return error.empty() ? llvm::Error::success() : makeError(error);
+}
+
 llvm::Expected<std::vector<FunctionSignature>> collectSignatures(ModuleOp module) {
   std::vector<FunctionSignature> result;
   for (auto func : module.getOps<func::FuncOp>()) {
@@ -1142,6 +1186,8 @@ JitModule::compile(ModuleOp module, const JitOptions &requested) {
     }
     runtime::cuda::setAllowTf32(options.allowTf32);
   }
+  if (llvm::Error error = checkStaticSizes(module))
+    return std::move(error);
   MLIRContext *context = module.getContext();
   // The pipeline needs the bufferisation and LLVM-conversion interfaces of
   // every dialect involved, whatever the caller registered.

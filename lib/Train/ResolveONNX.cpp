@@ -10,6 +10,7 @@
 #include "bism/Dialect/Bism.h"
 #include "bism/Import/ONNX/ImportONNX.h"
 #include "bism/Lowering/Passes.h"
+#include "bism/Support/InputFiles.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/Builders.h"
@@ -172,12 +173,12 @@ private:
   /// The imported function (in its own module), or null after an error at
   /// the declaration that carries the importer's message.
   func::FuncOp import() {
-    auto buffer = llvm::MemoryBuffer::getFile(file_, /*IsText=*/false,
-                                              /*RequiresNullTerminator=*/false);
+    // Bounded by protobuf's largest message, 2 GiB.
+    std::string error;
+    std::unique_ptr<llvm::MemoryBuffer> buffer =
+        readBoundedInput(file_, uint64_t(2) << 30, error, "ONNX file");
     if (!buffer) {
-      decl_.emitError() << "cannot read the ONNX file '" << file_ << "' of @"
-                        << decl_.getSymName() << ": "
-                        << buffer.getError().message();
+      decl_.emitError() << "@" << decl_.getSymName() << ": " << error;
       return nullptr;
     }
     ONNXImportOptions options;
@@ -214,7 +215,7 @@ private:
           messages.push_back(d.str());
         return success();
       });
-      imported_ = importONNXBuffer((*buffer)->getBuffer(), file_,
+      imported_ = importONNXBuffer(buffer->getBuffer(), file_,
                                    decl_.getContext(), options);
     }
     if (!imported_) {

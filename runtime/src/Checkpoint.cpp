@@ -145,6 +145,9 @@ bool decodeCheckpoint(const std::string &bytes, const std::string &name,
     if (!checkedByteSize(shape, ElementType(type), expected) ||
         size != expected || body.size() - reader.offset < size)
       return corrupt("size mismatch of '" + tensorName + "'");
+    std::string sizeError;
+    if (!checkTensorBytes(shape, ElementType(type), expected, sizeError))
+      return corrupt("tensor '" + tensorName + "': " + sizeError);
     HostTensor tensor(ElementType(type), shape);
     std::memcpy(tensor.data(), body.data() + reader.offset, size_t(size));
     reader.offset += size_t(size);

@@ -360,6 +360,11 @@ bool readIdxU8(const std::string &path, std::vector<int64_t> &shape,
       return fail("IDX shape is too large");
     count *= uint64_t(dim);
   }
+  uint64_t bytes = 0;
+  std::string sizeError;
+  if (!checkTensorBytes({int64_t(count)}, ElementType::f64, bytes, sizeError))
+    return fail("IDX data of " + std::to_string(count) +
+                " values, as doubles " + sizeError);
   std::vector<uint8_t> data(count);
   if (count && !read(data.data(), count))
     return failShort("the header promises " + std::to_string(count) +

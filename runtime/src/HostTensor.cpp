@@ -1,10 +1,14 @@
 //===- HostTensor.cpp - dense host buffers --------------------------------===//
 #include "bism/runtime/HostTensor.h"
 
+#include <algorithm>
+#include <cctype>
+#include <cerrno>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <unistd.h>
 
 namespace bism::runtime {
 
@@ -87,6 +91,88 @@ bool checkedByteSize(const std::vector<int64_t> &shape, ElementType type,
     total *= uint64_t(dim);
   }
   bytes = total;
+  return true;
+}
+
+uint64_t physicalMemoryBytes() {
+  long pages = ::sysconf(_SC_PHYS_PAGES), pageSize = ::sysconf(_SC_PAGESIZE);
+  if (pages <= 0 || pageSize <= 0)
+    return uint64_t(1) << 34; // unknown: assume 16 GiB
+  return uint64_t(pages) * uint64_t(pageSize);
+}
+
+namespace {
+uint64_t budgetOverride = 0; // 0: the default
+} // namespace
+
+uint64_t memoryBudget() {
+  return budgetOverride ? budgetOverride : physicalMemoryBytes() / 4 * 3;
+}
+
+void setMemoryBudget(uint64_t bytes) { budgetOverride = bytes; }
+
+bool checkTensorBytes(const std::vector<int64_t> &shape, ElementType type,
+                      uint64_t &bytes, std::string &error) {
+  std::string text;
+  for (int64_t dim : shape)
+    text += std::to_string(dim) + "x";
+  text += elementTypeName(type);
+  if (!checkedByteSize(shape, type, bytes)) {
+    error = text + (std::any_of(shape.begin(), shape.end(),
+                                [](int64_t d) { return d < 0; })
+                        ? " has a negative dimension"
+                        : " is too large (more than 2^63 bytes)");
+    return false;
+  }
+  if (bytes > memoryBudget()) {
+    error = text + " needs " + std::to_string(bytes) + " bytes, more than " +
+            describeMemoryBudget();
+    return false;
+  }
+  return true;
+}
+
+std::string describeMemoryBudget() {
+  return "the memory budget of " + std::to_string(memoryBudget()) +
+         " bytes (" +
+         (budgetOverride ? "set by --max-memory"
+                         : "3/4 of physical memory; raise it with --max-memory") +
+         ")";
+}
+
+bool parseMemorySize(const std::string &text, uint64_t &bytes,
+                     std::string &error) {
+  error = "bad memory size '" + text +
+          "' (expected bytes, or a number with K, M, G or T, or a percentage "
+          "of physical memory such as 50%)";
+  if (text.empty() || !std::isdigit(static_cast<unsigned char>(text[0])))
+    return false;
+  char *end = nullptr;
+  errno = 0;
+  double value = std::strtod(text.c_str(), &end);
+  std::string unit(end);
+  double scale;
+  if (unit.empty() || unit == "B")
+    scale = 1;
+  else if (unit == "K" || unit == "KB" || unit == "KiB")
+    scale = 1024.0;
+  else if (unit == "M" || unit == "MB" || unit == "MiB")
+    scale = 1024.0 * 1024;
+  else if (unit == "G" || unit == "GB" || unit == "GiB")
+    scale = 1024.0 * 1024 * 1024;
+  else if (unit == "T" || unit == "TB" || unit == "TiB")
+    scale = 1024.0 * 1024 * 1024 * 1024;
+  else if (unit == "%") {
+    if (!(value > 0 && value <= 100))
+      return false;
+    scale = double(physicalMemoryBytes()) / 100;
+  } else
+    return false;
+  double total = value * scale;
+  if (errno == ERANGE || !(total >= 1) || total > 9.2e18)
+    return false;
+  bytes = uint64_t(total);
+  error.clear();
   return true;
 }
 

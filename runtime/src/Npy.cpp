@@ -238,8 +238,9 @@ bool parseNpyView(const void *bytes, size_t size, const std::string &name,
                 "numpy.ascontiguousarray)");
 
   uint64_t largest = 0; // as f64, the widest element
-  if (!checkedByteSize(view.shape, ElementType::f64, largest))
-    return fail("shape is too large");
+  std::string sizeError;
+  if (!checkTensorBytes(view.shape, ElementType::f64, largest, sizeError))
+    return fail("shape " + sizeError);
   uint64_t count = largest / 8;
   view.count = count;
   view.data = p + headerStart + headerLength;

@@ -2,7 +2,7 @@
 // with status 1 (`not` checks it is non-zero and not a crash).
 //
 // RUN: not bism-run %t.does-not-exist --entry add 2>&1 | FileCheck %s --check-prefix=MISSING
-// MISSING: bism-run: error: cannot open '{{.*}}.does-not-exist': No such file or directory
+// MISSING: bism-run: error: cannot open input file '{{.*}}.does-not-exist': No such file or directory
 //
 // RUN: not bism-run %s --entry nope --input "2x3xf32=1" --input "2x3xf32=1" 2>&1 | FileCheck %s --check-prefix=ENTRY
 // ENTRY: bism-run: error: no function named 'nope' (available: add)
@@ -14,11 +14,18 @@
 // overflow) or exceed the machine's memory (an abort) are refused before
 // anything is allocated (issue 16).
 // RUN: not bism-run %s --entry add --input "4611686018427387904xf32=1" 2>&1 | FileCheck %s --check-prefix=WRAP
-// WRAP: bism-run: error: --input 0 ("4611686018427387904xf32=1"): '4611686018427387904xf32' is too large (more than 2^63 bytes)
+// WRAP: bism-run: error: --input 0 ("4611686018427387904xf32=1"): 4611686018427387904xf32 is too large (more than 2^63 bytes)
 // RUN: not bism-run %s --entry add --input "4294967296x4294967296x4xf32=1" 2>&1 | FileCheck %s --check-prefix=WRAP3
-// WRAP3: bism-run: error: --input 0 ({{.*}}): '4294967296x4294967296x4xf32' is too large (more than 2^63 bytes)
+// WRAP3: bism-run: error: --input 0 ({{.*}}): 4294967296x4294967296x4xf32 is too large (more than 2^63 bytes)
 // RUN: not bism-run %s --entry add --input "100000000000000x2xf32=1" 2>&1 | FileCheck %s --check-prefix=HUGE
-// HUGE: bism-run: error: --input 0 ({{.*}}): '100000000000000x2xf32' needs 800000000000000 bytes, more than this machine's memory ({{[0-9]+}} bytes)
+// HUGE: bism-run: error: --input 0 ({{.*}}): 100000000000000x2xf32 needs 800000000000000 bytes, more than the memory budget of {{[0-9]+}} bytes (3/4 of physical memory; raise it with --max-memory)
+// RUN: not bism-run %s --entry add --input "300x300xf32=1" --max-memory 256K 2>&1 | FileCheck %s --check-prefix=BUDGET
+// BUDGET: bism-run: error: --input 0 ({{.*}}): 300x300xf32 needs 360000 bytes, more than the memory budget of 262144 bytes (set by --max-memory)
+// A budget that fits runs the function.
+// RUN: bism-run %s --entry add --input "2x3xf32=1" --input "2x3xf32=2" --max-memory 1M | FileCheck %s --check-prefix=FITS
+// FITS: 2x3xf32=[3 3 3][3 3 3]
+// RUN: not bism-run %s --entry add --input "2x3xf32=1" --max-memory 0 2>&1 | FileCheck %s --check-prefix=BADBUDGET
+// BADBUDGET: bism-run: error: --max-memory: bad memory size '0' (expected bytes, or a number with K, M, G or T, or a percentage of physical memory such as 50%)
 //
 // A file with no end is read up to a bound, not until memory runs out.
 // RUN: not bism-run %s --entry add --input @/dev/zero 2>&1 | FileCheck %s --check-prefix=ENDLESS

@@ -26,7 +26,7 @@
 
 // Missing model file, missing data, data of the wrong width.
 // RUN: not bism-run %t/missing.mlir 2>&1 | FileCheck %s --check-prefix=NOMODEL
-// NOMODEL: bism-run: error: cannot open model file '{{.*}}missing.mlir'
+// NOMODEL: bism-run: error: cannot open model file '{{.*}}missing.mlir': No such file or directory
 // RUN: not bism-run %S/../../examples/grbm/checkerboard.mlir --set dataset=%t/none.npy --out %t/a 2>&1 | FileCheck %s --check-prefix=NODATA
 // NODATA: bism-run: error: dataset '{{.*}}none.npy': {{.*}}none.npy
 // RUN: not bism-run %S/../../examples/grbm/checkerboard.mlir --set dataset=%t/wide/result0.npy --out %t/a 2>&1 | FileCheck %s --check-prefix=WIDTH

@@ -30,7 +30,7 @@
 // EXAMPLE-METRICS: {"step": 20, {{.*}}"test_ll": {{.*}}}
 // EXAMPLE-EVAL: {"step": 20, {{.*}}"test_ll": {{-?[0-9]+\.[0-9]+}}
 
-// MISSING: moved.mlir:[[@LINE+2]]:1: error: cannot read the ONNX file '{{.*}}/../Import/Inputs/grbm_energy.onnxtext' of @energy: No such file or directory
+// MISSING: moved.mlir:[[@LINE+2]]:1: error: @energy: cannot open ONNX file '{{.*}}/../Import/Inputs/grbm_energy.onnxtext': No such file or directory
 // MISSING: error: cannot import the ONNX functions of '{{.*}}moved.mlir' (see the message above)
 func.func private @energy(tensor<100x2xf32>, tensor<100x4xf32>) -> tensor<100xf32>
     attributes {bism.onnx_file = "../Import/Inputs/grbm_energy.onnxtext"}

@@ -3,8 +3,8 @@
 // RUN: bism-opt %s --split-input-file --verify-diagnostics --bism-resolve-onnx
 // RUN: not bism-opt %s --split-input-file --bism-resolve-onnx 2>&1 | FileCheck %s
 
-// CHECK: model_reference_errors.mlir:[[@LINE+2]]:1: error: cannot read the ONNX file '{{.*}}Inputs/no_such_model.onnx' of @energy: No such file or directory
-// expected-error-re @+1 {{cannot read the ONNX file '{{.*}}Inputs/no_such_model.onnx' of @energy: No such file or directory}}
+// CHECK: model_reference_errors.mlir:[[@LINE+2]]:1: error: @energy: cannot open ONNX file '{{.*}}Inputs/no_such_model.onnx': No such file or directory
+// expected-error-re @+1 {{@energy: cannot open ONNX file '{{.*}}Inputs/no_such_model.onnx': No such file or directory}}
 func.func private @energy(tensor<100x2xf32>, tensor<100x4xf32>) -> tensor<100xf32>
     attributes {bism.onnx_file = "Inputs/no_such_model.onnx"}
 bism.model @m energy @energy [] spec {} {

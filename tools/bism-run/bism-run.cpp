@@ -11,9 +11,11 @@
 #include "Commands.h"
 
 #include "bism/Execution/JitModule.h"
+#include "bism/Support/InputFiles.h"
 #include "bism/runtime/Allocator.h"
 #include "bism/runtime/HostTensor.h"
 #include "bism/runtime/Npy.h"
+#include "bism/runtime/TensorText.h"
 #include "bism/runtime/Threads.h"
 
 #include "mlir/IR/MLIRContext.h"
@@ -124,99 +126,6 @@ using bism::tools::fail;
 // Input parsing
 //===----------------------------------------------------------------------===//
 
-/// Parses "2x3xf32" (or "f32") into a shape and an element type.
-bool parseTensorType(llvm::StringRef text, std::vector<int64_t> &shape,
-                     ElementType &type, std::string &error) {
-  llvm::SmallVector<llvm::StringRef> parts;
-  text.trim().split(parts, 'x');
-  std::string typeName = parts.back().trim().str();
-  if (!bism::runtime::parseElementType(typeName, type)) {
-    error = "unknown element type '" + typeName +
-            "' (expected f32, f64, i1, i32 or i64)";
-    return false;
-  }
-  shape.clear();
-  for (size_t i = 0; i + 1 < parts.size(); ++i) {
-    int64_t dim;
-    if (parts[i].trim().getAsInteger(10, dim) || dim < 0) {
-      error = "bad dimension '" + parts[i].str() + "' in '" + text.str() + "'";
-      return false;
-    }
-    shape.push_back(dim);
-  }
-  // Before allocating: a size that wraps would give a short buffer, one
-  // beyond the machine's memory an abort.
-  uint64_t bytes = 0;
-  if (!bism::runtime::checkedByteSize(shape, type, bytes)) {
-    error = "'" + text.trim().str() + "' is too large (more than 2^63 bytes)";
-    return false;
-  }
-  uint64_t memory = uint64_t(::sysconf(_SC_PHYS_PAGES)) *
-                    uint64_t(::sysconf(_SC_PAGESIZE));
-  if (bytes > memory) {
-    error = "'" + text.trim().str() + "' needs " + std::to_string(bytes) +
-            " bytes, more than this machine's memory (" +
-            std::to_string(memory) + " bytes)";
-    return false;
-  }
-  return true;
-}
-
-bool parseValue(const std::string &token, ElementType type, HostTensor &tensor,
-                int64_t index, std::string &error) {
-  const char *begin = token.c_str();
-  char *end = nullptr;
-  errno = 0;
-  switch (type) {
-  case ElementType::f32:
-  case ElementType::f64: {
-    double value = std::strtod(begin, &end);
-    if (end == begin || *end) {
-      error = "'" + token + "' is not a number";
-      return false;
-    }
-    if (type == ElementType::f32)
-      tensor.dataAs<float>()[index] = float(value);
-    else
-      tensor.dataAs<double>()[index] = value;
-    return true;
-  }
-  case ElementType::i1: {
-    bool value;
-    if (token == "1" || token == "true")
-      value = true;
-    else if (token == "0" || token == "false")
-      value = false;
-    else {
-      error = "'" + token + "' is not an i1 (0, 1, true or false)";
-      return false;
-    }
-    static_cast<uint8_t *>(tensor.data())[index] = value ? 1 : 0;
-    return true;
-  }
-  case ElementType::i32:
-  case ElementType::i64: {
-    long long value = std::strtoll(begin, &end, 10);
-    if (end == begin || *end) {
-      error = "'" + token + "' is not an integer";
-      return false;
-    }
-    if (errno == ERANGE ||
-        (type == ElementType::i32 && (value < INT32_MIN || value > INT32_MAX))) {
-      error = "'" + token + "' is out of range for " +
-              bism::runtime::elementTypeName(type);
-      return false;
-    }
-    if (type == ElementType::i32)
-      tensor.dataAs<int32_t>()[index] = int32_t(value);
-    else
-      tensor.dataAs<int64_t>()[index] = int64_t(value);
-    return true;
-  }
-  }
-  return false;
-}
-
 /// Parses one --input spec.
 bool parseInput(const std::string &spec, HostTensor &tensor,
                 std::string &error) {
@@ -225,108 +134,11 @@ bool parseInput(const std::string &spec, HostTensor &tensor,
     std::string path = text.drop_front().str();
     return bism::runtime::readNpy(path, tensor, error);
   }
-  size_t eq = text.find('=');
-  if (eq == llvm::StringRef::npos) {
+  if (text.find('=') == llvm::StringRef::npos) {
     error = "expected \"SHAPExTYPE=VALUES\" or \"@file.npy\"";
     return false;
   }
-  std::vector<int64_t> shape;
-  ElementType type;
-  if (!parseTensorType(text.take_front(eq), shape, type, error))
-    return false;
-
-  std::vector<std::string> tokens;
-  std::string current;
-  for (char c : text.drop_front(eq + 1)) {
-    if (c == ' ' || c == ',' || c == '\t' || c == '\n' || c == '[' ||
-        c == ']') {
-      if (!current.empty())
-        tokens.push_back(std::move(current));
-      current.clear();
-    } else {
-      current += c;
-    }
-  }
-  if (!current.empty())
-    tokens.push_back(std::move(current));
-
-  HostTensor result(type, shape);
-  int64_t count = result.numElements();
-  if (tokens.size() == 1 && count != 1) {
-    for (int64_t i = 0; i < count; ++i)
-      if (!parseValue(tokens[0], type, result, i, error))
-        return false;
-  } else if (int64_t(tokens.size()) == count) {
-    for (int64_t i = 0; i < count; ++i)
-      if (!parseValue(tokens[size_t(i)], type, result, i, error))
-        return false;
-  } else {
-    error = "expected " + std::to_string(count) + " values (or one to fill) "
-            "for " + result.typeString() + ", got " +
-            std::to_string(tokens.size());
-    return false;
-  }
-  tensor = std::move(result);
-  return true;
-}
-
-//===----------------------------------------------------------------------===//
-// Result printing
-//===----------------------------------------------------------------------===//
-
-void printElement(std::string &out, const HostTensor &tensor, int64_t index) {
-  char buffer[64];
-  switch (tensor.elementType()) {
-  case ElementType::f32:
-    std::snprintf(buffer, sizeof(buffer), "%.6g",
-                  double(tensor.dataAs<float>()[index]));
-    break;
-  case ElementType::f64:
-    std::snprintf(buffer, sizeof(buffer), "%.10g",
-                  tensor.dataAs<double>()[index]);
-    break;
-  case ElementType::i1:
-    std::snprintf(buffer, sizeof(buffer), "%d",
-                  static_cast<const uint8_t *>(tensor.data())[index] ? 1 : 0);
-    break;
-  case ElementType::i32:
-    std::snprintf(buffer, sizeof(buffer), "%" PRId32,
-                  tensor.dataAs<int32_t>()[index]);
-    break;
-  case ElementType::i64:
-    std::snprintf(buffer, sizeof(buffer), "%" PRId64,
-                  tensor.dataAs<int64_t>()[index]);
-    break;
-  }
-  out += buffer;
-}
-
-/// IREE style: rank 1 "1 2 3", rank 2 "[1 2 3][4 5 6]", rank 3 "[[..][..]]..".
-void printLevel(std::string &out, const HostTensor &tensor, size_t level,
-                int64_t offset, const std::vector<int64_t> &strides) {
-  const std::vector<int64_t> &shape = tensor.shape();
-  if (level + 1 == shape.size()) {
-    for (int64_t i = 0; i < shape[level]; ++i) {
-      if (i)
-        out += ' ';
-      printElement(out, tensor, offset + i);
-    }
-    return;
-  }
-  for (int64_t i = 0; i < shape[level]; ++i) {
-    out += '[';
-    printLevel(out, tensor, level + 1, offset + i * strides[level], strides);
-    out += ']';
-  }
-}
-
-std::string formatTensor(const HostTensor &tensor) {
-  std::string out = tensor.typeString() + "=";
-  if (tensor.rank() == 0)
-    printElement(out, tensor, 0);
-  else
-    printLevel(out, tensor, 0, 0, tensor.strides());
-  return out;
+  return bism::runtime::parseTensorLiteral(spec, tensor, error);
 }
 
 //===----------------------------------------------------------------------===//
@@ -354,11 +166,12 @@ int runEntry() {
     return fail("no function given: use --entry NAME");
 
   std::string errorMessage;
-  auto file = mlir::openInputFile(inputFile, &errorMessage);
+  std::unique_ptr<llvm::MemoryBuffer> file = bism::readBoundedInput(
+      inputFile, bism::runtime::memoryBudget(), errorMessage);
   if (!file)
-    return fail("cannot open '" + inputFile + "': " +
-                (errorMessage.empty() ? std::string("unknown error")
-                                      : errorMessage));
+    return fail(errorMessage);
+  if (!bism::checkMlirNesting(file->getBuffer(), inputFile, errorMessage))
+    return fail(errorMessage);
 
   // Parse the inputs first so syntax errors come before the (slower) JIT.
   std::vector<HostTensor> inputs(inputSpecs.size());
@@ -407,7 +220,7 @@ int runEntry() {
 
   if (printResults) {
     for (const HostTensor &result : *results)
-      llvm::outs() << formatTensor(result) << "\n";
+      llvm::outs() << bism::runtime::formatTensor(result) << "\n";
     llvm::outs().flush();
   }
 
@@ -587,6 +400,17 @@ int main(int argc, char **argv) {
       llvm::cl::sub(bism::tools::trainCommand),
       llvm::cl::sub(bism::tools::evalCommand),
       llvm::cl::sub(bism::tools::sampleCommand));
+  static llvm::cl::opt<std::string> maxMemoryOption(
+      "max-memory",
+      llvm::cl::desc("memory budget: the largest tensor read from input "
+                     "(--input, .npy, data sets, checkpoints) and the most "
+                     "static buffer memory of a compiled step; bytes, K/M/G/T "
+                     "or a percentage of physical memory (default 75%)"),
+      llvm::cl::value_desc("size"), llvm::cl::cat(executionCategory),
+      llvm::cl::sub(runCommand), llvm::cl::sub(bism::tools::trainCommand),
+      llvm::cl::sub(bism::tools::evalCommand),
+      llvm::cl::sub(bism::tools::sampleCommand),
+      llvm::cl::sub(bism::tools::exportCommand));
   // The top-level --help lists bism-run's own options, not the hundreds
   // libLLVM registers (they still parse; --help-hidden shows them).
   llvm::cl::HideUnrelatedOptions(executionCategory);
@@ -597,6 +421,13 @@ int main(int argc, char **argv) {
   if (std::string wrong = optionOfAnotherSubcommand(final); !wrong.empty())
     return bism::tools::fail(wrong);
   llvm::cl::ParseCommandLineOptions(int(final.size()), final.data(), kOverview);
+  if (maxMemoryOption.getNumOccurrences()) {
+    uint64_t budget = 0;
+    std::string error;
+    if (!bism::runtime::parseMemorySize(maxMemoryOption, budget, error))
+      return bism::tools::fail("--max-memory: " + error);
+    bism::runtime::setMemoryBudget(budget);
+  }
   // OMP_NUM_THREADS is honoured unless --threads is given.
   if (threadsOption.getNumOccurrences() || !std::getenv("OMP_NUM_THREADS"))
     bism::runtime::setThreadCount(threadsOption);

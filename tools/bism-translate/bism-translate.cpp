@@ -8,6 +8,7 @@
 //===----------------------------------------------------------------------===//
 #include "bism/Dialect/Bism.h"
 #include "bism/Import/ONNX/ImportONNX.h"
+#include "bism/Support/InputFiles.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/Diagnostics.h"
@@ -17,7 +18,14 @@
 #include "llvm/Support/SourceMgr.h"
 #include "llvm/Support/raw_ostream.h"
 
+#include <cerrno>
 #include <cstdlib>
+#include <cstring>
+#include <string>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <vector>
 
 using namespace mlir;
 
@@ -80,9 +88,79 @@ OwningOpRef<Operation *> importONNX(llvm::SourceMgr &sourceMgr,
                                 buffer->getBufferIdentifier(), context, options);
 }
 
+/// The input file named on the command line ("-" when none): the first
+/// argument that is neither an option nor the value of one.
+int inputArgument(int argc, char **argv) {
+  static const char *const withValue[] = {
+      "o", "onnx-dim", "onnx-function", "onnx-param-group", "onnx-freeze",
+      "onnx-external-data-dir", "onnx-format"};
+  for (int i = 1; i < argc; ++i) {
+    llvm::StringRef arg(argv[i]);
+    if (arg == "-" || !arg.starts_with("-"))
+      return i;
+    if (arg == "--")
+      return i + 1 < argc ? i + 1 : -1;
+    llvm::StringRef name = arg.ltrim('-');
+    if (name.contains('='))
+      continue;
+    for (const char *option : withValue)
+      if (name == option)
+        ++i;
+  }
+  return -1;
+}
+
+/// mlir-translate's driver reads its input whole, without a bound: a
+/// regular file larger than an ONNX model can be (protobuf's 2 GiB) is
+/// refused here, and a stream (stdin, a pipe, /dev/zero) is read with that
+/// bound into an in-memory file that the driver then reads. Returns an
+/// error message, empty when the input is fine.
+std::string boundInput(int argc, char **argv, std::string &memoryPath) {
+  constexpr uint64_t kLimit = uint64_t(2) << 30;
+  int index = inputArgument(argc, argv);
+  std::string path = index < 0 ? "-" : argv[index];
+  struct stat info;
+  if (path != "-" && ::stat(path.c_str(), &info) == 0 &&
+      S_ISREG(info.st_mode)) {
+    if (uint64_t(info.st_size) > kLimit)
+      return "cannot read input file '" + path + "': " +
+             std::to_string(info.st_size) +
+             " bytes, more than the limit of " + std::to_string(kLimit) +
+             " bytes (protobuf's largest message)";
+    return "";
+  }
+  if (path != "-" && ::stat(path.c_str(), &info) != 0)
+    return ""; // the driver says that it cannot open it
+  std::string error;
+  std::unique_ptr<llvm::MemoryBuffer> bytes =
+      bism::readBoundedInput(path, kLimit, error);
+  if (!bytes)
+    return error;
+  int fd = ::memfd_create("bism-translate-input", 0);
+  llvm::StringRef data = bytes->getBuffer();
+  if (fd < 0 || ::write(fd, data.data(), data.size()) != ssize_t(data.size()))
+    return "cannot buffer '" + path + "': " + std::strerror(errno);
+  memoryPath = "/proc/self/fd/" + std::to_string(fd);
+  if (index >= 0)
+    argv[index] = memoryPath.data();
+  return "";
+}
+
 } // namespace
 
 int main(int argc, char **argv) {
+  std::string memoryPath;
+  std::vector<char *> args(argv, argv + argc);
+  if (std::string error = boundInput(argc, args.data(), memoryPath);
+      !error.empty()) {
+    llvm::errs() << "bism-translate: error: " << error << "\n";
+    return 1;
+  }
+  // Standard input buffered: the driver reads the in-memory copy instead.
+  if (!memoryPath.empty() && inputArgument(argc, argv) < 0)
+    args.push_back(memoryPath.data());
+  argc = int(args.size());
+  argv = args.data();
   TranslateToMLIRRegistration registration(
       "import-onnx", "import an ONNX model (binary or text) as a bism function",
       importONNX, [](DialectRegistry &registry) {

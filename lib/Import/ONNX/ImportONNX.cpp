@@ -8,6 +8,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "bism/Import/ONNX/ImportONNX.h"
+#include "bism/Support/InputFiles.h"
 
 #include "GraphImporter.h"
 
@@ -530,14 +531,16 @@ OwningOpRef<ModuleOp> importONNXBuffer(StringRef bytes, StringRef bufferName,
 
 OwningOpRef<ModuleOp> importONNXFile(StringRef path, MLIRContext *context,
                                      const ONNXImportOptions &options) {
-  auto file = llvm::MemoryBuffer::getFileOrSTDIN(path, /*IsText=*/false,
-                                                 /*RequiresNullTerminator=*/false);
+  // Bounded by protobuf's largest message (2 GiB); external data is read
+  // separately.
+  std::string error;
+  std::unique_ptr<llvm::MemoryBuffer> file =
+      readBoundedInput(path, uint64_t(2) << 30, error, "ONNX file");
   if (!file) {
-    emitError(FileLineColLoc::get(context, path, 0, 0))
-        << "cannot open '" << path << "': " << file.getError().message();
+    emitError(FileLineColLoc::get(context, path, 0, 0)) << error;
     return nullptr;
   }
-  return importONNXBuffer((*file)->getBuffer(), path, context, options);
+  return importONNXBuffer(file->getBuffer(), path, context, options);
 }
 
 } // namespace bism

@@ -3,6 +3,7 @@
 
 #include "mlir/IR/BuiltinAttributes.h"
 #include "llvm/ADT/STLExtras.h"
+#include "llvm/Support/FileSystem.h"
 #include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/Path.h"
 #include "llvm/Support/raw_ostream.h"
@@ -196,6 +197,13 @@ std::string readExternalData(const onnx::TensorProto &tensor,
     path = directory;
     llvm::sys::path::append(path, location);
   }
+  // A regular file (mapped, not read): a device such as /dev/zero would
+  // be read without end.
+  llvm::sys::fs::file_status status;
+  if (!llvm::sys::fs::status(path, status) &&
+      status.type() != llvm::sys::fs::file_type::regular_file)
+    return "external-data file '" + std::string(path) + "' of tensor '" +
+           tensor.name() + "' is not a regular file";
   auto file = llvm::MemoryBuffer::getFile(path, /*IsText=*/false,
                                           /*RequiresNullTerminator=*/false);
   if (!file)

@@ -31,6 +31,25 @@ bool parseElementType(const std::string &name, ElementType &type);
 bool checkedByteSize(const std::vector<int64_t> &shape, ElementType type,
                      uint64_t &bytes);
 
+/// This machine's physical memory in bytes.
+uint64_t physicalMemoryBytes();
+/// The most bytes one tensor built from input (a command-line literal, a
+/// .npy, IDX or checkpoint tensor) or a compiled module's static buffers may
+/// take: 3/4 of physical memory unless set (bism-run --max-memory), so a
+/// size beyond it is an error message and not an allocation failure.
+uint64_t memoryBudget();
+void setMemoryBudget(uint64_t bytes);
+/// "the memory budget of N bytes (3/4 of physical memory; ...)", for errors.
+std::string describeMemoryBudget();
+/// checkedByteSize, then against memoryBudget(); on failure `error` says
+/// the size and the budget (callers prefix where the size came from).
+bool checkTensorBytes(const std::vector<int64_t> &shape, ElementType type,
+                      uint64_t &bytes, std::string &error);
+/// Parses a memory size: "8G", "512M", "64K", "1000" (bytes) or "50%"
+/// (of physical memory). Binary units (G = 2^30).
+bool parseMemorySize(const std::string &text, uint64_t &bytes,
+                     std::string &error);
+
 template <typename T> struct ElementTypeOf;
 template <> struct ElementTypeOf<float> { static constexpr ElementType value = ElementType::f32; };
 template <> struct ElementTypeOf<double> { static constexpr ElementType value = ElementType::f64; };
