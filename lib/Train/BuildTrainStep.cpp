@@ -109,10 +109,13 @@ TrainStepSignature trainStepSignature(const ModelInfo &info) {
     sig.state.push_back({"t_phi", scalar});
   };
   if (spec.method == Method::BiDVL) {
-    // BiSM's state; the generator's latents ĥ, then ξ per lower step.
+    // BiSM's state; the generator's latents ĥ, then ξ per unrolled step,
+    // then ξ per lower step (the order the step consumes them).
     addBilevelState();
     sig.batch = {"v", info.visibleType};
     sig.noise.push_back({"generator.h", info.latentType});
+    for (int64_t n = 0; n < spec.unrollSteps; ++n)
+      sig.noise.push_back({"unroll" + std::to_string(n) + ".xi", info.latentType});
     for (int64_t k = 0; k < spec.innerSteps; ++k)
       sig.noise.push_back({"lower" + std::to_string(k) + ".xi", info.latentType});
     for (const char *name : {"J", "lower_before", "lower_after", "grad_norm_theta"})
@@ -614,6 +617,21 @@ func::FuncOp StepBuilder::buildPhiStep(func::FuncOp lower, StringRef name,
   return func;
 }
 
+SmallVector<Value> StepBuilder::emitPhiSteps(
+    func::FuncOp phiStep, ValueRange theta, ValueRange carried, Value x,
+    int64_t count,
+    llvm::function_ref<SmallVector<Value>(int64_t)> stepNoise) {
+  SmallVector<Value> state(carried.begin(), carried.end());
+  for (int64_t step = 0; step < count; ++step) {
+    SmallVector<Value> stepArgs(theta.begin(), theta.end());
+    stepArgs.append(state);
+    stepArgs.push_back(x);
+    stepArgs.append(stepNoise(step));
+    state = call(phiStep, stepArgs);
+  }
+  return state;
+}
+
 /// @M__j_bi(θ..., φ⁰..., m..., s..., t, x, objnoise, noise_1..N..., noise_up...)
 /// -> J(θ, φᴺ) with φⁿ = phi_step(θ, φⁿ⁻¹, ...) (optimiser state carried).
 func::FuncOp StepBuilder::buildJBi(func::FuncOp phiStep, func::FuncOp upper) {
@@ -625,20 +643,14 @@ func::FuncOp StepBuilder::buildJBi(func::FuncOp phiStep, func::FuncOp upper) {
   ValueRange a = func.getArguments();
   size_t nt = theta_.size(), np = phi_.size();
   SmallVector<Value> theta = slice(a, 0, nt);
-  SmallVector<Value> carried = slice(a, nt, 3 * np + 1); // φ, m, s, t
   Value x = a[nt + 3 * np + 1];
   size_t numObj = objectiveNoiseTypes().size();
   ValueRange objNoise = a.slice(nt + 3 * np + 2, numObj);
   ValueRange noise = a.drop_front(nt + 3 * np + 2 + numObj);
-  for (int64_t step = 0; step < n; ++step) {
-    SmallVector<Value> stepArgs(theta);
-    stepArgs.append(carried);
-    stepArgs.push_back(x);
-    ValueRange stepNoise =
-        noise.slice(step * noisePerPosterior_, noisePerPosterior_);
-    stepArgs.append(stepNoise.begin(), stepNoise.end());
-    carried = call(phiStep, stepArgs);
-  }
+  SmallVector<Value> carried = emitPhiSteps(
+      phiStep, theta, a.slice(nt, 3 * np + 1), x, n, [&](int64_t step) {
+        return slice(noise, step * noisePerPosterior_, noisePerPosterior_);
+      });
   SmallVector<Value> upperArgs(theta);
   upperArgs.append(carried.begin(), carried.begin() + np);
   upperArgs.push_back(x);
@@ -668,7 +680,10 @@ func::FuncOp StepBuilder::buildDrawNoise() {
     Value k = KeySplitOp::create(builder_, loc_, key_, key, uint64_t(i));
     auto type = sig.noise[i].type;
     Value draw;
-    bool objective = i == 0 && hasObjectiveNoise(spec_);
+    // (BiDVL has no score-matching objective: its noise 0 is the
+    // generator's ĥ, whatever `objective` says.)
+    bool objective = i == 0 && spec_.method != Method::BiDVL &&
+                     hasObjectiveNoise(spec_);
     if (spec_.method == Method::CD || spec_.method == Method::PCD)
       // Gibbs sweeps: u_h (even positions) uniform, z_v normal.
       draw = i % 2 == 0 ? RandomUniformOp::create(builder_, loc_, type, k)
@@ -928,18 +943,28 @@ LogicalResult StepBuilder::build() {
     return failure();
   func::FuncOp score = buildScore(level->negLogJoint);
   func::FuncOp upper = buildUpper(level->sample, level->negLogJoint, score);
-  func::FuncOp unrollStep = level->phiStep;
-  if (!spec_.unrollWithPhiOptimizer && spec_.unrollSteps > 0) {
-    if (failed(requireUnusedNames({names_.unrollStep}, "the training step")))
-      return failure();
-    OptimizerSpec plain;
-    plain.kind = OptimizerKind::SGD;
-    plain.learningRate = spec_.unrollLearningRate;
-    unrollStep = buildPhiStep(level->lower, names_.unrollStep, plain);
-  }
-  func::FuncOp jBi = buildJBi(unrollStep, upper);
+  FailureOr<func::FuncOp> unrollStep =
+      buildUnrollStep(level->lower, level->phiStep);
+  if (failed(unrollStep))
+    return failure();
+  func::FuncOp jBi = buildJBi(*unrollStep, upper);
   buildStepFunctions(*level, jBi);
   return success();
+}
+
+/// The function of the N unrolled steps: `phiStep` (unroll_optimizer =
+/// "same", or no unrolled steps), else @M__unroll_step, plain SGD of size
+/// unroll_lr on `lower`.
+FailureOr<func::FuncOp> StepBuilder::buildUnrollStep(func::FuncOp lower,
+                                                     func::FuncOp phiStep) {
+  if (spec_.unrollWithPhiOptimizer || spec_.unrollSteps == 0)
+    return phiStep;
+  if (failed(requireUnusedNames({names_.unrollStep}, "the training step")))
+    return failure();
+  OptimizerSpec plain;
+  plain.kind = OptimizerKind::SGD;
+  plain.learningRate = spec_.unrollLearningRate;
+  return buildPhiStep(lower, names_.unrollStep, plain);
 }
 
 FailureOr<StepBuilder::LowerLevel> StepBuilder::buildLowerLevel() {

@@ -9,6 +9,9 @@
 //   2. K steps of φ = (φ1, φ2) on the lower level (the symmetric KL between
 //      the model's and the generator's joints, written out in
 //      `buildBidvlLower`) at the updated θ.
+// With unroll_steps = N > 0, N lower-level steps come first, differentiable
+// in θ: θ descends J(θ, φᴺ(θ)) with x̂ = G(ĥ; φᴺ(θ)) (no stop_gradient;
+// @M__j_bi), and the K steps continue from φᴺ.
 //
 //===----------------------------------------------------------------------===//
 #include "StepBuilder.h"
@@ -115,15 +118,43 @@ func::FuncOp StepBuilder::buildBidvlLower() {
   return func;
 }
 
+/// @M__j_bi(θ..., φ⁰..., m..., s..., t, v, ĥ, ξ_0 … ξ_{N−1}) -> J(θ, φᴺ(θ)):
+/// (φⁿ, mⁿ, sⁿ, tⁿ) = unroll_step(θ, φⁿ⁻¹, ..., v, ĥ, ξ_{n−1}), n = 1…N,
+/// then upper(θ, v, G(ĥ; φᴺ)). Unlike the step without unrolling, the
+/// generator's samples are not held fixed: they depend on θ through the N
+/// lower-level steps, and bism.grad of this function in θ differentiates
+/// through them (second derivatives of the lower level, E included).
+func::FuncOp StepBuilder::buildBidvlJBi(func::FuncOp unrollStep,
+                                        func::FuncOp upper) {
+  int64_t n = spec_.unrollSteps;
+  SmallVector<Type> args =
+      concat({theta_, phi_, phi_, phi_, scalar_, visible_, latent_});
+  args.append(n, latent_);
+  func::FuncOp func = startFunction(names_.jBi, args, {scalar_}, true);
+  ValueRange a = func.getArguments();
+  size_t nt = theta_.size(), np = phi_.size();
+  SmallVector<Value> theta = slice(a, 0, nt);
+  Value v = a[nt + 3 * np + 1], hHat = a[nt + 3 * np + 2];
+  ValueRange xis = a.drop_front(nt + 3 * np + 3);
+  SmallVector<Value> carried = emitPhiSteps(
+      unrollStep, theta, a.slice(nt, 3 * np + 1), v, n,
+      [&](int64_t step) { return SmallVector<Value>{hHat, xis[step]}; });
+  SmallVector<Value> generatorArgs{hHat};
+  generatorArgs.append(generatorArguments(slice(carried, 0, np)));
+  SmallVector<Value> upperArgs(theta);
+  upperArgs.append({v, call(info_.generator, generatorArgs)[0]});
+  ret(call(upper, upperArgs));
+  return func;
+}
+
 /// The step on the arguments of @train_step_with_noise (θ, φ, m_θ, s_θ, m_φ,
-/// s_φ, t_θ, t_φ, v, ĥ, ξ_0 … ξ_{K−1}): θ's gradient and, with `full`, the
-/// new state and the metrics.
+/// s_φ, t_θ, t_φ, v, ĥ, ξ^unroll_0 … ξ^unroll_{N−1}, ξ_0 … ξ_{K−1}): θ's
+/// gradient and, with `full`, the new state and the metrics.
 StepBuilder::BidvlCore StepBuilder::emitBidvlCore(ValueRange a,
-                                                  func::FuncOp upper,
-                                                  func::FuncOp lower,
-                                                  func::FuncOp phiStep,
+                                                  BidvlLevels levels,
                                                   bool full) {
   size_t nt = theta_.size(), np = phi_.size();
+  int64_t n = spec_.unrollSteps;
   OptState theta, phi;
   theta.params = slice(a, 0, nt);
   phi.params = slice(a, nt, np);
@@ -134,26 +165,62 @@ StepBuilder::BidvlCore StepBuilder::emitBidvlCore(ValueRange a,
   theta.t = a[3 * nt + 3 * np];
   phi.t = a[3 * nt + 3 * np + 1];
   Value v = a[3 * nt + 3 * np + 2], hHat = a[3 * nt + 3 * np + 3];
-  ValueRange xis = a.drop_front(3 * nt + 3 * np + 4);
-
-  // 1. θ on the energy difference, the generated samples held fixed.
-  SmallVector<Value> generatorArgs{hHat};
-  generatorArgs.append(generatorArguments(phi.params));
-  Value generated = StopGradientOp::create(
-                        builder_, loc_, call(info_.generator, generatorArgs)[0])
-                        .getResult();
-  SmallVector<Value> upperArgs(theta.params);
-  upperArgs.append({v, generated});
+  ValueRange unrollXis = a.slice(3 * nt + 3 * np + 4, n);
+  ValueRange xis = a.drop_front(3 * nt + 3 * np + 4 + n);
+  auto packPhi = [&](const OptState &s) {
+    SmallVector<Value> out(s.params);
+    out.append(s.first);
+    out.append(s.second);
+    out.push_back(s.t);
+    return out;
+  };
+  auto generate = [&](ValueRange phiParams) {
+    SmallVector<Value> generatorArgs{hHat};
+    generatorArgs.append(generatorArguments(phiParams));
+    return call(info_.generator, generatorArgs)[0];
+  };
   SmallVector<int64_t> wrt;
   for (size_t i = 0; i < nt; ++i)
     wrt.push_back(int64_t(i));
   BidvlCore core;
-  auto grad = GradOp::create(builder_, loc_, TypeRange(theta_),
-                             upper.getSymName(), upperArgs, wrt);
-  core.gradient.assign(grad.getResults().begin(), grad.getResults().end());
+  SmallVector<Value> upperArgs(theta.params);
+  if (n == 0) {
+    // 1. θ on the energy difference, the generated samples held fixed.
+    Value generated =
+        StopGradientOp::create(builder_, loc_, generate(phi.params)).getResult();
+    upperArgs.append({v, generated});
+    auto grad = GradOp::create(builder_, loc_, TypeRange(theta_),
+                               levels.upper.getSymName(), upperArgs, wrt);
+    core.gradient.assign(grad.getResults().begin(), grad.getResults().end());
+  } else {
+    // 1. θ on J(θ, φᴺ(θ)), through the N unrolled lower-level steps.
+    SmallVector<Value> jArgs(theta.params);
+    jArgs.append(packPhi(phi));
+    jArgs.push_back(v);
+    jArgs.push_back(hHat);
+    jArgs.append(unrollXis.begin(), unrollXis.end());
+    auto grad = GradOp::create(builder_, loc_, TypeRange(theta_),
+                               levels.jBi.getSymName(), jArgs, wrt);
+    core.gradient.assign(grad.getResults().begin(), grad.getResults().end());
+  }
   if (!full)
     return core;
-  core.j = call(upper, upperArgs)[0];
+  if (n > 0) {
+    // φᴺ, where φ continues from: the same N steps as plain calls. Steps of
+    // the φ optimiser ("same") carry its state on; the plain SGD steps
+    // leave its moments and step count as they were.
+    SmallVector<Value> unrolled = emitPhiSteps(
+        levels.unrollStep, theta.params, packPhi(phi), v, n,
+        [&](int64_t step) { return SmallVector<Value>{hHat, unrollXis[step]}; });
+    phi.params = slice(unrolled, 0, np);
+    if (spec_.unrollWithPhiOptimizer) {
+      phi.first = slice(unrolled, np, np);
+      phi.second = slice(unrolled, 2 * np, np);
+      phi.t = unrolled[3 * np];
+    }
+    upperArgs.append({v, generate(phi.params)});
+  }
+  core.j = call(levels.upper, upperArgs)[0];
   core.theta = optimizerStep(spec_.thetaOptimizer, theta, core.gradient);
 
   // 2. K steps of φ at the new θ; the metric G before and after them with
@@ -162,21 +229,17 @@ StepBuilder::BidvlCore StepBuilder::emitBidvlCore(ValueRange a,
     SmallVector<Value> lowerArgs(core.theta.params);
     lowerArgs.append(phiParams.begin(), phiParams.end());
     lowerArgs.append({v, hHat, xis[0]});
-    return call(lower, lowerArgs)[0];
+    return call(levels.lower, lowerArgs)[0];
   };
   core.lowerBefore = lowerLoss(phi.params);
-  for (Value xi : xis) {
-    SmallVector<Value> stepArgs(core.theta.params);
-    stepArgs.append(phi.params);
-    stepArgs.append(phi.first);
-    stepArgs.append(phi.second);
-    stepArgs.append({phi.t, v, hHat, xi});
-    SmallVector<Value> next = call(phiStep, stepArgs);
-    phi.params = slice(next, 0, np);
-    phi.first = slice(next, np, np);
-    phi.second = slice(next, 2 * np, np);
-    phi.t = next[3 * np];
-  }
+  SmallVector<Value> stepped = emitPhiSteps(
+      levels.phiStep, core.theta.params, packPhi(phi), v,
+      int64_t(xis.size()),
+      [&](int64_t step) { return SmallVector<Value>{hHat, xis[step]}; });
+  phi.params = slice(stepped, 0, np);
+  phi.first = slice(stepped, np, np);
+  phi.second = slice(stepped, 2 * np, np);
+  phi.t = stepped[3 * np];
   core.phi = phi;
   core.lowerAfter = lowerLoss(phi.params);
   return core;
@@ -192,20 +255,34 @@ LogicalResult StepBuilder::buildBidvl() {
   if (spec_.innerSteps < 1)
     return emitError(loc_) << "model '" << info_.name
                            << "': method bidvl needs inner_steps >= 1";
-  if (failed(requireUnusedNames(
-          {names_.trainStep, names_.trainStepWithNoise, names_.drawNoise,
-           names_.thetaGradientWithNoise, names_.upper, names_.lower,
-           names_.phiStep},
-          "the training step")))
+  if (spec_.unrollSteps < 0)
+    return emitError(loc_) << "model '" << info_.name
+                           << "': unroll_steps must be >= 0";
+  std::vector<std::string> names = {
+      names_.trainStep, names_.trainStepWithNoise, names_.drawNoise,
+      names_.thetaGradientWithNoise, names_.upper, names_.lower,
+      names_.phiStep};
+  if (spec_.unrollSteps > 0)
+    names.push_back(names_.jBi);
+  if (failed(requireUnusedNames(names, "the training step")))
     return failure();
-  func::FuncOp upper = buildBidvlUpper();
-  func::FuncOp lower = buildBidvlLower();
-  func::FuncOp phiStep = buildPhiStep(lower, names_.phiStep, spec_.phiOptimizer);
+  BidvlLevels levels;
+  levels.upper = buildBidvlUpper();
+  levels.lower = buildBidvlLower();
+  levels.phiStep =
+      buildPhiStep(levels.lower, names_.phiStep, spec_.phiOptimizer);
+  if (spec_.unrollSteps > 0) {
+    FailureOr<func::FuncOp> unrollStep =
+        buildUnrollStep(levels.lower, levels.phiStep);
+    if (failed(unrollStep))
+      return failure();
+    levels.unrollStep = *unrollStep;
+    levels.jBi = buildBidvlJBi(levels.unrollStep, levels.upper);
+  }
   func::FuncOp drawNoise = buildDrawNoise();
 
   func::FuncOp withNoise = startTrainStepWithNoise();
-  BidvlCore core =
-      emitBidvlCore(withNoise.getArguments(), upper, lower, phiStep, true);
+  BidvlCore core = emitBidvlCore(withNoise.getArguments(), levels, true);
   SmallVector<Value> out(core.theta.params);
   out.append(core.phi.params);
   out.append(core.theta.first);
@@ -221,8 +298,7 @@ LogicalResult StepBuilder::buildBidvl() {
 
   func::FuncOp gradient = startFunction(names_.thetaGradientWithNoise,
                                         withNoiseArguments(), theta_, false);
-  ret(emitBidvlCore(gradient.getArguments(), upper, lower, phiStep, false)
-          .gradient);
+  ret(emitBidvlCore(gradient.getArguments(), levels, false).gradient);
   return success();
 }
 

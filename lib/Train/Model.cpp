@@ -295,9 +295,12 @@ LogicalResult readSpec(ModelOp model, ModelInfo &info) {
       failed(reader.choice<bool>("bidvl_ratio", spec.bidvlBiasTerm,
                                  {{"basic", false}, {"basic_bias", true}})))
     return failure();
-  // BiDVL: one lower-level step per upper step unless inner_steps says.
+  // BiDVL: one lower-level step per upper step unless inner_steps says, and
+  // no unrolled lower-level steps unless unroll_steps asks for them.
   if (spec.method == Method::BiDVL && !model.getSpec().get("inner_steps"))
     spec.innerSteps = 1;
+  if (spec.method == Method::BiDVL && !model.getSpec().get("unroll_steps"))
+    spec.unrollSteps = 0;
   for (const std::string &name : spec.spectralNorm)
     if (!llvm::any_of(info.params, [&](const ParamInfo &p) {
           return p.group == ParamGroup::Theta && p.name == name;

@@ -231,6 +231,19 @@ private:
   }
   func::FuncOp buildPhiStep(func::FuncOp lower, StringRef name,
                             const OptimizerSpec &optimizer);
+  /// `count` calls of a φ step function (@M__phi_step, @M__unroll_step) at
+  /// builder_: (φ..., m..., s..., t) = step(θ..., carried..., x,
+  /// stepNoise(n)...) for n = 0…count−1, from `carried` = (φ..., m...,
+  /// s..., t); returns the last.
+  SmallVector<Value>
+  emitPhiSteps(func::FuncOp phiStep, ValueRange theta, ValueRange carried,
+               Value x, int64_t count,
+               llvm::function_ref<SmallVector<Value>(int64_t)> stepNoise);
+  /// The step function of the N unrolled steps on `lower`: `phiStep`
+  /// (unroll_optimizer = "same", or N = 0) or a new @M__unroll_step (plain
+  /// SGD of size unroll_lr).
+  FailureOr<func::FuncOp> buildUnrollStep(func::FuncOp lower,
+                                          func::FuncOp phiStep);
   func::FuncOp buildJBi(func::FuncOp phiStep, func::FuncOp upper);
   func::FuncOp buildDrawNoise();
   /// `upper`: j_bi (BiSM) or vages_gradient (VaGES), as emitStepCore.
@@ -261,13 +274,21 @@ private:
   SmallVector<Value> generatorArguments(ValueRange phi);
   func::FuncOp buildBidvlUpper();
   func::FuncOp buildBidvlLower();
+  /// @M__j_bi(θ..., φ⁰..., m..., s..., t, v, ĥ, ξ_0…ξ_{N−1}) -> J(θ, φᴺ(θ))
+  /// (N = unroll_steps > 0): N steps of `unrollStep` on the lower level,
+  /// then `upper` at the generator's samples G(ĥ; φᴺ), not held fixed.
+  func::FuncOp buildBidvlJBi(func::FuncOp unrollStep, func::FuncOp upper);
+  /// The functions the bidvl step calls (unrollStep and jBi null for N = 0).
+  struct BidvlLevels {
+    func::FuncOp upper, lower, phiStep, unrollStep, jBi;
+  };
   struct BidvlCore {
     OptState theta, phi; // after the step
     Value j, lowerBefore, lowerAfter;
     SmallVector<Value> gradient; // ∇θ J
   };
-  BidvlCore emitBidvlCore(ValueRange arguments, func::FuncOp upper,
-                          func::FuncOp lower, func::FuncOp phiStep, bool full);
+  BidvlCore emitBidvlCore(ValueRange arguments, BidvlLevels levels,
+                          bool full);
   // --- method importance (marginal on an importance-sampled F) ----------
   LogicalResult buildImportance();
   func::FuncOp buildImportanceFreeEnergySum();

@@ -6,6 +6,12 @@
 // RUN: bism-opt %s --bism-build-train-step | FileCheck %s
 // RUN: bism-opt %s --bism-build-train-step --bism-autodiff --canonicalize --cse | FileCheck %s --check-prefix=AD
 // RUN: bism-opt %s --bism-build-train-step --bism-lower-cpu | FileCheck %s --check-prefix=CPU
+// BiDVL has no score-matching objective: with objective = "ssm" its ĥ is
+// still N(0, I) (it was drawn as the SSM projection, Rademacher).
+// RUN: sed -e 's/bidvl_basic_ratio = 0.5}/bidvl_basic_ratio = 0.5, objective = "ssm"}/' %s | bism-opt --bism-build-train-step | FileCheck %s --check-prefix=SSM
+// SSM-LABEL: func.func @draw_noise
+// SSM-NOT: bism.random_rademacher
+// SSM: return
 
 // CHECK-LABEL: func.func private @dvl__upper(%arg0: tensor<3x2xf32>, %arg1: tensor<2xf32>, %arg2: tensor<4x3xf32>, %arg3: tensor<4x3xf32>) -> tensor<f32>
 // CHECK:         %[[ED:.*]] = call @energy(%arg2, %arg0, %arg1)

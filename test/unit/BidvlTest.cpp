@@ -16,13 +16,25 @@
 //   (d) spectral_norm = ["A"]: the energy sees A / (uᵀAv), u, v from 20
 //       power iterations (written out here too), in J (1e-10) and its
 //       gradient (u, v held; finite differences, 1e-7); uᵀAv is within 1e-4
-//       of the exact σ(A) (closed form for the 3×2 A).
+//       of the exact σ(A) (closed form for the 3×2 A);
+//   (e) unroll_steps = N = 2: ∇θ of the step against central differences
+//       of θ ↦ L_up(θ, φᴺ(θ)) = mean E_θ(v) − mean E_θ(G(ĥ; φᴺ(θ))), φᴺ by
+//       plain calls of the compiled step function (@dvl__unroll_step, or
+//       @dvl__phi_step for unroll_optimizer = "same") at each perturbed θ
+//       and L_up by the formulas here, 1e-7 (with spectral_norm too, u, v
+//       held); φ continuing from φᴺ; the noise names; N = 0 bit for bit the
+//       step without the field.
 //
 //===----------------------------------------------------------------------===//
 #include "TrainStepHarness.h"
 
+#include "bism/Dialect/Bism.h"
+#include "bism/Train/BuildTrainStep.h"
+#include "bism/Train/Model.h"
+
 #include <algorithm>
 #include <cstdio>
+#include <cstring>
 #include <functional>
 
 using namespace bism;
@@ -210,11 +222,14 @@ double relative(const Vec &got, const Vec &expected) {
   return std::sqrt(num / std::max(den, 1e-300));
 }
 
-/// Random state and inputs; the step's arguments for K lower steps.
+/// Random state and inputs; the step's arguments for N unrolled and K lower
+/// steps (the φ optimiser's moments zero and t_φ = 0 unless set).
 struct Inputs {
   std::vector<HostTensor> theta, phi;
+  std::vector<HostTensor> mPhi, sPhi; // empty: zeros
+  double tPhi = 0;
   HostTensor v, hHat;
-  std::vector<HostTensor> xi;
+  std::vector<HostTensor> unrollXi, xi;
   Params params() const {
     Params p;
     for (const HostTensor &t : theta)
@@ -223,19 +238,29 @@ struct Inputs {
       p.phi.push_back(flat(t));
     return p;
   }
+  /// φ, m_φ, s_φ, t_φ: the φ part of the state (the carried values of
+  /// @M__phi_step and @M__unroll_step).
+  std::vector<HostTensor> phiState() const {
+    std::vector<HostTensor> all(phi);
+    for (const std::vector<HostTensor> *moments : {&mPhi, &sPhi})
+      for (const HostTensor &t : moments->empty() ? zerosLike(phi) : *moments)
+        all.push_back(t);
+    all.push_back(scalar(tPhi));
+    return all;
+  }
   std::vector<HostTensor> step() const {
     std::vector<HostTensor> all(theta);
     all.insert(all.end(), phi.begin(), phi.end());
     for (int copy = 0; copy < 2; ++copy)
       for (const HostTensor &t : zerosLike(theta))
         all.push_back(t);
-    for (int copy = 0; copy < 2; ++copy)
-      for (const HostTensor &t : zerosLike(phi))
-        all.push_back(t);
+    std::vector<HostTensor> phiPart = phiState();
+    all.insert(all.end(), phiPart.begin() + phi.size(), phiPart.end() - 1);
     all.push_back(scalar(0));
-    all.push_back(scalar(0));
+    all.push_back(phiPart.back());
     all.push_back(v);
     all.push_back(hHat);
+    all.insert(all.end(), unrollXi.begin(), unrollXi.end());
     all.insert(all.end(), xi.begin(), xi.end());
     return all;
   }
@@ -451,6 +476,285 @@ TEST(Bidvl, SpectralNormDividesTheEnergyWeightByItsLargestSingularValue) {
     EXPECT_LT(relative(flat(g[k]), fd[k]), 1e-7) << "theta " << k;
   // The stored parameter stays A itself, moved by Adam.
   EXPECT_GT(relative(flat(out[0]), normalisedBy(flat(out[0]), held)), 1e-3);
+}
+
+//===----------------------------------------------------------------------===//
+// (e) Unrolled lower-level steps (unroll_steps = N)
+//===----------------------------------------------------------------------===//
+
+HostTensor tensorOf(const HostTensor &like, const Vec &values) {
+  return HostTensor::fromVector<double>(like.shape(), values);
+}
+
+/// The φ state (φᴺ, m, s, t) that N plain calls of the compiled step
+/// function `stepName` reach at θ = `theta` from in's φ state, with
+/// in.unrollXi.
+std::vector<HostTensor> unrolledPhi(JitModule &jit, const std::string &stepName,
+                                    const std::vector<HostTensor> &theta,
+                                    const Inputs &in) {
+  std::vector<HostTensor> carried = in.phiState();
+  for (const HostTensor &xi : in.unrollXi) {
+    std::vector<HostTensor> args(theta);
+    args.insert(args.end(), carried.begin(), carried.end());
+    args.insert(args.end(), {in.v, in.hHat, xi});
+    carried = call(jit, stepName, args);
+    EXPECT_EQ(carried.size(), 3 * 5 + 1u);
+  }
+  return carried;
+}
+
+/// L_up(θ, φᴺ(θ)) = mean E_θ(v) − mean E_θ(G(ĥ; φᴺ(θ))) at θ = q.theta: φᴺ
+/// from the compiled step function, E and G from the formulas above.
+double unrolledUpperLoss(JitModule &jit, const std::string &stepName,
+                         const Inputs &in, const Params &q) {
+  std::vector<HostTensor> theta;
+  for (size_t k = 0; k < q.theta.size(); ++k)
+    theta.push_back(tensorOf(in.theta[k], q.theta[k]));
+  std::vector<HostTensor> carried = unrolledPhi(jit, stepName, theta, in);
+  Params atN = q;
+  for (size_t k = 0; k < atN.phi.size(); ++k)
+    atN.phi[k] = flat(carried[k]);
+  return upperLoss(flat(in.v), generate(flat(in.hHat), atN), q);
+}
+
+/// The two kinds of unrolled steps: plain SGD of size unroll_lr
+/// (@dvl__unroll_step; the φ optimiser's state is left alone) and steps of
+/// the φ optimiser, Adam, continuing its (random) state (@dvl__phi_step).
+struct UnrollCase {
+  const char *name;
+  std::string spec, stepName;
+  bool adamState;
+};
+std::vector<UnrollCase> unrollCases() {
+  return {{"sgd", "unroll_steps = 2, unroll_lr = 0.5", "dvl__unroll_step",
+           false},
+          {"same", "unroll_steps = 2, unroll_optimizer = \"same\", lr_phi = 0.05",
+           "dvl__phi_step", true}};
+}
+
+Inputs unrollInputs(unsigned seed, int64_t unrolled, int64_t lower,
+                    bool adamState) {
+  Inputs in = randomInputs(seed, lower);
+  for (int64_t n = 0; n < unrolled; ++n)
+    in.unrollXi.push_back(
+        randomTensor({kB, kH}, seed + 20 + unsigned(n), -1.5, 1.5));
+  if (adamState) {
+    randomMoments(in.phi, seed + 30, in.mPhi, in.sPhi);
+    in.tPhi = 3;
+  }
+  return in;
+}
+
+TEST(Bidvl, UnrolledThetaGradientMatchesFiniteDifferences) {
+  for (const UnrollCase &c : unrollCases()) {
+    SCOPED_TRACE(c.name);
+    auto jit = buildStep(
+        bidvlModel("inner_steps = 1, bidvl_basic_ratio = 0.3, " + c.spec),
+        {c.stepName});
+    ASSERT_TRUE(jit);
+    Inputs in = unrollInputs(640, 2, 1, c.adamState);
+    Params p = in.params();
+    auto loss = [&](const Params &q) {
+      return unrolledUpperLoss(*jit, c.stepName, in, q);
+    };
+    std::vector<HostTensor> out = call(*jit, "train_step_with_noise", in.step());
+    ASSERT_EQ(out.size(), 27u);
+    double expected = loss(p);
+    EXPECT_NEAR(at(out[23], 0), expected, 1e-10 * std::fabs(expected)) << "J";
+    std::vector<HostTensor> g =
+        call(*jit, "theta_gradient_with_noise", in.step());
+    ASSERT_EQ(g.size(), 2u);
+    std::vector<Vec> fd = differences(p, false, loss);
+    // The gradient with the generator's samples G(ĥ; φᴺ) held (no path
+    // through the unrolled steps), to show that path matters.
+    Params atN = p;
+    std::vector<HostTensor> carried = unrolledPhi(*jit, c.stepName, in.theta, in);
+    for (size_t k = 0; k < atN.phi.size(); ++k)
+      atN.phi[k] = flat(carried[k]);
+    Vec generatedN = generate(flat(in.hHat), atN), v = flat(in.v);
+    std::vector<Vec> held = differences(p, false, [&](const Params &q) {
+      return upperLoss(v, generatedN, q);
+    });
+    for (size_t k = 0; k < 2; ++k) {
+      double error = relative(flat(g[k]), fd[k]),
+             path = relative(held[k], fd[k]);
+      std::printf("unroll %s, theta %zu: |AD - FD| / |FD| = %.3g "
+                  "(the path through phi^N: %.3g of the gradient)\n",
+                  c.name, k, error, path);
+      EXPECT_LT(error, 1e-7) << "theta " << k;
+      EXPECT_GT(path, 1e-3) << "theta " << k;
+    }
+  }
+}
+
+TEST(Bidvl, UnrolledStepContinuesFromPhiN) {
+  for (const UnrollCase &c : unrollCases()) {
+    SCOPED_TRACE(c.name);
+    auto jit = buildStep(bidvlModel("inner_steps = 2, bidvl_basic_ratio = 0.3, "
+                                    "optimizer_theta = \"sgd\", lr_theta = 0.1, " +
+                                    c.spec),
+                         {c.stepName, "dvl__phi_step"});
+    ASSERT_TRUE(jit);
+    Inputs in = unrollInputs(650, 2, 2, c.adamState);
+    std::vector<HostTensor> out = call(*jit, "train_step_with_noise", in.step());
+    ASSERT_EQ(out.size(), 27u);
+    std::vector<HostTensor> g =
+        call(*jit, "theta_gradient_with_noise", in.step());
+    ASSERT_EQ(g.size(), 2u);
+    // θ' = θ − 0.1 ∇θ L_up(θ, φᴺ(θ)).
+    std::vector<HostTensor> thetaNext;
+    for (size_t k = 0; k < 2; ++k) {
+      Vec before = flat(in.theta[k]), gradient = flat(g[k]), expected(before);
+      for (size_t e = 0; e < expected.size(); ++e)
+        expected[e] -= 0.1 * gradient[e];
+      EXPECT_LT(relative(flat(out[k]), expected), 1e-14) << "theta " << k;
+      thetaNext.push_back(out[k]);
+    }
+    // φ: the N unrolled steps at θ (SGD: the φ optimiser's moments and t as
+    // they were), then the K = 2 steps of @dvl__phi_step at θ'.
+    std::vector<HostTensor> carried = unrolledPhi(*jit, c.stepName, in.theta, in);
+    if (!c.adamState) {
+      std::vector<HostTensor> state = in.phiState();
+      std::copy(state.begin() + 5, state.end(), carried.begin() + 5);
+    }
+    Params atN = in.params();
+    atN.theta = {flat(out[0]), flat(out[1])};
+    for (size_t k = 0; k < 5; ++k)
+      atN.phi[k] = flat(carried[k]);
+    for (const HostTensor &xi : in.xi) {
+      std::vector<HostTensor> args(thetaNext);
+      args.insert(args.end(), carried.begin(), carried.end());
+      args.insert(args.end(), {in.v, in.hHat, xi});
+      carried = call(*jit, "dvl__phi_step", args);
+    }
+    // φ (2-6), m_φ (11-15), s_φ (16-20), t_φ (22).
+    for (size_t k = 0; k < 15; ++k) {
+      size_t index = k < 5 ? 2 + k : 6 + k;
+      EXPECT_LT(relative(flat(out[index]), flat(carried[k])), 1e-13)
+          << "output " << index;
+    }
+    EXPECT_EQ(at(out[22], 0), in.tPhi + (c.adamState ? 4 : 2));
+    EXPECT_EQ(at(out[21], 0), 1.0);
+    // lower_before at (θ', φᴺ), lower_after after the K steps, with ξ_0.
+    Vec v = flat(in.v), hHat = flat(in.hHat), xi0 = flat(in.xi[0]);
+    double before = lowerLoss(v, hHat, xi0, atN, atN, 0.3, false);
+    EXPECT_NEAR(at(out[24], 0), before, 1e-10 * std::fabs(before));
+    Params after = atN;
+    for (size_t k = 0; k < 5; ++k)
+      after.phi[k] = flat(carried[k]);
+    double expectedAfter = lowerLoss(v, hHat, xi0, after, after, 0.3, false);
+    EXPECT_NEAR(at(out[25], 0), expectedAfter, 1e-10 * std::fabs(expectedAfter));
+  }
+}
+
+/// The step's noise names (trainStepSignature) for a spec.
+std::vector<std::string> noiseNames(const std::string &spec) {
+  mlir::DialectRegistry registry;
+  registerExecutionDialects(registry);
+  mlir::MLIRContext context(registry);
+  auto module = mlir::parseSourceString<mlir::ModuleOp>(bidvlModel(spec), &context);
+  EXPECT_TRUE(module);
+  if (!module)
+    return {};
+  auto models = llvm::to_vector(module->getOps<ModelOp>());
+  EXPECT_EQ(models.size(), 1u);
+  auto info = train::readModel(models[0]);
+  EXPECT_TRUE(succeeded(info));
+  if (failed(info))
+    return {};
+  std::vector<std::string> names;
+  for (const train::NamedType &noise : train::trainStepSignature(*info).noise)
+    names.push_back(noise.name);
+  return names;
+}
+
+bool sameBits(const std::vector<HostTensor> &a, const std::vector<HostTensor> &b) {
+  if (a.empty() || a.size() != b.size())
+    return false;
+  for (size_t i = 0; i < a.size(); ++i) {
+    Vec x = flat(a[i]), y = flat(b[i]);
+    if (a[i].shape() != b[i].shape() ||
+        std::memcmp(x.data(), y.data(), x.size() * sizeof(double)) != 0)
+      return false;
+  }
+  return true;
+}
+
+TEST(Bidvl, UnrolledNoiseIsNamedDrawnAndFed) {
+  EXPECT_EQ(noiseNames("inner_steps = 1, unroll_steps = 2"),
+            (std::vector<std::string>{"generator.h", "unroll0.xi",
+                                      "unroll1.xi", "lower0.xi"}));
+  // Without the field: no unrolled steps (not BiSM's default of 5).
+  EXPECT_EQ(noiseNames("inner_steps = 2"),
+            (std::vector<std::string>{"generator.h", "lower0.xi", "lower1.xi"}));
+  auto jit = buildStep(bidvlModel("inner_steps = 1, unroll_steps = 2"));
+  ASSERT_TRUE(jit);
+  HostTensor key = HostTensor::fromVector<int32_t>({2}, {5, 6});
+  std::vector<HostTensor> noise = call(*jit, "draw_noise", {key});
+  ASSERT_EQ(noise.size(), 4u);
+  for (const HostTensor &t : noise)
+    EXPECT_EQ(t.shape(), (std::vector<int64_t>{kB, kH}));
+  Inputs in = unrollInputs(660, 2, 1, false);
+  in.hHat = noise[0];
+  in.unrollXi = {noise[1], noise[2]};
+  in.xi = {noise[3]};
+  std::vector<HostTensor> keyed(in.step());
+  keyed.resize(keyed.size() - 4);
+  keyed.push_back(key);
+  EXPECT_TRUE(sameBits(call(*jit, "train_step", keyed),
+                       call(*jit, "train_step_with_noise", in.step())));
+}
+
+TEST(Bidvl, ZeroUnrollStepsIsTheStepWithoutTheField) {
+  auto without = buildStep(bidvlModel("inner_steps = 2, bidvl_basic_ratio = 0.2"));
+  auto zero = buildStep(bidvlModel("inner_steps = 2, bidvl_basic_ratio = 0.2, "
+                                   "unroll_steps = 0, unroll_lr = 0.7"));
+  ASSERT_TRUE(without && zero);
+  Inputs in = randomInputs(670, 2);
+  randomMoments(in.phi, 700, in.mPhi, in.sPhi);
+  in.tPhi = 2;
+  for (const char *name : {"train_step_with_noise", "theta_gradient_with_noise"})
+    EXPECT_TRUE(sameBits(call(*without, name, in.step()),
+                         call(*zero, name, in.step())))
+        << name;
+  HostTensor key = HostTensor::fromVector<int32_t>({2}, {7, 8});
+  EXPECT_TRUE(sameBits(call(*without, "draw_noise", {key}),
+                       call(*zero, "draw_noise", {key})));
+}
+
+TEST(Bidvl, UnrolledSpectralNormGradientHoldsTheSingularVectors) {
+  const int iterations = 20;
+  const std::string spec =
+      "inner_steps = 1, bidvl_basic_ratio = 0.3, unroll_steps = 2, "
+      "unroll_lr = 0.5";
+  auto normalised = buildStep(bidvlModel(
+      spec + ", spectral_norm = [\"A\"], spectral_norm_iterations = 20"));
+  auto plain = buildStep(bidvlModel(spec), {"dvl__unroll_step"});
+  ASSERT_TRUE(normalised && plain);
+  Inputs in = unrollInputs(680, 2, 1, false);
+  Params p = in.params();
+  SingularVectors held = powerIteration(p.theta[0], iterations);
+  // The plain model at A / (uᵀ A v), u, v those of the unperturbed A.
+  auto loss = [&](const Params &q) {
+    Params sn = q;
+    sn.theta[0] = normalisedBy(q.theta[0], held);
+    return unrolledUpperLoss(*plain, "dvl__unroll_step", in, sn);
+  };
+  std::vector<HostTensor> out =
+      call(*normalised, "train_step_with_noise", in.step());
+  ASSERT_EQ(out.size(), 27u);
+  double expected = loss(p);
+  EXPECT_NEAR(at(out[23], 0), expected, 1e-10 * std::fabs(expected));
+  std::vector<HostTensor> g =
+      call(*normalised, "theta_gradient_with_noise", in.step());
+  ASSERT_EQ(g.size(), 2u);
+  std::vector<Vec> fd = differences(p, false, loss);
+  for (size_t k = 0; k < 2; ++k) {
+    double error = relative(flat(g[k]), fd[k]);
+    std::printf("unroll sgd + spectral_norm, theta %zu: |AD - FD| / |FD| = %.3g\n",
+                k, error);
+    EXPECT_LT(error, 1e-7) << "theta " << k;
+  }
 }
 
 } // namespace

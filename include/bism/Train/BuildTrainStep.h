@@ -74,6 +74,22 @@
 // fixed): pass 1 sums g_i = ∇_x log p̃(x, h_i), pass 2 sums the bism.grad of
 // the surrogate in θ (docs/training.md "Method vages").
 //
+// Method "bidvl" (a marginal energy E, a Gaussian inference model and a
+// generator G; docs/training.md "Method bidvl") emits the same four public
+// functions with BiSM's state and metrics and
+//   noise   = ĥ ("generator.h"), ξ per unrolled step ("unroll0.xi", ...; N =
+//             unroll_steps, default 0 for this method), ξ per lower step
+//             ("lower0.xi", ...), each [B,H] N(0, I)
+// and the private helpers
+//   @M__upper(θ..., v, x̂) -> T                      mean E(v) − mean E(x̂)
+//   @M__lower(θ..., φ..., v, ĥ, ξ) -> T              the lower-level loss
+//   @M__phi_step(θ..., φ..., m(φ)..., s(φ)..., t_phi, v, ĥ, ξ) -> (...)
+//   N > 0: @M__unroll_step (unroll_optimizer = "sgd", as BiSM's) and
+//   @M__j_bi(θ..., φ⁰..., m(φ)..., s(φ)..., t_phi, v, ĥ, ξ_0, ..., ξ_{N−1})
+//       -> T                                        upper(θ, v, G(ĥ; φᴺ(θ)))
+// θ's gradient is a bism.grad of @M__upper at x̂ = stop_gradient(G(ĥ; φ))
+// (N = 0) or of @M__j_bi (N > 0); the K lower steps follow, from φᴺ.
+//
 // With several models in one module the public names get the prefix
 // "M__" as well (BuildTrainStepOptions::publicPrefix).
 //
@@ -130,7 +146,8 @@ struct TrainStepSignature {
   std::vector<NamedType> noise;
   /// VaGES: "eps", "inner0.g1", ..., "lower.g1"/"lower.g2" (or
   /// "lower.xi"), then "particles.u" (or "particles.g1"/"particles.g2",
-  /// "particles.xi"), [L,B,H].
+  /// "particles.xi"), [L,B,H]. BiDVL: "generator.h", "unroll0.xi", ...,
+  /// "lower0.xi", ....
   /// "J", "lower_before", "lower_after", "grad_norm_theta" (marginal: "J",
   /// "grad_norm_theta"; its state is θ, m_θ, s_θ, t_theta; cd and pcd:
   /// "fe_gap", "grad_norm_theta", state θ, m_θ, s_θ, t_theta and, for pcd,

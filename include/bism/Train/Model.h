@@ -120,6 +120,7 @@ struct TrainSpec {
   Projection projection = Projection::Rademacher;
   Divergence divergence = Divergence::KL;
   /// K: plain φ updates per minibatch; N: differentiable (unrolled) ones.
+  /// readSpec's defaults differ by method: BiDVL K = 1, N = 0; VaGES N = 0.
   int64_t innerSteps = 5;
   int64_t unrollSteps = 5;
   /// CD / PCD: k, Gibbs sweeps per step.
