@@ -47,6 +47,11 @@ bool isCheapToRecompute(linalg::GenericOp op) {
   return true;
 }
 
+/// The most body ops a kernel grows to by fusing a chain of producers.
+constexpr int64_t kMaxChainBodyOps = 256;
+
+int64_t bodyOpCount(linalg::GenericOp op);
+
 /// Whether to fuse the producer of `operand` into its consumer: only a
 /// producer this consumer alone reads (so nothing is computed twice and the
 /// fused op never has to yield the producer's value too, which would let
@@ -57,6 +62,11 @@ bool shouldFuse(OpOperand *operand) {
   auto consumer = dyn_cast<linalg::GenericOp>(operand->getOwner());
   if (!producer || !consumer || !isAllParallel(producer) ||
       producer->getNumResults() != 1)
+    return false;
+  // Each fusion copies both bodies: along a chain of n ops without a bound
+  // that is n^2/2 copies (20,000 ops took minutes). A kernel of this many
+  // ops already hides the one store and load a split costs.
+  if (bodyOpCount(producer) + bodyOpCount(consumer) > kMaxChainBodyOps)
     return false;
   bool onlyThisConsumer = llvm::all_of(producer->getUsers(), [&](Operation *user) {
     return user == consumer.getOperation();

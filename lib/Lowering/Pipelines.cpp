@@ -11,6 +11,7 @@
 #include "mlir/Dialect/MemRef/Transforms/Passes.h"
 #include "mlir/Dialect/MemRef/Utils/MemRefUtils.h"
 #include "mlir/Dialect/SCF/Utils/Utils.h"
+#include "mlir/IR/IRMapping.h"
 #include "mlir/Interfaces/LoopLikeInterface.h"
 #include "mlir/Pass/PassRegistry.h"
 #include "mlir/Transforms/Passes.h"
@@ -20,9 +21,63 @@ using namespace mlir;
 namespace bism {
 
 #define GEN_PASS_DEF_BISMMARKENTRYPOINTS
+#define GEN_PASS_DEF_BISMSPLITEMPTYTENSORS
 #include "bism/Lowering/Passes.h.inc"
 
 namespace {
+/// Whether `value` is a tensor.empty, or a reshape of one: a destination
+/// with no contents that can be made again for free.
+bool isEmptyChain(Value value) {
+  Operation *def = value.getDefiningOp();
+  if (isa_and_nonnull<tensor::EmptyOp>(def))
+    return true;
+  if (isa_and_nonnull<tensor::CollapseShapeOp, tensor::ExpandShapeOp>(def))
+    return isEmptyChain(def->getOperand(0));
+  return false;
+}
+
+/// A copy of `value`'s empty chain, created at the builder's point.
+Value cloneEmptyChain(OpBuilder &builder, Value value) {
+  Operation *def = value.getDefiningOp();
+  if (isa<tensor::EmptyOp>(def))
+    return builder.clone(*def)->getResult(0);
+  IRMapping mapping;
+  mapping.map(def->getOperand(0), cloneEmptyChain(builder, def->getOperand(0)));
+  return builder.clone(*def, mapping)->getResult(0);
+}
+
+struct SplitEmptyTensors
+    : impl::BismSplitEmptyTensorsBase<SplitEmptyTensors> {
+  void runOnOperation() override {
+    SmallVector<OpOperand *> extraUses;
+    getOperation().walk([&](Operation *op) {
+      for (Value result : op->getResults()) {
+        if (!isa<RankedTensorType>(result.getType()) || !isEmptyChain(result))
+          continue;
+        // The earliest reader keeps the original; the others get copies.
+        // (A reshape in the chain is itself split at its own uses.)
+        SmallVector<OpOperand *> uses;
+        for (OpOperand &use : result.getUses())
+          if (!isa<tensor::CollapseShapeOp, tensor::ExpandShapeOp>(
+                  use.getOwner()))
+            uses.push_back(&use);
+        auto earliest = llvm::min_element(uses, [](OpOperand *a, OpOperand *b) {
+          Operation *x = a->getOwner(), *y = b->getOwner();
+          return x != y && x->getBlock() == y->getBlock() &&
+                 x->isBeforeInBlock(y);
+        });
+        for (OpOperand *use : uses)
+          if (use != *earliest)
+            extraUses.push_back(use);
+      }
+    });
+    for (OpOperand *use : extraUses) {
+      OpBuilder builder(use->getOwner());
+      use->set(cloneEmptyChain(builder, use->get()));
+    }
+  }
+};
+
 struct MarkEntryPoints : impl::BismMarkEntryPointsBase<MarkEntryPoints> {
   void runOnOperation() override {
     getOperation().walk([](func::FuncOp func) {
@@ -159,6 +214,7 @@ void buildKernelPipeline(OpPassManager &pm, bool formKernels) {
 
 void buildBufferizationPipeline(OpPassManager &pm) {
   pm.addPass(createBismMarkEntryPoints());
+  pm.addPass(createBismSplitEmptyTensors());
   bufferization::OneShotBufferizePassOptions bufferize;
   bufferize.bufferizeFunctionBoundaries = true;
   // scf.for loops carrying tensors (unrolled steps run as loops) yield new

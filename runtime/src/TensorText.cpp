@@ -219,7 +219,7 @@ std::string formatTensor(const HostTensor &tensor) {
   std::string out = tensor.typeString() + "=";
   if (tensor.rank() == 0)
     printElement(out, tensor, 0);
-  else
+  else if (tensor.numElements() > 0) // (1e12 x 0: nothing, not 1e12 "[]")
     printLevel(out, tensor, 0, 0, tensor.strides());
   return out;
 }

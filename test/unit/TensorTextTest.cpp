@@ -29,6 +29,16 @@ TEST(TensorText, ParsesAndPrintsLiterals) {
   EXPECT_EQ(formatTensor(tensor), "2xi1=1 0");
 }
 
+// Found by fuzz-tensor-text: no elements, but 1e12 rows of nothing were
+// printed as "[]" each (a timeout and gigabytes of text).
+TEST(TensorText, EmptyTensorsPrintNoValues) {
+  HostTensor tensor;
+  std::string error;
+  ASSERT_TRUE(parseTensorLiteral("1114666666066x0x3xf64=", tensor, error))
+      << error;
+  EXPECT_EQ(formatTensor(tensor), "1114666666066x0x3xf64=");
+}
+
 TEST(TensorText, RefusesBadLiteralsWithAReason) {
   HostTensor tensor;
   std::string error;
