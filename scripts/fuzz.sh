@@ -69,7 +69,7 @@ fuzz() {
     i=$((i + 1))
   done < <(seeds "$name")
   local log=$build/fuzz-$name.log
-  local status=0
+  local status=0 started=$SECONDS
   "$build/test/fuzz/fuzz-$name" -max_total_time="$seconds" -timeout=60 \
     -rss_limit_mb=4096 -artifact_prefix="$crashes/" -print_final_stats=1 \
     "$@" "$corpus" "$seedDir" "$regressions" >"$log" 2>&1 || status=$?
@@ -83,7 +83,7 @@ fuzz() {
     tail -n 40 "$log"
     return 1
   fi
-  echo "fuzz-$name: ${runs:-?} executions in $seconds s, ${cov:-cov ?}," \
+  echo "fuzz-$name: ${runs:-?} executions in $((SECONDS - started)) s, ${cov:-cov ?}," \
        "$i seeds + $(find "$regressions" -type f | wc -l) regression inputs, no crash"
 }
 
