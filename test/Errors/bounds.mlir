@@ -5,10 +5,14 @@
 // which used to abort allocating the splat ("out of memory allocating
 // 800000000000 bytes" and LLVM's crash banner).
 // RUN: not bism-run %s --entry huge_constant --input "2xf32=1" 2>&1 | FileCheck %s --check-prefix=SPLAT
-// SPLAT: bism-run: error: {{.*}}bounds.mlir:[[@LINE+6]]:8: tensor<100000000000x2xf32> needs 800000000000 bytes, more than the memory budget of {{[0-9]+}} bytes (3/4 of physical memory; raise it with --max-memory)
+// SPLAT: bism-run: error: {{.*}}bounds.mlir:[[@LINE+10]]:8: tensor<100000000000x2xf32> needs 800000000000 bytes, more than the memory budget of {{[0-9]+}} bytes (3/4 of physical memory; raise it with --max-memory)
 // SPLAT-NOT: PLEASE submit a bug report
 // RUN: not bism-run %s --entry huge_constant --input "2xf32=1" --max-memory 64K 2>&1 | FileCheck %s --check-prefix=SMALL
-// SMALL: error: {{.*}}bounds.mlir:[[@LINE+3]]:8: tensor<100000000000x2xf32> needs 800000000000 bytes, more than the memory budget of 65536 bytes (set by --max-memory)
+// SMALL: error: {{.*}}bounds.mlir:[[@LINE+7]]:8: tensor<100000000000x2xf32> needs 800000000000 bytes, more than the memory budget of 65536 bytes (set by --max-memory)
+// A batch of that size is refused before compiling (the data set is read
+// and checked first).
+// RUN: not bism-run %S/../../examples/grbm/checkerboard.mlir --set batch_size=100000000000 --out %t.batch 2>&1 | FileCheck %s --check-prefix=BATCH
+// BATCH: bism-run: error: the training data has 60000 rows, fewer than the batch size 100000000000
 
 func.func @huge_constant(%x: tensor<2xf32>) -> tensor<2xf32> {
   %c = bism.constant dense<1.0> : tensor<100000000000x2xf32>

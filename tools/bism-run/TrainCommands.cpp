@@ -1144,6 +1144,18 @@ bool stateFromCheckpoint(const CompiledModel &model,
       error = "the checkpoint lacks '" + spec.name + "'";
       return false;
     }
+    // Checked here, where the tensor has a name: the compiled function
+    // would only say which of its inputs has the wrong type.
+    if (tensor->elementType() != spec.type || tensor->shape() != spec.shape) {
+      std::string want;
+      for (int64_t dim : spec.shape)
+        want += std::to_string(dim) + "x";
+      want += runtime::elementTypeName(spec.type);
+      error = "tensor '" + spec.name + "' is " + tensor->typeString() +
+              ", the model expects " + want +
+              " (was the checkpoint written for another model?)";
+      return false;
+    }
     state.push_back(*tensor);
   }
   return true;
