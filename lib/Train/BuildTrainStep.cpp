@@ -773,13 +773,6 @@ StepBuilder::StepCore StepBuilder::emitStepCore(ValueRange a,
     lowerArgs.append(upperNoise.begin(), upperNoise.end());
     return call(lower, lowerArgs)[0];
   };
-  auto packPhi = [&](const OptState &s) {
-    SmallVector<Value> out(s.params);
-    out.append(s.first);
-    out.append(s.second);
-    out.push_back(s.t);
-    return out;
-  };
   auto unpackPhi = [&](ValueRange values) {
     return OptState{slice(values, 0, np), slice(values, np, np),
                     slice(values, 2 * np, np), values[3 * np]};
@@ -792,7 +785,7 @@ StepBuilder::StepCore StepBuilder::emitStepCore(ValueRange a,
   // 1. K plain optimiser steps of φ (θ frozen), fresh noise each.
   for (int64_t step = 0; step < k; ++step) {
     SmallVector<Value> stepArgs(theta);
-    stepArgs.append(packPhi(phiState));
+    stepArgs.append(flattenOptState(phiState));
     stepArgs.push_back(x);
     ValueRange noise = stageNoise(step);
     stepArgs.append(noise.begin(), noise.end());
@@ -819,7 +812,7 @@ StepBuilder::StepCore StepBuilder::emitStepCore(ValueRange a,
   // 2.–3. J(θ, φᴺ(θ)) through N unrolled steps from φ⁰ = φ (with its
   // optimiser state), and its θ gradient.
   SmallVector<Value> jArgs(theta);
-  jArgs.append(packPhi(phiState));
+  jArgs.append(flattenOptState(phiState));
   jArgs.push_back(x);
   jArgs.append(objNoise.begin(), objNoise.end());
   ValueRange jNoise = postNoise.slice(k * per, (n + 1) * per);

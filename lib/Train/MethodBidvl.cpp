@@ -167,13 +167,6 @@ StepBuilder::BidvlCore StepBuilder::emitBidvlCore(ValueRange a,
   Value v = a[3 * nt + 3 * np + 2], hHat = a[3 * nt + 3 * np + 3];
   ValueRange unrollXis = a.slice(3 * nt + 3 * np + 4, n);
   ValueRange xis = a.drop_front(3 * nt + 3 * np + 4 + n);
-  auto packPhi = [&](const OptState &s) {
-    SmallVector<Value> out(s.params);
-    out.append(s.first);
-    out.append(s.second);
-    out.push_back(s.t);
-    return out;
-  };
   auto generate = [&](ValueRange phiParams) {
     SmallVector<Value> generatorArgs{hHat};
     generatorArgs.append(generatorArguments(phiParams));
@@ -195,7 +188,7 @@ StepBuilder::BidvlCore StepBuilder::emitBidvlCore(ValueRange a,
   } else {
     // 1. θ on J(θ, φᴺ(θ)), through the N unrolled lower-level steps.
     SmallVector<Value> jArgs(theta.params);
-    jArgs.append(packPhi(phi));
+    jArgs.append(flattenOptState(phi));
     jArgs.push_back(v);
     jArgs.push_back(hHat);
     jArgs.append(unrollXis.begin(), unrollXis.end());
@@ -210,7 +203,7 @@ StepBuilder::BidvlCore StepBuilder::emitBidvlCore(ValueRange a,
     // the φ optimiser ("same") carry its state on; the plain SGD steps
     // leave its moments and step count as they were.
     SmallVector<Value> unrolled = emitPhiSteps(
-        levels.unrollStep, theta.params, packPhi(phi), v, n,
+        levels.unrollStep, theta.params, flattenOptState(phi), v, n,
         [&](int64_t step) { return SmallVector<Value>{hHat, unrollXis[step]}; });
     phi.params = slice(unrolled, 0, np);
     if (spec_.unrollWithPhiOptimizer) {
@@ -233,7 +226,7 @@ StepBuilder::BidvlCore StepBuilder::emitBidvlCore(ValueRange a,
   };
   core.lowerBefore = lowerLoss(phi.params);
   SmallVector<Value> stepped = emitPhiSteps(
-      levels.phiStep, core.theta.params, packPhi(phi), v,
+      levels.phiStep, core.theta.params, flattenOptState(phi), v,
       int64_t(xis.size()),
       [&](int64_t step) { return SmallVector<Value>{hHat, xis[step]}; });
   phi.params = slice(stepped, 0, np);

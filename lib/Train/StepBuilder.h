@@ -78,6 +78,15 @@ struct OptState {
   Value t;
 };
 
+/// params..., first..., second..., t: the order functions take them in.
+inline SmallVector<Value> flattenOptState(const OptState &state) {
+  SmallVector<Value> out(state.params);
+  out.append(state.first);
+  out.append(state.second);
+  out.push_back(state.t);
+  return out;
+}
+
 class StepBuilder {
 public:
   StepBuilder(ModuleOp module, const ModelInfo &info,

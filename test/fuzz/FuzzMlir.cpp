@@ -7,6 +7,7 @@
 //===----------------------------------------------------------------------===//
 #include "bism/Dialect/Bism.h"
 #include "bism/Lowering/Passes.h"
+#include "FuzzSupport.h"
 
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/Diagnostics.h"
@@ -32,20 +33,14 @@ extern "C" int LLVMFuzzerInitialize(int *, char ***) {
   mlir::registerAllExtensions(registry);
   registry.insert<bism::BismDialect>();
   bism::registerDerivativeRules(registry);
-  context = new mlir::MLIRContext(registry);
-  context->loadAllAvailableDialects();
+  context = bism::fuzz::makeQuietContext(registry);
   context->disableMultithreading();
-  context->getDiagEngine().registerHandler([](mlir::Diagnostic &) {});
   return 0;
 }
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
-  // MLIR's lexer needs the NUL after the text, as the tools' buffers have
-  // (std::string keeps one).
-  std::string text(reinterpret_cast<const char *>(data), size);
-  mlir::ParserConfig config(context);
   mlir::OwningOpRef<mlir::ModuleOp> module =
-      mlir::parseSourceString<mlir::ModuleOp>(text, config, "fuzz.mlir");
+      bism::fuzz::parseModule(context, data, size);
   if (!module)
     return 0;
   int ops = 0;

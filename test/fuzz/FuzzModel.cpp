@@ -8,6 +8,7 @@
 #include "bism/Dialect/Bism.h"
 #include "bism/Execution/JitModule.h"
 #include "bism/Train/Model.h"
+#include "FuzzSupport.h"
 
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/Diagnostics.h"
@@ -24,19 +25,13 @@ mlir::MLIRContext *context;
 extern "C" int LLVMFuzzerInitialize(int *, char ***) {
   mlir::DialectRegistry registry;
   bism::registerExecutionDialects(registry); // as bism-run
-  context = new mlir::MLIRContext(registry);
-  context->loadAllAvailableDialects();
-  context->getDiagEngine().registerHandler([](mlir::Diagnostic &) {});
+  context = bism::fuzz::makeQuietContext(registry);
   return 0;
 }
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
-  // MLIR's lexer needs the NUL after the text, as the tools' buffers have
-  // (std::string keeps one).
-  std::string text(reinterpret_cast<const char *>(data), size);
-  mlir::ParserConfig config(context);
   mlir::OwningOpRef<mlir::ModuleOp> module =
-      mlir::parseSourceString<mlir::ModuleOp>(text, config, "fuzz.mlir");
+      bism::fuzz::parseModule(context, data, size);
   if (!module)
     return 0;
   module->walk([](bism::ModelOp model) { (void)bism::train::readModel(model); });

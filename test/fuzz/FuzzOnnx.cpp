@@ -6,6 +6,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "bism/Import/ONNX/ImportONNX.h"
+#include "FuzzSupport.h"
 
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/Diagnostics.h"
@@ -22,10 +23,7 @@ mlir::MLIRContext *context;
 extern "C" int LLVMFuzzerInitialize(int *, char ***) {
   mlir::DialectRegistry registry;
   bism::registerONNXImportDialects(registry);
-  context = new mlir::MLIRContext(registry);
-  context->loadAllAvailableDialects();
-  // Errors are expected; only crashes and sanitizer reports count.
-  context->getDiagEngine().registerHandler([](mlir::Diagnostic &) {});
+  context = bism::fuzz::makeQuietContext(registry);
   return 0;
 }
 
