@@ -6,7 +6,8 @@
 // fixed minibatch of its initial state (ones; the step's cost does not
 // depend on the values), after 3 warm-up calls. Prints the median wall and
 // CPU (all threads of the process) milliseconds per step: on a busy machine
-// the CPU time of a single-threaded run is the steadier figure.
+// the CPU time of a single-threaded run is the steadier figure. Also the
+// step's planned memory (temporaries, inputs and outputs).
 //
 //===----------------------------------------------------------------------===//
 #include "bism/Execution/CompiledModel.h"
@@ -125,9 +126,14 @@ int main(int argc, char **argv) {
       cpu.push_back((c1 - c0) * 1e3);
     }
   }
+  bism::CompiledModel::StepMemory memory = (*model)->trainStepMemory();
   std::printf("%s: compile %.2f s, step median %.3f ms wall, %.3f ms cpu "
-              "(%lld steps, %d threads), peak RSS %ld MiB, loss %g\n",
+              "(%lld steps, %d threads), peak RSS %ld MiB, step memory "
+              "%.2f MiB temporaries + %.2f MiB inputs/outputs, loss %g\n",
               options.path.c_str(), compileSeconds, median(wall), median(cpu),
-              (long long)iterations, bism::runtime::threadCount(), peakRssMiB(), metrics.front().elementAsDouble(0));
+              (long long)iterations, bism::runtime::threadCount(), peakRssMiB(),
+              memory.arenaBytes / 1048576.0,
+              memory.inputOutputBytes / 1048576.0,
+              metrics.front().elementAsDouble(0));
   return 0;
 }

@@ -78,4 +78,23 @@ def Bism_StopGradientOp : Bism_Op<"stop_gradient", [Pure, SameOperandsAndResultT
   let assemblyFormat = "$operand attr-dict `:` type($result)";
 }
 
+def Bism_OptimizationBarrierOp : Bism_Op<"optimization_barrier",
+    [MemoryEffects<[MemRead, MemWrite]>, AllTypesMatch<["operands", "results"]>]> {
+  let summary = "identity that keeps recomputed code apart from the original";
+  let description = [{
+    Returns its operands. Checkpointed differentiation (`bism.checkpoint` on
+    an unrolled scf.for) recomputes a loop segment in the reverse sweep from
+    barrier'd inputs: were the recomputation identical to the forward code,
+    CSE would merge the two and the forward values would stay live until
+    the reverse sweep, which is the memory checkpointing exists to save. The
+    declared memory effects keep CSE and canonicalisation off it (like
+    StableHLO's optimization_barrier); `--bism-drop-optimization-barriers`
+    removes it before bufferization, after the last CSE on tensors. Its
+    derivative is the identity.
+  }];
+  let arguments = (ins Variadic<AnyRankedTensor>:$operands);
+  let results = (outs Variadic<AnyRankedTensor>:$results);
+  let assemblyFormat = "$operands attr-dict `:` type($operands)";
+}
+
 #endif // BISM_AUTODIFF_OPS_TD

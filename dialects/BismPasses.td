@@ -77,6 +77,35 @@ def BismSplitEmptyTensors : Pass<"bism-split-empty-tensors", "::mlir::ModuleOp">
   let dependentDialects = ["::mlir::tensor::TensorDialect"];
 }
 
+def BismDropOptimizationBarriers
+    : Pass<"bism-drop-optimization-barriers", "::mlir::ModuleOp"> {
+  let summary = "Replace bism.optimization_barrier by its operands";
+  let description = [{
+    The barriers keep checkpointed recomputation apart from the forward code
+    through every CSE on tensors; after the last one (the start of
+    bufferization) they have done their work and cost nothing: each result
+    becomes its operand.
+  }];
+}
+
+def BismRematerializeDraws
+    : Pass<"bism-rematerialize-draws", "::mlir::ModuleOp"> {
+  let summary = "Recompute kernels that read no tensor next to each use";
+  let description = [{
+    A random draw (a kernel with no tensor inputs: Philox from the key and
+    the element's index) is cheaper to draw again than to keep: the step
+    draws all its noise at its start, and a draw used by the N unrolled
+    steps' forward pass and again by a checkpointed reverse sweep would
+    otherwise be held from the start to its last use. Each use (outside
+    the draw's own reshapes) gets its own copy of the draw, and of the
+    reshapes and empty destinations between, just before it; the original
+    is erased. Runs after the last CSE on tensors, which would merge the
+    copies again.
+  }];
+  let dependentDialects = ["::mlir::tensor::TensorDialect",
+                           "::mlir::linalg::LinalgDialect"];
+}
+
 def BismSpecializeBatch : Pass<"bism-specialize-batch", "::mlir::ModuleOp"> {
   let summary = "Set the `?` (batch) dimension of every type to the batch size";
   let description = [{
@@ -344,7 +373,10 @@ def BismPlanBuffers : Pass<"bism-plan-buffers", "::mlir::ModuleOp"> {
     a function's arena is one `memref.alloc` per call instead: JIT-linked
     code reaches its constants with 32-bit offsets, and a .bss that large
     would lie between them. The function is no longer reentrant: the
-    runtime calls compiled functions one at a time.
+    runtime calls compiled functions one at a time. For each public
+    function planned, a public constant `@<function>.arena_bytes`
+    (memref<i64>) holds the arena's size, which the runtime reports as the
+    step's memory.
   }];
   let dependentDialects = ["::mlir::memref::MemRefDialect", "::mlir::arith::ArithDialect"];
 }

@@ -14,6 +14,16 @@
 // that is not itself differentiated is expanded inside the body, once, and
 // the loop is kept (test/Autodiff/grad_in_loop.mlir).
 //
+// Checkpointing: an unrolled scf.for marked `bism.checkpoint` (a schedule,
+// see Autodiff.h) is reversed segment by segment. Each segment's forward
+// ops are cloned again, from its kept loop-carried state, just before that
+// segment's reverse sweep, behind a bism.optimization_barrier so that CSE
+// cannot merge the copy with the forward code: the forward values then die
+// after the forward pass, and the buffer plan holds one segment's values
+// plus the kept states. Loops marked so that are not differentiated
+// through are unrolled all the same, so that CSE shares their work with the
+// differentiated copy (test/Autodiff/checkpoint.mlir).
+//
 //===----------------------------------------------------------------------===//
 #include "bism/Autodiff/Autodiff.h"
 
@@ -24,6 +34,7 @@
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/SCF/Utils/Utils.h"
 #include "mlir/IR/IRMapping.h"
 #include "mlir/IR/Matchers.h"
 #include "llvm/ADT/DenseMap.h"
@@ -38,7 +49,72 @@ namespace bism {
 } // namespace bism
 
 namespace bism::autodiff {
+
+int64_t CheckpointSchedule::segmentLength(int64_t trips) const {
+  if (kind == Kind::Every)
+    return parameter;
+  int64_t length = 1;
+  while (length * length < trips)
+    ++length;
+  return length;
+}
+
+int64_t CheckpointSchedule::snapshots(int64_t trips) const {
+  if (parameter > 0)
+    return parameter;
+  int64_t count = 1;
+  while ((int64_t(1) << count) < trips)
+    ++count;
+  return count;
+}
+
+std::optional<CheckpointSchedule>
+parseCheckpointSchedule(llvm::StringRef text, std::string &error) {
+  CheckpointSchedule schedule;
+  auto [name, argument] = text.split(':');
+  bool hasArgument = text.contains(':');
+  auto positive = [&](int64_t &out) {
+    if (argument.getAsInteger(10, out) || out < 1) {
+      error = "'" + text.str() + "': the number after ':' must be an integer "
+                                 ">= 1";
+      return false;
+    }
+    return true;
+  };
+  if (name == "none" && !hasArgument)
+    return schedule;
+  if (name == "sqrt" && !hasArgument) {
+    schedule.kind = CheckpointSchedule::Kind::Sqrt;
+    return schedule;
+  }
+  if (name == "every" && hasArgument) {
+    schedule.kind = CheckpointSchedule::Kind::Every;
+    if (!positive(schedule.parameter))
+      return std::nullopt;
+    return schedule;
+  }
+  if (name == "binomial") {
+    schedule.kind = CheckpointSchedule::Kind::Binomial;
+    if (hasArgument && !positive(schedule.parameter))
+      return std::nullopt;
+    return schedule;
+  }
+  error = "unknown checkpoint schedule '" + text.str() +
+          "' (expected none, every:K, sqrt, binomial or binomial:S)";
+  return std::nullopt;
+}
+
 namespace {
+
+/// An unrolled loop whose reverse sweep recomputes (bism.checkpoint), as
+/// positions in a trace: iteration t is ops [starts[t], starts[t+1]);
+/// carried[t] are the values entering iteration t (carried[T] the results).
+struct CheckpointedLoop {
+  CheckpointSchedule schedule;
+  SmallVector<size_t> starts;
+  SmallVector<SmallVector<Value>> carried;
+  size_t trips() const { return starts.size() - 1; }
+};
 
 bool isFloatTensor(Type type) {
   auto tensor = dyn_cast<RankedTensorType>(type);
@@ -91,10 +167,200 @@ DifferentiableOpInterface ruleOf(Operation *op, Location loc) {
 
 } // namespace
 
-LogicalResult emitReverse(OpBuilder &builder, Location loc,
-                          ArrayRef<Operation *> trace, ValueRange outputs,
-                          ValueRange outputCotangents, ValueRange wrt,
-                          SmallVectorImpl<Value> &gradients) {
+namespace {
+
+LogicalResult reverseSweep(OpBuilder &builder, Location loc,
+                           ArrayRef<Operation *> trace, ValueRange outputs,
+                           ValueRange outputCotangents, ValueRange wrt,
+                           ArrayRef<CheckpointedLoop> loops,
+                           SmallVectorImpl<Value> &gradients);
+
+/// The reverse sweep through one checkpointed loop of a trace. Cotangents
+/// live in the enclosing sweep's map, keyed by the forward (original)
+/// values: a segment's recomputed copy is seeded with the cotangents of the
+/// originals it copies, and what its own sweep finds for its inputs is
+/// added to the originals they stand for.
+class CheckpointedReverse {
+public:
+  using Accumulate = llvm::function_ref<void(Value, Value)>;
+  CheckpointedReverse(OpBuilder &builder, Location loc,
+                      ArrayRef<Operation *> trace, const CheckpointedLoop &loop,
+                      const llvm::DenseSet<Value> &active,
+                      const llvm::DenseMap<Value, Value> &cotangent,
+                      Accumulate accumulate)
+      : builder_(builder), loc_(loc), trace_(trace), loop_(loop),
+        active_(active), cotangent_(cotangent), accumulate_(accumulate) {}
+
+  LogicalResult run() {
+    size_t trips = loop_.trips();
+    const CheckpointSchedule &schedule = loop_.schedule;
+    if (schedule.kind == CheckpointSchedule::Kind::Binomial)
+      return reverseBinomial(0, trips, loop_.carried[0],
+                             schedule.snapshots(int64_t(trips)),
+                             /*forwardComputed=*/true);
+    // every:K, sqrt: the kept states are the forward's own, at the segment
+    // starts; each segment is recomputed once and reversed whole.
+    size_t length = size_t(schedule.segmentLength(int64_t(trips)));
+    size_t segments = (trips + length - 1) / length;
+    for (size_t segment = segments; segment-- > 0;) {
+      size_t begin = segment * length, end = std::min(trips, begin + length);
+      if (failed(reverseSegment(begin, end, loop_.carried[begin])))
+        return failure();
+    }
+    return success();
+  }
+
+private:
+  OpBuilder &builder_;
+  Location loc_;
+  ArrayRef<Operation *> trace_;
+  const CheckpointedLoop &loop_;
+  const llvm::DenseSet<Value> &active_;
+  const llvm::DenseMap<Value, Value> &cotangent_;
+  Accumulate accumulate_;
+
+  /// Griewank's β(s, r) = C(s + r, s): the longest loop that s snapshots
+  /// reverse with each iteration recomputed at most r times.
+  static size_t beta(size_t s, size_t r) {
+    double value = 1;
+    for (size_t i = 1; i <= s; ++i)
+      value = value * double(r + i) / double(i);
+    return value > 1e18 ? size_t(1e18) : size_t(value);
+  }
+
+  /// Reverses iterations [a, b) given the state entering a and `snapshots`
+  /// free snapshots. Where the forward pass itself went through [a, b)
+  /// (the last range of each split), the split's state is the forward's
+  /// value, kept; elsewhere it is recomputed from `state`.
+  LogicalResult reverseBinomial(size_t a, size_t b, ValueRange state,
+                                int64_t snapshots, bool forwardComputed) {
+    size_t length = b - a;
+    if (length == 1)
+      return reverseSegment(a, b, state);
+    if (snapshots == 0) {
+      for (size_t i = b; i-- > a;) {
+        SmallVector<Value> entering =
+            i == a ? SmallVector<Value>(state) : advance(a, i, state);
+        if (failed(reverseSegment(i, i + 1, entering)))
+          return failure();
+      }
+      return success();
+    }
+    size_t repetitions = 1;
+    while (beta(size_t(snapshots), repetitions) < length)
+      ++repetitions;
+    // The right part takes one snapshot fewer at the same repetitions, the
+    // left part one repetition fewer: β(s, r) = β(s, r-1) + β(s-1, r).
+    size_t right = std::min(beta(size_t(snapshots) - 1, repetitions),
+                            length - 1);
+    size_t split = b - right;
+    SmallVector<Value> atSplit =
+        forwardComputed ? SmallVector<Value>(loop_.carried[split])
+                        : advance(a, split, state);
+    if (failed(reverseBinomial(split, b, atSplit, snapshots - 1,
+                               forwardComputed)))
+      return failure();
+    return reverseBinomial(a, split, state, snapshots, false);
+  }
+
+  /// A copy of iterations [a, b) computed from `state` (for carried[a]),
+  /// its inputs behind an optimization barrier. Returns the map from the
+  /// forward values to the copy's; `copies` gets the copied ops in order.
+  IRMapping copyIterations(size_t a, size_t b, ValueRange state,
+                           SmallVectorImpl<Operation *> &copies,
+                           SmallVectorImpl<std::pair<Value, Value>> &inputs) {
+    llvm::DenseSet<Operation *> inRange;
+    for (size_t i = loop_.starts[a]; i < loop_.starts[b]; ++i)
+      inRange.insert(trace_[i]);
+    llvm::SetVector<Value> barriered;
+    SmallVector<Value> originals;
+    auto needsBarrier = [](Value value) {
+      return isa<RankedTensorType>(value.getType()) &&
+             !matchPattern(value, m_Constant());
+    };
+    llvm::DenseSet<Value> carriedIn(loop_.carried[a].begin(),
+                                    loop_.carried[a].end());
+    for (auto [original, value] : llvm::zip(loop_.carried[a], state))
+      if (needsBarrier(value) && barriered.insert(value))
+        originals.push_back(original);
+    for (size_t i = loop_.starts[a]; i < loop_.starts[b]; ++i)
+      for (Value operand : trace_[i]->getOperands()) {
+        Operation *def = operand.getDefiningOp();
+        if ((def && inRange.contains(def)) || carriedIn.contains(operand) ||
+            !needsBarrier(operand))
+          continue;
+        if (barriered.insert(operand))
+          originals.push_back(operand);
+      }
+    IRMapping mapping;
+    SmallVector<Value> values(barriered.begin(), barriered.end());
+    auto barrier = OptimizationBarrierOp::create(builder_, loc_,
+                                                 ValueRange(values).getTypes(),
+                                                 values);
+    llvm::DenseMap<Value, Value> behind;
+    for (auto [value, result] : llvm::zip(values, barrier.getResults()))
+      behind[value] = result;
+    for (auto [original, value] : llvm::zip(originals, barrier.getResults()))
+      inputs.push_back({original, value});
+    for (auto [original, value] : llvm::zip(loop_.carried[a], state))
+      mapping.map(original, behind.lookup(value) ? behind.lookup(value) : value);
+    for (Value value : values)
+      if (!carriedIn.contains(value))
+        mapping.map(value, behind.lookup(value));
+    for (size_t i = loop_.starts[a]; i < loop_.starts[b]; ++i)
+      copies.push_back(builder_.clone(*trace_[i], mapping));
+    return mapping;
+  }
+
+  /// The state entering iteration m, recomputed from the state entering a.
+  SmallVector<Value> advance(size_t a, size_t m, ValueRange state) {
+    SmallVector<Operation *> copies;
+    SmallVector<std::pair<Value, Value>> inputs;
+    IRMapping mapping = copyIterations(a, m, state, copies, inputs);
+    SmallVector<Value> entering;
+    for (Value value : loop_.carried[m])
+      entering.push_back(mapping.lookupOrDefault(value));
+    return entering;
+  }
+
+  /// Recomputes iterations [a, b) from `state` and emits their reverse
+  /// sweep, seeded with the cotangents of every forward value they define.
+  LogicalResult reverseSegment(size_t a, size_t b, ValueRange state) {
+    SmallVector<Operation *> copies;
+    SmallVector<std::pair<Value, Value>> inputs;
+    IRMapping mapping = copyIterations(a, b, state, copies, inputs);
+    SmallVector<Value> outputs, seeds;
+    for (size_t i = loop_.starts[a]; i < loop_.starts[b]; ++i)
+      for (Value result : trace_[i]->getResults())
+        if (Value seed = cotangent_.lookup(result)) {
+          outputs.push_back(mapping.lookup(result));
+          seeds.push_back(seed);
+        }
+    if (outputs.empty())
+      return success();
+    SmallVector<Value> wrt, originals;
+    for (auto [original, copy] : inputs)
+      if (active_.contains(original)) {
+        originals.push_back(original);
+        wrt.push_back(copy);
+      }
+    SmallVector<Value> gradients;
+    if (failed(reverseSweep(builder_, loc_, copies, outputs, seeds, wrt, {},
+                            gradients)))
+      return failure();
+    for (auto [original, gradient] : llvm::zip(originals, gradients))
+      accumulate_(original, gradient);
+    return success();
+  }
+};
+
+/// emitReverse with the checkpointed loops of `trace`; a gradient is null
+/// where nothing reaches its `wrt` value.
+LogicalResult reverseSweep(OpBuilder &builder, Location loc,
+                           ArrayRef<Operation *> trace, ValueRange outputs,
+                           ValueRange outputCotangents, ValueRange wrt,
+                           ArrayRef<CheckpointedLoop> loops,
+                           SmallVectorImpl<Value> &gradients) {
   llvm::DenseSet<Value> active = activeValues(trace, wrt, outputs);
   DerivativeBuilder d(builder, loc);
   llvm::DenseMap<Value, Value> cotangent;
@@ -108,7 +374,21 @@ LogicalResult emitReverse(OpBuilder &builder, Location loc,
     if (active.contains(output))
       accumulate(output, seed);
 
-  for (Operation *op : llvm::reverse(trace)) {
+  llvm::DenseMap<size_t, const CheckpointedLoop *> loopEndingAt;
+  for (const CheckpointedLoop &loop : loops)
+    if (loop.trips() > 0)
+      loopEndingAt[loop.starts.back() - 1] = &loop;
+
+  for (size_t index = trace.size(); index-- > 0;) {
+    if (const CheckpointedLoop *loop = loopEndingAt.lookup(index)) {
+      CheckpointedReverse reversal(builder, loc, trace, *loop, active,
+                                   cotangent, accumulate);
+      if (failed(reversal.run()))
+        return failure();
+      index = loop->starts.front();
+      continue;
+    }
+    Operation *op = trace[index];
     SmallVector<Value> resultCotangents;
     bool any = false;
     for (Value result : op->getResults()) {
@@ -140,11 +420,35 @@ LogicalResult emitReverse(OpBuilder &builder, Location loc,
         accumulate(operand, c);
   }
 
-  for (Value value : wrt) {
-    Value c = cotangent.lookup(value);
-    gradients.push_back(c ? c : zerosOfType(builder, loc, value.getType()));
-  }
+  for (Value value : wrt)
+    gradients.push_back(cotangent.lookup(value));
   return success();
+}
+
+LogicalResult emitReverseWithLoops(OpBuilder &builder, Location loc,
+                                   ArrayRef<Operation *> trace,
+                                   ValueRange outputs,
+                                   ValueRange outputCotangents, ValueRange wrt,
+                                   ArrayRef<CheckpointedLoop> loops,
+                                   SmallVectorImpl<Value> &gradients) {
+  SmallVector<Value> found;
+  if (failed(reverseSweep(builder, loc, trace, outputs, outputCotangents, wrt,
+                          loops, found)))
+    return failure();
+  for (auto [value, gradient] : llvm::zip(wrt, found))
+    gradients.push_back(gradient ? gradient
+                                 : zerosOfType(builder, loc, value.getType()));
+  return success();
+}
+
+} // namespace
+
+LogicalResult emitReverse(OpBuilder &builder, Location loc,
+                          ArrayRef<Operation *> trace, ValueRange outputs,
+                          ValueRange outputCotangents, ValueRange wrt,
+                          SmallVectorImpl<Value> &gradients) {
+  return emitReverseWithLoops(builder, loc, trace, outputs, outputCotangents,
+                              wrt, {}, gradients);
 }
 
 LogicalResult emitForward(OpBuilder &builder, Location loc,
@@ -217,6 +521,7 @@ public:
     op->replaceAllUsesWith(results);
     op->erase();
     log_.ops.clear();
+    loops_.clear();
     return success();
   }
 
@@ -224,6 +529,8 @@ private:
   SymbolTableCollection symbols_;
   ModuleOp module_;
   CreationLog log_;
+  /// The checkpointed loops unrolled into the log (positions in log_.ops).
+  std::vector<CheckpointedLoop> loops_;
   /// Functions being inlined, to reject recursion.
   llvm::SetVector<Operation *> inlining_;
 
@@ -265,13 +572,14 @@ private:
       return SmallVector<Operation *>(log_.ops.begin() + start, log_.ops.end());
     };
 
+    SmallVector<CheckpointedLoop> loops = checkpointedLoopsSince(traceStart);
     if (isa<GradOp, HvpOp>(op)) {
       Value one = DerivativeBuilder(builder, loc)
                       .splat(cast<RankedTensorType>(primal[0].getType()), 1.0);
       SmallVector<Value> gradients;
       SmallVector<Operation *> trace = traceSince(traceStart);
-      if (failed(emitReverse(builder, loc, trace, primal, ValueRange{one}, wrt,
-                             gradients)))
+      if (failed(emitReverseWithLoops(builder, loc, trace, primal,
+                                      ValueRange{one}, wrt, loops, gradients)))
         return failure();
       if (isa<GradOp>(op)) {
         results.append(gradients);
@@ -282,10 +590,34 @@ private:
                          gradients, results);
     }
     if (isa<VjpOp>(op))
-      return emitReverse(builder, loc, traceSince(traceStart), primal, seeds,
-                         wrt, results);
+      return emitReverseWithLoops(builder, loc, traceSince(traceStart), primal,
+                                  seeds, wrt, loops, results);
     return emitForward(builder, loc, traceSince(traceStart), wrt, seeds, primal,
                        results);
+  }
+
+  /// The checkpointed loops unrolled since log position `start`, relative to
+  /// it; a loop inside another one is left to the outer one's copies.
+  SmallVector<CheckpointedLoop> checkpointedLoopsSince(size_t start) {
+    SmallVector<CheckpointedLoop> found;
+    for (const CheckpointedLoop &loop : loops_) {
+      if (loop.starts.front() < start)
+        continue;
+      bool nested = llvm::any_of(loops_, [&](const CheckpointedLoop &other) {
+        return &other != &loop && other.starts.front() >= start &&
+               other.starts.front() <= loop.starts.front() &&
+               loop.starts.back() <= other.starts.back() &&
+               other.starts.back() - other.starts.front() >
+                   loop.starts.back() - loop.starts.front();
+      });
+      if (nested)
+        continue;
+      CheckpointedLoop relative = loop;
+      for (size_t &position : relative.starts)
+        position -= start;
+      found.push_back(std::move(relative));
+    }
+    return found;
   }
 
   /// Inlines `callee(arguments)` at the builder, expanding what it contains.
@@ -336,9 +668,25 @@ private:
       } else if (auto loop = dyn_cast<scf::ForOp>(op)) {
         if (failed(unrollLoop(builder, loop, mapping, results)))
           return failure();
+      } else if (auto choice = dyn_cast<scf::IndexSwitchOp>(op)) {
+        // A switch on the induction variable of an unrolled loop (a loop
+        // body picking its iteration's input) is resolved here.
+        APInt index;
+        if (!matchPattern(mapping.lookupOrDefault(choice.getArg()),
+                          m_ConstantInt(&index)))
+          return choice.emitOpError("is differentiated only with a constant "
+                                    "index (inside an unrolled loop)");
+        Block *chosen = &choice.getDefaultBlock();
+        for (auto [value, region] :
+             llvm::zip(choice.getCases(), choice.getCaseRegions()))
+          if (value == index.getSExtValue())
+            chosen = &region.front();
+        if (failed(inlineBlock(builder, *chosen, mapping, results)))
+          return failure();
       } else if (op.getNumRegions() != 0) {
         return op.emitOpError("cannot be differentiated: only scf.for loops "
-                              "with constant bounds may hold regions in a "
+                              "with constant bounds (and scf.index_switch on their "
+                              "induction variable) may hold regions in a "
                               "differentiated function");
       } else {
         builder.clone(op, mapping);
@@ -389,7 +737,28 @@ private:
     SmallVector<Value> carried;
     for (Value init : loop.getInitArgs())
       carried.push_back(outer.lookupOrDefault(init));
+    std::optional<CheckpointSchedule> schedule;
+    if (auto attr = loop->getAttr(kCheckpointAttr)) {
+      std::string error;
+      auto text = dyn_cast<StringAttr>(attr);
+      if (text)
+        schedule = parseCheckpointSchedule(text.getValue(), error);
+      if (!schedule)
+        return loop.emitOpError("has a bad '")
+               << kCheckpointAttr << "': "
+               << (text ? error : std::string("expected a string"));
+    }
+    CheckpointedLoop record;
+    bool checkpointed = schedule &&
+                        schedule->kind != CheckpointSchedule::Kind::None &&
+                        trips > 1;
+    if (checkpointed)
+      record.schedule = *schedule;
     for (uint64_t trip = 0; trip < trips; ++trip) {
+      if (checkpointed) {
+        record.starts.push_back(log_.ops.size());
+        record.carried.push_back(carried);
+      }
       int64_t iv = int64_t(uint64_t(lower) + trip * uint64_t(step));
       IRMapping mapping = outer;
       Value index = arith::ConstantOp::create(
@@ -401,6 +770,11 @@ private:
       if (failed(inlineBlock(builder, *loop.getBody(), mapping, next)))
         return failure();
       carried = next;
+    }
+    if (checkpointed) {
+      record.starts.push_back(log_.ops.size());
+      record.carried.push_back(carried);
+      loops_.push_back(std::move(record));
     }
     results.append(carried);
     return success();
@@ -462,6 +836,19 @@ LogicalResult expandAutodiffOps(ModuleOp module) {
   for (Operation *op : autodiffOps)
     if (failed(expander.expandInPlace(op)))
       return failure();
+  // A loop marked for checkpointing is an unrolled loop by declaration:
+  // where nothing differentiated it, it is unrolled here all the same, so
+  // that CSE shares its work with a differentiated copy of it.
+  SmallVector<scf::ForOp> marked;
+  module.walk([&](scf::ForOp loop) {
+    if (loop->hasAttr(kCheckpointAttr))
+      marked.push_back(loop);
+  });
+  for (scf::ForOp loop : marked)
+    if (failed(loopUnrollFull(loop)))
+      return loop.emitOpError("marked '")
+             << kCheckpointAttr << "' could not be unrolled (constant bounds "
+             << "are needed)";
   return success();
 }
 

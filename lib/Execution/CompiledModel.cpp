@@ -245,6 +245,23 @@ double logSumExp(const std::vector<double> &values) {
 } // namespace
 
 CompiledModel::CompiledModel() = default;
+CompiledModel::StepMemory CompiledModel::trainStepMemory() const {
+  StepMemory memory;
+  const FunctionSignature *step = jit_->lookup(trainStepName_);
+  if (!step)
+    return memory;
+  memory.arenaBytes = step->arenaBytes;
+  for (const auto *group : {&step->inputs, &step->outputs})
+    for (const TensorSignature &tensor : *group) {
+      int64_t elements = 1;
+      for (int64_t size : tensor.shape)
+        elements *= size;
+      memory.inputOutputBytes +=
+          elements * int64_t(runtime::elementSize(tensor.elementType));
+    }
+  return memory;
+}
+
 CompiledModel::~CompiledModel() = default;
 
 int64_t CompiledModel::visibleDims() const {

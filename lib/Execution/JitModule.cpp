@@ -1145,6 +1145,13 @@ llvm::Error JitModule::load(llvm::StringRef object) {
     }
     entryPoints_.push_back(entry->toPtr<void (*)(void **)>());
   }
+  for (FunctionSignature &signature : functions_) {
+    auto bytes = (*jit)->lookup(signature.name + kArenaBytesSuffix.str());
+    if (bytes)
+      signature.arenaBytes = *bytes->toPtr<const int64_t *>();
+    else
+      llvm::consumeError(bytes.takeError());
+  }
   // The module's initialisers (exposeInitialisers), if it has any.
   if (auto init = (*jit)->lookup(kModuleInit))
     init->toPtr<void (*)()>()();

@@ -1189,6 +1189,8 @@ struct LowerToLinalg : bism::impl::BismLowerToLinalgBase<LowerToLinalg> {
     MLIRContext *ctx = &getContext();
     ConversionTarget target(*ctx);
     target.addIllegalDialect<bism::BismDialect>();
+    // Kept through kernel formation and CSE (see its description).
+    target.addLegalOp<bism::OptimizationBarrierOp>();
     target.markUnknownOpDynamicallyLegal([](Operation *) { return true; });
     RewritePatternSet patterns(ctx);
     patterns.add<

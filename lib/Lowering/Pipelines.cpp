@@ -1,12 +1,14 @@
 //===- Pipelines.cpp - the CPU lowering pipeline --------------------------===//
 #include "bism/Lowering/Passes.h"
 
+#include "bism/Dialect/Bism.h"
 #include "bism/Kernels/Kernels.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 
 #include "mlir/Conversion/Passes.h"
 #include "mlir/Dialect/Bufferization/Pipelines/Passes.h"
 #include "mlir/Dialect/Bufferization/Transforms/Passes.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Linalg/Passes.h"
 #include "mlir/Dialect/MemRef/Transforms/Passes.h"
 #include "mlir/Dialect/MemRef/Utils/MemRefUtils.h"
@@ -22,6 +24,8 @@ namespace bism {
 
 #define GEN_PASS_DEF_BISMMARKENTRYPOINTS
 #define GEN_PASS_DEF_BISMSPLITEMPTYTENSORS
+#define GEN_PASS_DEF_BISMDROPOPTIMIZATIONBARRIERS
+#define GEN_PASS_DEF_BISMREMATERIALIZEDRAWS
 #include "bism/Lowering/Passes.h.inc"
 
 namespace {
@@ -74,6 +78,112 @@ struct SplitEmptyTensors
     for (OpOperand *use : extraUses) {
       OpBuilder builder(use->getOwner());
       use->set(cloneEmptyChain(builder, use->get()));
+    }
+  }
+};
+
+struct DropOptimizationBarriers
+    : impl::BismDropOptimizationBarriersBase<DropOptimizationBarriers> {
+  void runOnOperation() override {
+    getOperation().walk([](OptimizationBarrierOp barrier) {
+      barrier->replaceAllUsesWith(barrier.getOperands());
+      barrier->erase();
+    });
+  }
+};
+
+/// Whether `value` is made from nothing but indices and scalars: a kernel
+/// with no tensor inputs (a random draw, an iota) writing into empty
+/// destinations, or a reshape or slice of one.
+/// `wholeKernel` says whether a kernel op may be copied alone.
+bool isRecomputable(Value value,
+                    llvm::function_ref<bool(Operation *)> wholeKernel) {
+  Operation *def = value.getDefiningOp();
+  if (!def)
+    return false;
+  if (isEmptyChain(value))
+    return true;
+  if (isa<tensor::CollapseShapeOp, tensor::ExpandShapeOp,
+          tensor::ExtractSliceOp>(def))
+    return def->getNumOperands() == 1 &&
+           isRecomputable(def->getOperand(0), wholeKernel);
+  auto generic = dyn_cast<linalg::GenericOp>(def);
+  return generic && generic.getNumDpsInputs() == 0 &&
+         llvm::all_of(generic.getDpsInits(), isEmptyChain) &&
+         wholeKernel(generic);
+}
+
+/// A copy of the recomputable `value`'s chain at the builder's point. A
+/// copied kernel gets a name of its own (`<name>.<copies>`): the outliner
+/// takes the ops sharing a name for one kernel and calls it where the last
+/// of them was.
+Value cloneRecomputable(OpBuilder &builder, Value value,
+                        llvm::StringMap<int64_t> &copies) {
+  Operation *def = value.getDefiningOp();
+  IRMapping mapping;
+  for (Value operand : def->getOperands())
+    if (isa<RankedTensorType>(operand.getType()))
+      mapping.map(operand, cloneRecomputable(builder, operand, copies));
+  Operation *copy = builder.clone(*def, mapping);
+  if (auto name = copy->getAttrOfType<StringAttr>(kKernelNameAttr))
+    copy->setAttr(kKernelNameAttr,
+                  builder.getStringAttr(name.getValue() + "." +
+                                        Twine(copies[name.getValue()]++)));
+  return copy->getResult(cast<OpResult>(value).getResultNumber());
+}
+
+struct RematerializeDraws
+    : impl::BismRematerializeDrawsBase<RematerializeDraws> {
+  void runOnOperation() override {
+    // A kernel of several ops is left alone: only whole kernels are copied.
+    llvm::StringMap<int64_t> opsOfKernel, copies;
+    getOperation().walk([&](Operation *op) {
+      if (auto name = op->getAttrOfType<StringAttr>(kKernelNameAttr))
+        ++opsOfKernel[name.getValue()];
+    });
+    auto wholeKernel = [&](Operation *op) {
+      auto name = op->getAttrOfType<StringAttr>(kKernelNameAttr);
+      return !name || opsOfKernel.lookup(name.getValue()) == 1;
+    };
+    SmallVector<OpOperand *> uses;
+    SetVector<Operation *> originals;
+    getOperation().walk([&](Operation *op) {
+      if (isa<tensor::CollapseShapeOp, tensor::ExpandShapeOp,
+              tensor::ExtractSliceOp, tensor::EmptyOp>(op))
+        return;
+      for (OpOperand &operand : op->getOpOperands()) {
+        Value value = operand.get();
+        if (!isa<RankedTensorType>(value.getType()) || isEmptyChain(value) ||
+            !isRecomputable(value, wholeKernel))
+          continue;
+        // Only within one block: the copy goes before the user's ancestor
+        // there.
+        if (!value.getParentBlock()->findAncestorOpInBlock(*op))
+          continue;
+        uses.push_back(&operand);
+        originals.insert(value.getDefiningOp());
+      }
+    });
+    for (OpOperand *use : uses) {
+      Block *block = use->get().getParentBlock();
+      OpBuilder builder(block->findAncestorOpInBlock(*use->getOwner()));
+      use->set(cloneRecomputable(builder, use->get(), copies));
+    }
+    // The originals, now unused, and what only they used.
+    // (A set: an op reached twice must not be erased twice.)
+    SetVector<Operation *> worklist(originals.begin(), originals.end());
+    while (!worklist.empty()) {
+      Operation *op = worklist.pop_back_val();
+      if (!op->use_empty())
+        continue;
+      SmallVector<Operation *> producers;
+      for (Value operand : op->getOperands())
+        if (Operation *def = operand.getDefiningOp())
+          if (isa<RankedTensorType>(operand.getType()))
+            producers.push_back(def);
+      op->erase();
+      for (Operation *producer : producers)
+        worklist.insert(producer);
     }
   }
 };
@@ -213,6 +323,8 @@ void buildKernelPipeline(OpPassManager &pm, bool formKernels) {
 }
 
 void buildBufferizationPipeline(OpPassManager &pm) {
+  pm.addPass(createBismDropOptimizationBarriers());
+  pm.addPass(createBismRematerializeDraws());
   pm.addPass(createBismMarkEntryPoints());
   pm.addPass(createBismSplitEmptyTensors());
   bufferization::OneShotBufferizePassOptions bufferize;

@@ -24,6 +24,7 @@ namespace bism {
 namespace {
 
 constexpr int64_t kAlignment = 64;
+using bism::kArenaBytesSuffix;
 /// The .bss arenas of one module together stay below this: JIT-linked code
 /// reaches its constants with 32-bit offsets, and the linker puts the
 /// writable data between them. A function whose arena would pass it (a deep
@@ -160,6 +161,21 @@ struct PlanBuffers : bism::impl::BismPlanBuffersBase<PlanBuffers> {
       int64_t arenaBytes = assignOffsets(buffers);
 
       OpBuilder builder(module.getBodyRegion());
+      // The plan's size, for the runtime to report (a public constant:
+      // it outlives the JIT's object cache, unlike an attribute).
+      if (func.isPublic()) {
+        builder.setInsertionPoint(func);
+        auto bytesType = MemRefType::get({}, builder.getI64Type());
+        auto reported = memref::GlobalOp::create(
+            builder, func.getLoc(),
+            (func.getSymName() + kArenaBytesSuffix).str(),
+            builder.getStringAttr("public"), bytesType,
+            DenseElementsAttr::get(
+                RankedTensorType::get({}, builder.getI64Type()),
+                builder.getI64IntegerAttr(arenaBytes).getValue()),
+            /*constant=*/true, /*alignment=*/IntegerAttr());
+        symbols.insert(reported);
+      }
       auto arenaType = MemRefType::get({arenaBytes}, builder.getI8Type());
       Value arena;
       if (globalBytes + arenaBytes <= kMaxGlobalArenaBytes) {

@@ -12,6 +12,7 @@
 //===----------------------------------------------------------------------===//
 #include "StepBuilder.h"
 
+#include "bism/Autodiff/Autodiff.h"
 #include "bism/Lowering/Passes.h"
 #include "bism/Train/ResolveONNX.h"
 #include "bism/Train/SpecializeBatch.h"
@@ -632,6 +633,67 @@ SmallVector<Value> StepBuilder::emitPhiSteps(
   return state;
 }
 
+SmallVector<Value> StepBuilder::emitUnrolledPhiSteps(
+    func::FuncOp phiStep, ValueRange theta, ValueRange carried, Value x,
+    int64_t count,
+    llvm::function_ref<SmallVector<Value>(int64_t)> stepNoise) {
+  if (count == 0)
+    return SmallVector<Value>(carried.begin(), carried.end());
+  SmallVector<SmallVector<Value>> noise;
+  for (int64_t step = 0; step < count; ++step)
+    noise.push_back(stepNoise(step));
+  auto index = [&](int64_t value) {
+    return arith::ConstantIndexOp::create(builder_, loc_, value).getResult();
+  };
+  auto loop = scf::ForOp::create(builder_, loc_, index(0), index(count),
+                                 index(1), carried);
+  loop->setAttr(autodiff::kCheckpointAttr,
+                builder_.getStringAttr(spec_.unrollCheckpoint));
+  OpBuilder::InsertionGuard guard(builder_);
+  builder_.setInsertionPointToStart(loop.getBody());
+  // Step n's noise: a switch on n over the noise that differs by step.
+  SmallVector<Value> stepArgs(theta.begin(), theta.end());
+  stepArgs.append(loop.getRegionIterArgs().begin(),
+                  loop.getRegionIterArgs().end());
+  stepArgs.push_back(x);
+  SmallVector<size_t> varying;
+  SmallVector<Type> varyingTypes;
+  for (size_t slot = 0; slot < noise.front().size(); ++slot) {
+    bool same = llvm::all_of(noise, [&](const SmallVector<Value> &step) {
+      return step[slot] == noise.front()[slot];
+    });
+    if (!same) {
+      varying.push_back(slot);
+      varyingTypes.push_back(noise.front()[slot].getType());
+    }
+  }
+  SmallVector<Value> current = noise.front();
+  if (!varying.empty()) {
+    SmallVector<int64_t> cases;
+    for (int64_t step = 0; step + 1 < count; ++step)
+      cases.push_back(step);
+    auto choice = scf::IndexSwitchOp::create(builder_, loc_, varyingTypes,
+                                             loop.getInductionVar(), cases,
+                                             cases.size());
+    auto yieldStep = [&](Region &region, int64_t step) {
+      OpBuilder::InsertionGuard inCase(builder_);
+      builder_.setInsertionPointToStart(&region.emplaceBlock());
+      SmallVector<Value> values;
+      for (size_t slot : varying)
+        values.push_back(noise[size_t(step)][slot]);
+      scf::YieldOp::create(builder_, loc_, values);
+    };
+    for (int64_t step = 0; step + 1 < count; ++step)
+      yieldStep(choice.getCaseRegions()[size_t(step)], step);
+    yieldStep(choice.getDefaultRegion(), count - 1);
+    for (auto [slot, value] : llvm::zip(varying, choice.getResults()))
+      current[slot] = value;
+  }
+  stepArgs.append(current);
+  scf::YieldOp::create(builder_, loc_, call(phiStep, stepArgs));
+  return SmallVector<Value>(loop.getResults());
+}
+
 /// @M__j_bi(θ..., φ⁰..., m..., s..., t, x, objnoise, noise_1..N..., noise_up...)
 /// -> J(θ, φᴺ) with φⁿ = phi_step(θ, φⁿ⁻¹, ...) (optimiser state carried).
 func::FuncOp StepBuilder::buildJBi(func::FuncOp phiStep, func::FuncOp upper) {
@@ -647,7 +709,7 @@ func::FuncOp StepBuilder::buildJBi(func::FuncOp phiStep, func::FuncOp upper) {
   size_t numObj = objectiveNoiseTypes().size();
   ValueRange objNoise = a.slice(nt + 3 * np + 2, numObj);
   ValueRange noise = a.drop_front(nt + 3 * np + 2 + numObj);
-  SmallVector<Value> carried = emitPhiSteps(
+  SmallVector<Value> carried = emitUnrolledPhiSteps(
       phiStep, theta, a.slice(nt, 3 * np + 1), x, n, [&](int64_t step) {
         return slice(noise, step * noisePerPosterior_, noisePerPosterior_);
       });

@@ -136,7 +136,7 @@ func::FuncOp StepBuilder::buildBidvlJBi(func::FuncOp unrollStep,
   SmallVector<Value> theta = slice(a, 0, nt);
   Value v = a[nt + 3 * np + 1], hHat = a[nt + 3 * np + 2];
   ValueRange xis = a.drop_front(nt + 3 * np + 3);
-  SmallVector<Value> carried = emitPhiSteps(
+  SmallVector<Value> carried = emitUnrolledPhiSteps(
       unrollStep, theta, a.slice(nt, 3 * np + 1), v, n,
       [&](int64_t step) { return SmallVector<Value>{hHat, xis[step]}; });
   SmallVector<Value> generatorArgs{hHat};

@@ -1,6 +1,7 @@
 //===- Model.cpp - read and verify a model file ---------------------------===//
 #include "bism/Train/Model.h"
 
+#include "bism/Autodiff/Autodiff.h"
 #include "bism/Dialect/Bism.h"
 
 #include "mlir/IR/Diagnostics.h"
@@ -266,6 +267,11 @@ LogicalResult readSpec(ModelOp model, ModelInfo &info) {
            << "BiSM paper's Eqn. 13) or \"same\" (the phi optimiser, "
            << "continuing its state), got \"" << unrollOptimizer << "\"";
   spec.unrollWithPhiOptimizer = unrollOptimizer == "same";
+  if (failed(reader.string("unroll_checkpoint", spec.unrollCheckpoint)))
+    return failure();
+  std::string scheduleError;
+  if (!autodiff::parseCheckpointSchedule(spec.unrollCheckpoint, scheduleError))
+    return reader.error("unroll_checkpoint") << scheduleError;
   if (spec.unrollWithPhiOptimizer && model.getSpec().get("unroll_lr"))
     return reader.error("unroll_lr")
            << "applies to unroll_optimizer = \"sgd\"; with \"same\" the "
@@ -356,6 +362,10 @@ LogicalResult readSpec(ModelOp model, ModelInfo &info) {
     return reader.error("divergence")
            << "is \"fisher\", which needs continuous latents (a \"gaussian\" "
            << "posterior); this model's posterior is \"bernoulli\"";
+  if (spec.unrollCheckpoint != "none" && spec.unrollSteps == 0)
+    return reader.error("unroll_checkpoint")
+           << "is \"" << spec.unrollCheckpoint << "\", but there are no "
+           << "unrolled steps to checkpoint (unroll_steps = 0)";
   return reader.rejectUnknown();
 }
 

@@ -248,6 +248,13 @@ private:
   emitPhiSteps(func::FuncOp phiStep, ValueRange theta, ValueRange carried,
                Value x, int64_t count,
                llvm::function_ref<SmallVector<Value>(int64_t)> stepNoise);
+  /// The same steps as an scf.for marked bism.checkpoint (the spec's
+  /// unroll_checkpoint), for steps that are differentiated through: the
+  /// autodiff pass unrolls it and decides which φⁿ its reverse sweep keeps.
+  SmallVector<Value>
+  emitUnrolledPhiSteps(func::FuncOp phiStep, ValueRange theta,
+                       ValueRange carried, Value x, int64_t count,
+                       llvm::function_ref<SmallVector<Value>(int64_t)> stepNoise);
   /// The step function of the N unrolled steps on `lower`: `phiStep`
   /// (unroll_optimizer = "same", or N = 0) or a new @M__unroll_step (plain
   /// SGD of size unroll_lr).

@@ -115,10 +115,18 @@ bism.model @grbm energy @energy [@W, @b, @c, @logsigma]
 // J_Bi: N = 2 unrolled, differentiable phi steps carrying the Adam state,
 // then J at phi^2.
 // CHECK-LABEL: func.func private @grbm__j_bi(
-// CHECK:         %[[P1:.*]]:7 = call @grbm__phi_step(%arg0, %arg1, %arg2, %arg3, %arg4, %arg5, %arg6, %arg7, %arg8, %arg9, %arg10, %arg11, %arg13, %arg14)
-// CHECK:         %[[P2:.*]]:7 = call @grbm__phi_step(%arg0, %arg1, %arg2, %arg3, %[[P1]]#0, %[[P1]]#1, %[[P1]]#2, %[[P1]]#3, %[[P1]]#4, %[[P1]]#5, %[[P1]]#6, %arg11, %arg15, %arg16)
-// CHECK-NOT:     call @grbm__phi_step
-// CHECK:         %[[J:.*]] = call @grbm__upper(%arg0, %arg1, %arg2, %arg3, %[[P2]]#0, %[[P2]]#1, %arg11, %arg12, %arg17, %arg18)
+// The N = 2 unrolled steps: a loop the autodiff pass unrolls, each step
+// picking its noise (ξ of step 0: %arg13, %arg14; step 1: %arg15, %arg16).
+// CHECK:         %[[P:.*]]:7 = scf.for %[[N:.*]] = %c0 to %c2 step %c1 iter_args(%[[A:.*]] = %arg4, %[[D:.*]] = %arg5, {{.*}})
+// CHECK:           %[[XI:.*]]:2 = scf.index_switch %[[N]]
+// CHECK-NEXT:      case 0 {
+// CHECK-NEXT:        scf.yield %arg13, %arg14
+// CHECK:           default {
+// CHECK-NEXT:        scf.yield %arg15, %arg16
+// CHECK:           %[[S:.*]]:7 = func.call @grbm__phi_step(%arg0, %arg1, %arg2, %arg3, %[[A]], %[[D]], {{.*}}, %arg11, %[[XI]]#0, %[[XI]]#1)
+// CHECK:           scf.yield %[[S]]#0, %[[S]]#1, %[[S]]#2, %[[S]]#3, %[[S]]#4, %[[S]]#5, %[[S]]#6
+// CHECK:         } {bism.checkpoint = "none"}
+// CHECK:         %[[J:.*]] = call @grbm__upper(%arg0, %arg1, %arg2, %arg3, %[[P]]#0, %[[P]]#1, %arg11, %arg12, %arg17, %arg18)
 // CHECK:         return %[[J]]
 
 // All the noise of one step from the key: eps, then Gumbel pairs for the

@@ -33,8 +33,17 @@
 // then the generator at φᴺ's generator parameters (φ 3-4), no
 // stop_gradient, into the upper loss.
 // CHECK-LABEL: func.func private @dvl__j_bi(%arg0: tensor<3x2xf32>, %arg1: tensor<2xf32>, %arg2: tensor<3x2xf32>, %arg3: tensor<2xf32>, %arg4: tensor<2xf32>, %arg5: tensor<2x3xf32>, %arg6: tensor<3xf32>, %arg7: tensor<3x2xf32>, %arg8: tensor<2xf32>, %arg9: tensor<2xf32>, %arg10: tensor<2x3xf32>, %arg11: tensor<3xf32>, %arg12: tensor<3x2xf32>, %arg13: tensor<2xf32>, %arg14: tensor<2xf32>, %arg15: tensor<2x3xf32>, %arg16: tensor<3xf32>, %arg17: tensor<f32>, %arg18: tensor<4x3xf32>, %arg19: tensor<4x2xf32>, %arg20: tensor<4x2xf32>, %arg21: tensor<4x2xf32>) -> tensor<f32>
-// CHECK-NEXT:    %[[S1:.*]]:16 = call @dvl__unroll_step(%arg0, %arg1, %arg2, %arg3, %arg4, %arg5, %arg6, %arg7, {{.*}}, %arg17, %arg18, %arg19, %arg20)
-// CHECK-NEXT:    %[[S2:.*]]:16 = call @dvl__unroll_step(%arg0, %arg1, %[[S1]]#0, %[[S1]]#1, %[[S1]]#2, %[[S1]]#3, %[[S1]]#4, {{.*}}, %[[S1]]#15, %arg18, %arg19, %arg21)
+// The N = 2 steps: a loop the autodiff pass unrolls; ĥ (%arg19) is the same
+// for both steps, ξ (%arg20, %arg21) picked by step.
+// CHECK:         %[[S2:.*]]:16 = scf.for %[[N:.*]] = %c0 to %c2 step %c1 iter_args(%[[P:.*]] = %arg2, {{.*}})
+// CHECK-NEXT:      %[[XI:.*]] = scf.index_switch %[[N]]
+// CHECK-NEXT:      case 0 {
+// CHECK-NEXT:        scf.yield %arg20
+// CHECK:           default {
+// CHECK-NEXT:        scf.yield %arg21
+// CHECK:           %[[S:.*]]:16 = func.call @dvl__unroll_step(%arg0, %arg1, %[[P]], {{.*}}, %arg18, %arg19, %[[XI]])
+// CHECK-NEXT:      scf.yield %[[S]]#0, {{.*}}, %[[S]]#15
+// CHECK-NEXT:    } {bism.checkpoint = "none"}
 // CHECK-NEXT:    %[[GEN:.*]] = call @generator(%arg19, %[[S2]]#3, %[[S2]]#4)
 // CHECK-NEXT:    %[[J:.*]] = call @dvl__upper(%arg0, %arg1, %arg18, %[[GEN]])
 // CHECK-NEXT:    return %[[J]]
@@ -72,8 +81,9 @@
 
 // SAME-NOT: @dvl__unroll_step
 // SAME-LABEL: func.func private @dvl__j_bi(
-// SAME-NEXT:    %[[S1:.*]]:16 = call @dvl__phi_step(
-// SAME-NEXT:    call @dvl__phi_step(%arg0, %arg1, %[[S1]]#0,
+// SAME:         scf.for
+// SAME:           func.call @dvl__phi_step(%arg0, %arg1,
+// SAME:         } {bism.checkpoint = "none"}
 // SAME-LABEL: func.func @train_step_with_noise(
 // SAME:         %[[U2:.*]]:16 = call @dvl__phi_step(%arg0, %arg1, %{{.*}}, %arg23, %arg24, %arg26)
 // SAME:         call @dvl__phi_step(%{{.*}}, %{{.*}}, %[[U2]]#0, %[[U2]]#1, %[[U2]]#2, %[[U2]]#3, %[[U2]]#4, %[[U2]]#5, %[[U2]]#6, %[[U2]]#7, %[[U2]]#8, %[[U2]]#9, %[[U2]]#10, %[[U2]]#11, %[[U2]]#12, %[[U2]]#13, %[[U2]]#14, %[[U2]]#15, %arg23, %arg24, %arg27)

@@ -1302,6 +1302,13 @@ int runTrain() {
                     runtime::threadCount())
           .str());
   llvm::outs() << model.configJson();
+  CompiledModel::StepMemory memory = model.trainStepMemory();
+  if (memory.arenaBytes >= 0)
+    say(llvm::formatv("step memory: {0:F2} MiB of temporaries (the buffer "
+                      "plan) + {1:F2} MiB of inputs and outputs",
+                      memory.arenaBytes / 1048576.0,
+                      memory.inputOutputBytes / 1048576.0)
+            .str());
 
   say(llvm::formatv("data: {0}, {1} train / {2} validation / {3} test rows "
                     "of {4}",

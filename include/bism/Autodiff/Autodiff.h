@@ -8,6 +8,35 @@
 
 namespace bism::autodiff {
 
+/// The attribute on an scf.for that asks the reverse sweep through its
+/// unrolled iterations to keep only some loop-carried states and recompute
+/// the rest (a string, parsed by parseCheckpointSchedule).
+inline constexpr llvm::StringLiteral kCheckpointAttr = "bism.checkpoint";
+
+/// Which loop-carried states a checkpointed reverse sweep keeps.
+///   none        every iteration's values are kept (plain unrolling);
+///   every:K     the states at iterations 0, K, 2K, ...; each segment of K
+///               iterations is recomputed once, then reversed;
+///   sqrt        every:ceil(sqrt(T)) for a loop of T iterations;
+///   binomial:S  Griewank's binomial schedule (revolve) with S snapshots:
+///               the fewest recomputations for that memory; "binomial"
+///               alone takes S = ceil(log2(T)).
+struct CheckpointSchedule {
+  enum class Kind { None, Every, Sqrt, Binomial };
+  Kind kind = Kind::None;
+  int64_t parameter = 0; // K for every, S for binomial (0: the default)
+
+  /// The segment length of every/sqrt for a loop of `trips` iterations.
+  int64_t segmentLength(int64_t trips) const;
+  /// The snapshots of binomial for a loop of `trips` iterations.
+  int64_t snapshots(int64_t trips) const;
+};
+
+/// Parses a schedule ("none", "every:K", "sqrt", "binomial", "binomial:S");
+/// on failure returns nullopt and says why in `error`.
+std::optional<CheckpointSchedule>
+parseCheckpointSchedule(llvm::StringRef text, std::string &error);
+
 /// Differentiates the straight-line `trace` (ops in creation order) in reverse
 /// mode: emits, at the builder's insertion point, the cotangents of `wrt`
 /// given cotangents of `outputs` (null = zero). Only ops on a path from `wrt`

@@ -107,6 +107,14 @@ public:
   const train::ModelInfo &info() const { return info_; }
   /// Whether compiling hit the object cache (JitModule::cacheOutcome).
   CacheOutcome cacheOutcome() const { return jit_->cacheOutcome(); }
+  /// The memory of one training step: the planned arena of its temporaries
+  /// (-1 if not planned) and the bytes of its inputs and outputs (state,
+  /// batch, key, metrics), which the runtime holds.
+  struct StepMemory {
+    int64_t arenaBytes = -1;
+    int64_t inputOutputBytes = 0;
+  };
+  StepMemory trainStepMemory() const;
   /// The resolved spec as a JSON object (defaults + file + overrides).
   const std::string &configJson() const { return configJson_; }
   /// The model file, then the ONNX files it names, as read: what a

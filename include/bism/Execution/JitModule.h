@@ -31,6 +31,9 @@ struct FunctionSignature {
   std::string name;
   std::vector<TensorSignature> inputs;
   std::vector<TensorSignature> outputs;
+  /// Bytes of the planned arena of the function's temporaries (what a call
+  /// needs besides its inputs and outputs); -1 where nothing was planned.
+  int64_t arenaBytes = -1;
 };
 
 /// The default directory of the on-disk cache of compiled objects:

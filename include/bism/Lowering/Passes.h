@@ -77,6 +77,11 @@ struct CudaPipelineOptions : mlir::PassPipelineOptions<CudaPipelineOptions> {
                             llvm::cl::init(256)};
 };
 
+/// bism-plan-buffers defines, for each public function it plans, a public
+/// i64 constant `<function><kArenaBytesSuffix>`: the bytes of the arena
+/// that holds the function's temporaries during a call.
+inline constexpr llvm::StringLiteral kArenaBytesSuffix = ".arena_bytes";
+
 /// The shared front of both back ends (`--bism-to-kernels`): bism-autodiff,
 /// inlining, canonicalize + cse, bism-lower-to-linalg and, with
 /// `formKernels`, bism-form-kernels.

@@ -138,6 +138,12 @@ struct TrainSpec {
   bool unrollWithPhiOptimizer = false;
   /// α of the plain unrolled steps (`unroll_lr`; default lr_phi).
   double unrollLearningRate = 1e-3;
+  /// Which φⁿ the reverse sweep through the N unrolled steps keeps
+  /// (`unroll_checkpoint`: "none", "every:K", "sqrt", "binomial[:S]"; the
+  /// bism.checkpoint schedule of autodiff::parseCheckpointSchedule): the
+  /// others are recomputed, trading time for memory. The gradient is the
+  /// same either way.
+  std::string unrollCheckpoint = "none";
   int64_t iterations = 20000;
   uint64_t seed = 0;
   std::string dataset;

@@ -1,9 +1,9 @@
 //===- StructuralDerivatives.cpp - derivative rules --------------------------===//
 //
 // VJP and JVP rules of the structural ops: matmul, the reductions, broadcast,
-// reshape, transpose, slice, concat, pad and reverse. Every rule emits bism
-// ops only (so it can be differentiated again) and is exact: the VJP of
-// broadcast is a sum over the broadcast dimensions, the VJP of a strided
+// reshape, transpose, slice, concat, pad, reverse and optimization_barrier
+// (the identity). Every rule emits bism ops only (so it can be
+// differentiated again) and is exact: the VJP of broadcast is a sum over the broadcast dimensions, the VJP of a strided
 // slice is a pad with interior zeros and vice versa, the VJP of reduce_max
 // splits the cotangent evenly among the positions equal to the maximum.
 //
@@ -409,6 +409,26 @@ struct ConcatModel
   }
 };
 
+/// optimization_barrier is the identity: (co)tangents pass through unchanged
+/// (a barrier on them is not needed: derivative code is never merged with
+/// the forward code it differentiates).
+struct OptimizationBarrierModel
+    : DifferentiableOpInterface::ExternalModel<OptimizationBarrierModel,
+                                               OptimizationBarrierOp> {
+  LogicalResult buildVjp(Operation *, OpBuilder &, ValueRange resultCotangents,
+                         ArrayRef<bool> wanted,
+                         SmallVectorImpl<Value> &operandCotangents) const {
+    for (auto [cotangent, isWanted] : llvm::zip(resultCotangents, wanted))
+      operandCotangents.push_back(isWanted ? cotangent : Value());
+    return success();
+  }
+  LogicalResult buildJvp(Operation *, OpBuilder &, ValueRange operandTangents,
+                         SmallVectorImpl<Value> &resultTangents) const {
+    resultTangents.append(operandTangents.begin(), operandTangents.end());
+    return success();
+  }
+};
+
 } // namespace
 } // namespace bism
 
@@ -426,5 +446,6 @@ void bism::registerStructuralDerivatives(DialectRegistry &registry) {
     ConcatOp::attachInterface<ConcatModel>(*ctx);
     PadOp::attachInterface<PadModel>(*ctx);
     ReverseOp::attachInterface<ReverseModel>(*ctx);
+    OptimizationBarrierOp::attachInterface<OptimizationBarrierModel>(*ctx);
   });
 }
