@@ -7,16 +7,21 @@
 # test: the figures go to docs/results.md.
 #
 #   bench/unroll_memory.sh [build dir] [N list] [schedule list] [threads]
-#   (defaults: build/, "1 5 10 20 50", "none sqrt binomial binomial:3", 1)
+#                          [spec overrides]
+#   (defaults: build/, "1 5 10 20 50", "none sqrt binomial binomial:3", 1,
+#   none; e.g. "unroll_optimizer=sgd unroll_lr=2e-4" for the paper's plain
+#   unrolled steps, which carry φ only)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 build=${1:-$root/build}
 steps=${2:-1 5 10 20 50}
 schedules=${3:-none sqrt binomial binomial:3}
 threads=${4:-1}
+overrides=()
+for override in ${5:-}; do overrides+=(--set "$override"); done
 export BISM_NO_CACHE=1
 
-echo "Frey BiDSM step memory and time ($(nproc) cores, $threads thread(s), load $(cut -d' ' -f1-3 /proc/loadavg), $(date -u +%Y-%m-%d))"
+echo "Frey BiDSM step memory and time (${5:-example spec}; $(nproc) cores, $threads thread(s), load $(cut -d' ' -f1-3 /proc/loadavg), $(date -u +%Y-%m-%d))"
 printf '%4s %-11s %10s %8s %10s %12s %12s %10s\n' N schedule "temps MiB" "io MiB" "total MiB" "ms/step wall" "ms/step cpu" "compile s"
 for n in $steps; do
   for schedule in $schedules; do
@@ -24,7 +29,7 @@ for n in $steps; do
     iters=$(( 200 / n )); [ "$iters" -lt 10 ] && iters=10
     line=$("$build/bench/bism-step-bench" "$root/examples/grbm/freyface.mlir" \
       --set "unroll_steps=$n" --set "unroll_checkpoint=$schedule" \
-      --iters "$iters" --threads "$threads")
+      --iters "$iters" --threads "$threads" "${overrides[@]}")
     compile=$(sed -n 's/.*: compile \([0-9.]*\) s,.*/\1/p' <<< "$line")
     wall=$(sed -n 's/.*step median \([0-9.]*\) ms wall.*/\1/p' <<< "$line")
     cpu=$(sed -n 's/.* ms wall, \([0-9.]*\) ms cpu.*/\1/p' <<< "$line")

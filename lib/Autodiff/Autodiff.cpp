@@ -199,12 +199,14 @@ public:
                              schedule.snapshots(int64_t(trips)),
                              /*forwardComputed=*/true);
     // every:K, sqrt: the kept states are the forward's own, at the segment
-    // starts; each segment is recomputed once and reversed whole.
+    // starts; each segment but the last is recomputed once and reversed
+    // whole.
     size_t length = size_t(schedule.segmentLength(int64_t(trips)));
     size_t segments = (trips + length - 1) / length;
     for (size_t segment = segments; segment-- > 0;) {
       size_t begin = segment * length, end = std::min(trips, begin + length);
-      if (failed(reverseSegment(begin, end, loop_.carried[begin])))
+      if (failed(reverseSegment(begin, end, loop_.carried[begin],
+                                /*fromForward=*/segment + 1 == segments)))
         return failure();
     }
     return success();
@@ -236,7 +238,7 @@ private:
                                 int64_t snapshots, bool forwardComputed) {
     size_t length = b - a;
     if (length == 1)
-      return reverseSegment(a, b, state);
+      return reverseSegment(a, b, state, /*fromForward=*/forwardComputed);
     if (snapshots == 0) {
       for (size_t i = b; i-- > a;) {
         SmallVector<Value> entering =
@@ -263,50 +265,52 @@ private:
     return reverseBinomial(a, split, state, snapshots, false);
   }
 
-  /// A copy of iterations [a, b) computed from `state` (for carried[a]),
-  /// its inputs behind an optimization barrier. Returns the map from the
-  /// forward values to the copy's; `copies` gets the copied ops in order.
-  IRMapping copyIterations(size_t a, size_t b, ValueRange state,
-                           SmallVectorImpl<Operation *> &copies,
-                           SmallVectorImpl<std::pair<Value, Value>> &inputs) {
+  /// What iterations [a, b) read from outside: carried[a] and the other
+  /// values defined before them, tensors that are not constants.
+  SmallVector<Value> segmentInputs(size_t a, size_t b) {
     llvm::DenseSet<Operation *> inRange;
     for (size_t i = loop_.starts[a]; i < loop_.starts[b]; ++i)
       inRange.insert(trace_[i]);
-    llvm::SetVector<Value> barriered;
-    SmallVector<Value> originals;
-    auto needsBarrier = [](Value value) {
+    auto isInput = [](Value value) {
       return isa<RankedTensorType>(value.getType()) &&
              !matchPattern(value, m_Constant());
     };
-    llvm::DenseSet<Value> carriedIn(loop_.carried[a].begin(),
-                                    loop_.carried[a].end());
-    for (auto [original, value] : llvm::zip(loop_.carried[a], state))
-      if (needsBarrier(value) && barriered.insert(value))
-        originals.push_back(original);
+    llvm::SetVector<Value> inputs;
+    for (Value value : loop_.carried[a])
+      if (isInput(value))
+        inputs.insert(value);
     for (size_t i = loop_.starts[a]; i < loop_.starts[b]; ++i)
       for (Value operand : trace_[i]->getOperands()) {
         Operation *def = operand.getDefiningOp();
-        if ((def && inRange.contains(def)) || carriedIn.contains(operand) ||
-            !needsBarrier(operand))
-          continue;
-        if (barriered.insert(operand))
-          originals.push_back(operand);
+        if ((!def || !inRange.contains(def)) && isInput(operand))
+          inputs.insert(operand);
       }
-    IRMapping mapping;
-    SmallVector<Value> values(barriered.begin(), barriered.end());
-    auto barrier = OptimizationBarrierOp::create(builder_, loc_,
-                                                 ValueRange(values).getTypes(),
-                                                 values);
-    llvm::DenseMap<Value, Value> behind;
-    for (auto [value, result] : llvm::zip(values, barrier.getResults()))
-      behind[value] = result;
-    for (auto [original, value] : llvm::zip(originals, barrier.getResults()))
-      inputs.push_back({original, value});
+    return SmallVector<Value>(inputs.begin(), inputs.end());
+  }
+
+  /// A copy of iterations [a, b) computed from `state` (for carried[a]),
+  /// its inputs behind an optimization barrier. Returns the map from the
+  /// forward values to the copy's; `copies` gets the copied ops in order,
+  /// `inputs` each forward input with the value the copy reads instead.
+  IRMapping copyIterations(size_t a, size_t b, ValueRange state,
+                           SmallVectorImpl<Operation *> &copies,
+                           SmallVectorImpl<std::pair<Value, Value>> &inputs) {
+    // The forward input each state value stands for.
+    IRMapping stateOf;
     for (auto [original, value] : llvm::zip(loop_.carried[a], state))
-      mapping.map(original, behind.lookup(value) ? behind.lookup(value) : value);
-    for (Value value : values)
-      if (!carriedIn.contains(value))
-        mapping.map(value, behind.lookup(value));
+      stateOf.map(original, value);
+    SmallVector<Value> originals = segmentInputs(a, b), values;
+    for (Value original : originals)
+      values.push_back(stateOf.lookupOrDefault(original));
+    auto barrier = OptimizationBarrierOp::create(
+        builder_, loc_, ValueRange(values).getTypes(), values);
+    IRMapping mapping;
+    for (auto [original, value] : llvm::zip(loop_.carried[a], state))
+      mapping.map(original, value); // non-tensor or constant state
+    for (auto [original, result] : llvm::zip(originals, barrier.getResults())) {
+      mapping.map(original, result);
+      inputs.push_back({original, result});
+    }
     for (size_t i = loop_.starts[a]; i < loop_.starts[b]; ++i)
       copies.push_back(builder_.clone(*trace_[i], mapping));
     return mapping;
@@ -325,15 +329,27 @@ private:
 
   /// Recomputes iterations [a, b) from `state` and emits their reverse
   /// sweep, seeded with the cotangents of every forward value they define.
-  LogicalResult reverseSegment(size_t a, size_t b, ValueRange state) {
+  /// With `fromForward` (the segment the forward pass ended with, whose
+  /// values are still live when the reverse sweep starts) the sweep reads
+  /// the forward values instead of a copy.
+  LogicalResult reverseSegment(size_t a, size_t b, ValueRange state,
+                               bool fromForward = false) {
     SmallVector<Operation *> copies;
     SmallVector<std::pair<Value, Value>> inputs;
-    IRMapping mapping = copyIterations(a, b, state, copies, inputs);
+    IRMapping mapping;
+    if (fromForward) {
+      for (size_t i = loop_.starts[a]; i < loop_.starts[b]; ++i)
+        copies.push_back(trace_[i]);
+      for (Value input : segmentInputs(a, b))
+        inputs.push_back({input, input});
+    } else {
+      mapping = copyIterations(a, b, state, copies, inputs);
+    }
     SmallVector<Value> outputs, seeds;
     for (size_t i = loop_.starts[a]; i < loop_.starts[b]; ++i)
       for (Value result : trace_[i]->getResults())
         if (Value seed = cotangent_.lookup(result)) {
-          outputs.push_back(mapping.lookup(result));
+          outputs.push_back(mapping.lookupOrDefault(result));
           seeds.push_back(seed);
         }
     if (outputs.empty())

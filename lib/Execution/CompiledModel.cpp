@@ -147,6 +147,11 @@ std::string specJson(const train::ModelInfo &info, const JitOptions &jit) {
       {"unroll_optimizer",
        jsonString(spec.unrollWithPhiOptimizer ? "same" : "sgd")},
       {"unroll_lr", jsonNumber(spec.unrollLearningRate)},
+      {"hypergradient",
+       jsonString(spec.hypergradient == Hypergradient::Implicit ? "implicit"
+                                                                : "unrolled")},
+      {"cg_iterations", std::to_string(spec.cgIterations)},
+      {"cg_damping", jsonNumber(spec.cgDamping)},
       {"betas", "[" + jsonNumber(spec.thetaOptimizer.beta1) + ", " +
                     jsonNumber(spec.thetaOptimizer.beta2) + "]"},
       {"epsilon", jsonNumber(spec.thetaOptimizer.epsilon)},

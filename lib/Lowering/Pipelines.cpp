@@ -114,7 +114,8 @@ bool isRecomputable(Value value,
 }
 
 /// A copy of the recomputable `value`'s chain at the builder's point. A
-/// copied kernel gets a name of its own (`<name>.<copies>`): the outliner
+/// kernel's second and later copies get names of their own (`<name>.<n>`;
+/// the first keeps the original's, which is erased): the outliner
 /// takes the ops sharing a name for one kernel and calls it where the last
 /// of them was.
 Value cloneRecomputable(OpBuilder &builder, Value value,
@@ -126,9 +127,9 @@ Value cloneRecomputable(OpBuilder &builder, Value value,
       mapping.map(operand, cloneRecomputable(builder, operand, copies));
   Operation *copy = builder.clone(*def, mapping);
   if (auto name = copy->getAttrOfType<StringAttr>(kKernelNameAttr))
-    copy->setAttr(kKernelNameAttr,
-                  builder.getStringAttr(name.getValue() + "." +
-                                        Twine(copies[name.getValue()]++)));
+    if (int64_t index = copies[name.getValue()]++; index > 0)
+      copy->setAttr(kKernelNameAttr,
+                    builder.getStringAttr(name.getValue() + "." + Twine(index)));
   return copy->getResult(cast<OpResult>(value).getResultNumber());
 }
 

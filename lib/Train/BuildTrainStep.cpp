@@ -45,6 +45,8 @@ TrainStepNames trainStepNames(const ModelInfo &info,
   names.phiStep = p + "phi_step";
   names.unrollStep = p + "unroll_step";
   names.jBi = p + "j_bi";
+  names.implicitGradient = p + "implicit_gradient";
+  names.lowerPhiGradientDot = p + "lower_phi_gradient_dot";
   names.freeEnergySum = p + "free_energy_sum";
   names.gibbsChain = p + "gibbs_chain";
   names.cdObjective = p + "cd_objective";
@@ -182,6 +184,9 @@ TrainStepSignature trainStepSignature(const ModelInfo &info) {
 
   for (const char *name : {"J", "lower_before", "lower_after", "grad_norm_theta"})
     sig.metrics.push_back({name, scalar});
+  if (spec.method == Method::BiSM &&
+      spec.hypergradient == Hypergradient::Implicit)
+    sig.metrics.push_back({"cg_residual", scalar});
   return sig;
 }
 
@@ -857,17 +862,24 @@ StepBuilder::StepCore StepBuilder::emitStepCore(ValueRange a,
     core.lowerAfter = lowerLoss(phiState.params);
   core.phi = phiState;
 
-  // VaGES: J and its θ gradient from the L particles at φ after the K steps.
-  if (spec_.method == Method::VaGES) {
+  // VaGES: J and its θ gradient from the L particles at φ after the K
+  // steps. Implicit hypergradient: J, its θ gradient and the CG residual at
+  // φ after the K steps, with the upper level's noise (Hypergradient.cpp).
+  bool implicit = spec_.method == Method::BiSM &&
+                  spec_.hypergradient == Hypergradient::Implicit;
+  if (spec_.method == Method::VaGES || implicit) {
     SmallVector<Value> args(theta);
     args.append(phiState.params);
     args.push_back(x);
     args.append(objNoise.begin(), objNoise.end());
-    ValueRange particles = postNoise.drop_front((k + 1) * per);
-    args.append(particles.begin(), particles.end());
+    ValueRange noise =
+        implicit ? upperNoise : postNoise.drop_front((k + 1) * per);
+    args.append(noise.begin(), noise.end());
     SmallVector<Value> out = call(upper, args);
     core.j = out[0];
-    core.gradient.assign(out.begin() + 1, out.end());
+    core.gradient.assign(out.begin() + 1, out.begin() + 1 + nt);
+    if (implicit)
+      core.cgResidual = out.back();
     return core;
   }
 
@@ -913,6 +925,8 @@ func::FuncOp StepBuilder::buildTrainStepWithNoise(func::FuncOp lower,
   out.push_back(nextTheta.t);
   out.push_back(phiState.t);
   out.append({core.j, core.lowerBefore, core.lowerAfter, gradNorm});
+  if (core.cgResidual)
+    out.push_back(core.cgResidual);
   ret(out);
   return func;
 }
@@ -998,6 +1012,14 @@ LogicalResult StepBuilder::build() {
     return failure();
   func::FuncOp score = buildScore(level->negLogJoint);
   func::FuncOp upper = buildUpper(level->sample, level->negLogJoint, score);
+  if (spec_.hypergradient == Hypergradient::Implicit) {
+    FailureOr<func::FuncOp> implicitGradient =
+        buildImplicitGradient(level->lower, upper);
+    if (failed(implicitGradient))
+      return failure();
+    buildStepFunctions(*level, *implicitGradient);
+    return success();
+  }
   FailureOr<func::FuncOp> unrollStep =
       buildUnrollStep(level->lower, level->phiStep);
   if (failed(unrollStep))

@@ -57,6 +57,18 @@ public:
     return success();
   }
 
+  LogicalResult nonNegative(StringRef field, double &out) {
+    auto value = number(field);
+    if (failed(value))
+      return failure();
+    if (!*value)
+      return success();
+    if (!(**value >= 0))
+      return error(field) << "must be >= 0, got " << **value;
+    out = **value;
+    return success();
+  }
+
   /// "median" or a positive number (a fixed bandwidth).
   LogicalResult bandwidth(StringRef field, bool &median, double &fixed) {
     Attribute attr = spec_.get(field);
@@ -189,6 +201,39 @@ private:
   SmallVector<StringRef> used_;
 };
 
+/// hypergradient, cg_iterations, cg_damping (method bism). Implicit takes
+/// no unrolled steps: N defaults to 0 and an explicit N > 0 is refused
+/// rather than silently dropped.
+LogicalResult readHypergradient(SpecReader &reader, ModelOp model,
+                                TrainSpec &spec) {
+  using H = Hypergradient;
+  if (failed(reader.choice<H>("hypergradient", spec.hypergradient,
+                              {{"unrolled", H::Unrolled},
+                               {"implicit", H::Implicit}})) ||
+      failed(reader.count("cg_iterations", spec.cgIterations, 1,
+                          kMaxCgIterations)) ||
+      failed(reader.nonNegative("cg_damping", spec.cgDamping)))
+    return failure();
+  DictionaryAttr given = model.getSpec();
+  if (given.get("hypergradient") && spec.method != Method::BiSM)
+    return reader.error("hypergradient") << "applies to method \"bism\"";
+  if (spec.hypergradient != H::Implicit)
+    for (StringRef field : {"cg_iterations", "cg_damping"})
+      if (given.get(field))
+        return reader.error(field)
+               << "applies to hypergradient = \"implicit\" (the conjugate-"
+               << "gradient solve); the unrolled hypergradient has none";
+  if (spec.hypergradient != H::Implicit)
+    return success();
+  if (given.get("unroll_steps") && spec.unrollSteps != 0)
+    return reader.error("unroll_steps")
+           << "must be 0 with hypergradient = \"implicit\" (the implicit "
+           << "function theorem replaces the unrolled steps), got "
+           << spec.unrollSteps;
+  spec.unrollSteps = 0;
+  return success();
+}
+
 LogicalResult readSpec(ModelOp model, ModelInfo &info) {
   SpecReader reader(model);
   TrainSpec &spec = info.spec;
@@ -277,6 +322,8 @@ LogicalResult readSpec(ModelOp model, ModelInfo &info) {
            << "applies to unroll_optimizer = \"sgd\"; with \"same\" the "
            << "unrolled steps use lr_phi";
   spec.thetaOptimizer.epsilon = spec.phiOptimizer.epsilon = epsilon;
+  if (failed(readHypergradient(reader, model, spec)))
+    return failure();
   int64_t seed = 0, batchSize = info.batchSize();
   if (failed(reader.count("iterations", spec.iterations, 1)) ||
       failed(reader.count("seed", seed, 0)) ||

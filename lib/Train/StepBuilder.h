@@ -3,7 +3,8 @@
 // Private to lib/Train. StepBuilder emits a model's training step in the bism
 // dialect. BuildTrainStep.cpp holds the shared pieces (posterior, energy,
 // objectives, optimisers, noise, the public step functions) and method
-// "bism"; each other method is one file: MethodMarginal.cpp,
+// "bism" (its implicit hypergradient in Hypergradient.cpp); each other
+// method is one file: MethodMarginal.cpp,
 // MethodImportance.cpp, MethodContrastive.cpp (cd, pcd), MethodVages.cpp,
 // MethodBidvl.cpp.
 //
@@ -349,6 +350,17 @@ private:
   /// @theta_gradient_with_noise around `upper` (j_bi or vages_gradient).
   void buildStepFunctions(const LowerLevel &level, func::FuncOp upper);
 
+  // --- method bism, hypergradient = "implicit" (Hypergradient.cpp) -------
+  /// @M__implicit_gradient(θ..., φ..., x, objnoise, pn...) -> (J, ∇θ J...,
+  /// cg_residual): the implicit-function-theorem θ gradient of J at φ.
+  FailureOr<func::FuncOp> buildImplicitGradient(func::FuncOp lower,
+                                                func::FuncOp upper);
+  /// @M__lower_phi_gradient_dot(θ..., φ..., x, pn..., w...) ->
+  /// ⟨∇φ G(θ, φ), w⟩, whose θ gradient is (∂²G/∂θ∂φ)ᵀ w.
+  func::FuncOp buildLowerPhiGradientDot(func::FuncOp lower);
+  /// Σ over the tensors of ⟨a_i, b_i⟩, a scalar.
+  Value innerProduct(ValueRange a, ValueRange b);
+
   // --- method vages (K plain φ steps, then L particles; no unrolling) -----
   LogicalResult buildVages();
   func::FuncOp buildSampleHard();
@@ -367,6 +379,7 @@ private:
     OptState theta, phi; // θ state as passed in; φ state after the K steps
     Value j, lowerBefore, lowerAfter;
     SmallVector<Value> gradient; // ∇θ J_Bi
+    Value cgResidual; // implicit hypergradient only
   };
   SmallVector<Type> withNoiseArguments();
   /// @train_step_with_noise: withNoiseArguments() -> the signature's state
@@ -375,7 +388,8 @@ private:
   /// The θ optimiser state at the front of a step's arguments: θ, m_θ, s_θ,
   /// t_theta (methods marginal, cd and pcd).
   OptState thetaStateOf(ValueRange arguments);
-  /// `upper` is j_bi (BiSM) or vages_gradient (VaGES).
+  /// `upper` is j_bi (BiSM), implicit_gradient (BiSM, implicit
+  /// hypergradient) or vages_gradient (VaGES).
   StepCore emitStepCore(ValueRange arguments, func::FuncOp lower,
                         func::FuncOp phiStep, func::FuncOp upper, bool metrics);
 

@@ -24,6 +24,25 @@
 // RUN: not bism-run %S/../../examples/grbm/checkerboard.mlir --set unroll_lr=0.1 --out %t/a 2>&1 | FileCheck %s --check-prefix=UNROLLLR
 // UNROLLLR: error: 'bism.model' op spec field 'unroll_lr' applies to unroll_optimizer = "sgd"; with "same" the unrolled steps use lr_phi
 
+// The implicit hypergradient: no unrolled steps, at least one CG iteration,
+// a damping >= 0; its fields apply to it (and it to method bism) only.
+// RUN: not bism-run %S/../../examples/grbm/checkerboard.mlir --set hypergradient=implicit --out %t/a 2>&1 | FileCheck %s --check-prefix=IMPLICITN
+// IMPLICITN: error: 'bism.model' op spec field 'unroll_steps' must be 0 with hypergradient = "implicit" (the implicit function theorem replaces the unrolled steps), got 5
+// RUN: not bism-run %S/../../examples/grbm/checkerboard.mlir --set hypergradient=newton --out %t/a 2>&1 | FileCheck %s --check-prefix=HYPER
+// HYPER: error: 'bism.model' op spec field 'hypergradient' must be one of "unrolled", "implicit"; got "newton"
+// RUN: not bism-run %S/../../examples/grbm/checkerboard.mlir --set hypergradient=implicit --set N=0 --set cg_iterations=0 --out %t/a 2>&1 | FileCheck %s --check-prefix=CGZERO
+// CGZERO: error: 'bism.model' op spec field 'cg_iterations' must be an integer >= 1, got 0
+// RUN: not bism-run %S/../../examples/grbm/checkerboard.mlir --set hypergradient=implicit --set N=0 --set cg_iterations=100000 --out %t/a 2>&1 | FileCheck %s --check-prefix=CGHUGE
+// CGHUGE: error: 'bism.model' op spec field 'cg_iterations' must be at most 200 (the steps are unrolled into the compiled program), got 100000
+// RUN: not bism-run %S/../../examples/grbm/checkerboard.mlir --set hypergradient=implicit --set N=0 --set cg_damping=-0.1 --out %t/a 2>&1 | FileCheck %s --check-prefix=DAMPING
+// DAMPING: error: 'bism.model' op spec field 'cg_damping' must be >= 0, got -1.000000e-01
+// RUN: not bism-run %S/../../examples/grbm/checkerboard.mlir --set cg_iterations=20 --out %t/a 2>&1 | FileCheck %s --check-prefix=CGUNROLLED
+// CGUNROLLED: error: 'bism.model' op spec field 'cg_iterations' applies to hypergradient = "implicit" (the conjugate-gradient solve); the unrolled hypergradient has none
+// RUN: not bism-run %S/../../examples/grbm/checkerboard.mlir --set hypergradient=unrolled --set cg_damping=0.01 --out %t/a 2>&1 | FileCheck %s --check-prefix=DAMPUNROLLED
+// DAMPUNROLLED: error: 'bism.model' op spec field 'cg_damping' applies to hypergradient = "implicit"
+// RUN: not bism-run %S/../../examples/grbm/checkerboard.mlir --set method=vages --set N=0 --set hypergradient=implicit --out %t/a 2>&1 | FileCheck %s --check-prefix=HYPERVAGES
+// HYPERVAGES: error: 'bism.model' op spec field 'hypergradient' applies to method "bism"
+
 // Missing model file, missing data, data of the wrong width.
 // RUN: not bism-run %t/missing.mlir 2>&1 | FileCheck %s --check-prefix=NOMODEL
 // NOMODEL: bism-run: error: cannot open model file '{{.*}}missing.mlir': No such file or directory

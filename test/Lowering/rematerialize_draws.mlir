@@ -18,7 +18,7 @@ func.func @step(%key: tensor<2xi32>, %x: tensor<8x4xf32>, %w: tensor<4x4xf32>) -
 
 // CHECK-LABEL: func.func @step(
 // CHECK:         %[[E1:.*]] = tensor.empty() : tensor<16x2xf32>
-// CHECK-NEXT:    %[[N1:.*]] = linalg.generic {{.*}} outs(%[[E1]] : tensor<16x2xf32>) attrs = {bism.kernel = "step.k0.0"
+// CHECK-NEXT:    %[[N1:.*]] = linalg.generic {{.*}} outs(%[[E1]] : tensor<16x2xf32>) attrs = {bism.kernel = "step.k0"
 // CHECK:         %[[F1:.*]] = tensor.collapse_shape %[[N1]]
 // CHECK-NEXT:    linalg.generic {{.*}} ins(%{{.*}}, %[[F1]] :
 // CHECK:         linalg.matmul

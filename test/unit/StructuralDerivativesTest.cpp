@@ -218,6 +218,22 @@ TEST(StructuralDerivatives, Reshape) {
              {1, 2, 3}, 601);
 }
 
+// The identity, through both results: (x, x²) behind the barrier, then
+// their product, so both cotangents must pass.
+TEST(StructuralDerivatives, OptimizationBarrier) {
+  std::string module = R"(
+func.func @f(%x: tensor<2x3xf64>) -> tensor<2x3xf64> {
+  %sq = bism.square %x : tensor<2x3xf64>
+  %b:2 = bism.optimization_barrier %x, %sq : tensor<2x3xf64>, tensor<2x3xf64>
+  %y = bism.mul %b#0, %b#1 : tensor<2x3xf64>
+  %z = bism.tanh %y : tensor<2x3xf64>
+  return %z : tensor<2x3xf64>
+}
+)";
+  expectDerivativesMatchFiniteDifferences(module, "f",
+                                          {randomTensor({2, 3}, 650)}, {0});
+}
+
 TEST(StructuralDerivatives, Transpose) {
   checkUnary("bism.transpose %x [2, 0, 1] : tensor<2x3x4xf64> to "
              "tensor<4x2x3xf64>",

@@ -336,6 +336,25 @@ inline StepInputs grbmInputs(const Grbm &model, size_t stages, bool rademacher =
   return in;
 }
 
+/// Inputs of gaussianModel (θ = W, b, c; φ = A, d, s); `stages` posterior
+/// stages, each ξ.
+inline StepInputs gaussianInputs(size_t stages, unsigned seed) {
+  StepInputs in;
+  in.theta = {randomTensor({D, H}, seed), randomTensor({D}, seed + 1),
+              randomTensor({H}, seed + 2)};
+  in.phi = {randomTensor({D, H}, seed + 3), randomTensor({H}, seed + 4),
+            randomTensor({H}, seed + 5, -0.5, 0.5)};
+  in.mTheta = zerosLike(in.theta);
+  in.sTheta = zerosLike(in.theta);
+  in.mPhi = zerosLike(in.phi);
+  in.sPhi = zerosLike(in.phi);
+  in.v = randomTensor({B, D}, seed + 6, -1.5, 1.5);
+  in.noise.push_back(randomTensor({B, D}, seed + 7, -1.5, 1.5));
+  for (size_t stage = 0; stage < stages; ++stage)
+    in.noise.push_back(randomTensor({B, H}, seed + 10 + unsigned(stage), -1.5, 1.5));
+  return in;
+}
+
 //===----------------------------------------------------------------------===//
 // The GRBM with a relaxed Bernoulli posterior
 //===----------------------------------------------------------------------===//

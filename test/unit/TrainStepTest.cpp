@@ -517,23 +517,6 @@ TEST(TrainStep, KlLowerLossAndPlainPhiStep) {
         << "dG/dphi " << k;
 }
 
-StepInputs gaussianInputs(size_t stages, unsigned seed) {
-  StepInputs in;
-  in.theta = {randomTensor({D, H}, seed), randomTensor({D}, seed + 1),
-              randomTensor({H}, seed + 2)};
-  in.phi = {randomTensor({D, H}, seed + 3), randomTensor({H}, seed + 4),
-            randomTensor({H}, seed + 5, -0.5, 0.5)};
-  in.mTheta = zerosLike(in.theta);
-  in.sTheta = zerosLike(in.theta);
-  in.mPhi = zerosLike(in.phi);
-  in.sPhi = zerosLike(in.phi);
-  in.v = randomTensor({B, D}, seed + 6, -1.5, 1.5);
-  in.noise.push_back(randomTensor({B, D}, seed + 7, -1.5, 1.5));
-  for (size_t stage = 0; stage < stages; ++stage)
-    in.noise.push_back(randomTensor({B, H}, seed + 10 + unsigned(stage), -1.5, 1.5));
-  return in;
-}
-
 // KL and Fisher with the Gaussian posterior: lower_before, lower_after, the
 // plain SGD step of φ (against central differences of G) and DSM J at φ¹.
 TEST(TrainStep, GaussianPosteriorDivergencesAndDsm) {

@@ -35,6 +35,13 @@
 //       -> (φ'..., m'..., s'..., t_phi')            one optimiser step on G
 //   @M__j_bi(θ..., φ⁰..., m(φ)..., s(φ)..., t_phi, x, objnoise,
 //            pn_1..., ..., pn_N..., pn_up...) -> T  J(θ, φᴺ(θ))
+// With hypergradient = "implicit" (N = 0; Hypergradient.cpp) there is no
+// @M__j_bi; instead
+//   @M__lower_phi_gradient_dot(θ..., φ..., x, pn..., w...) -> T
+//       ⟨∇φ G(θ, φ), w⟩ (w one tensor per φ param)
+//   @M__implicit_gradient(θ..., φ..., x, objnoise, pn...)
+//       -> (J, ∇θ J..., cg_residual)        at φ = φᴷ, pn the upper noise
+// and the metrics end with cg_residual.
 //
 // Method "marginal" (spec method = "marginal"; s = −∇_x F, no posterior, no
 // lower level) emits the same four public functions with
@@ -116,6 +123,9 @@ struct TrainStepNames {
   /// Private helpers, "<model>__<what>".
   std::string samplePosterior, logQ, energySum, negLogJoint, score, upper,
       lower, phiStep, unrollStep, jBi;
+  /// Method bism with hypergradient = "implicit":
+  /// "<model>__implicit_gradient", "<model>__lower_phi_gradient_dot".
+  std::string implicitGradient, lowerPhiGradientDot;
   /// Method marginal: "<model>__free_energy_sum" (score and upper are
   /// shared with the names above).
   std::string freeEnergySum;
@@ -152,6 +162,7 @@ struct TrainStepSignature {
   /// "grad_norm_theta"; its state is θ, m_θ, s_θ, t_theta; cd and pcd:
   /// "fe_gap", "grad_norm_theta", state θ, m_θ, s_θ, t_theta and, for pcd,
   /// "chain"; noise "gibbs0.u_h", "gibbs0.z_v", "gibbs1.u_h", ...).
+  /// Method bism with hypergradient = "implicit" appends "cg_residual".
   std::vector<NamedType> metrics;
 };
 TrainStepSignature trainStepSignature(const ModelInfo &info);

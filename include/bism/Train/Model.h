@@ -92,6 +92,13 @@ enum class VagesSampling { Hard, Relaxed };
 /// expected second derivative and the covariance (as published), or one
 /// group for all three.
 enum class VagesGroups { Independent, Shared };
+/// Method bism: how ∇θ J_Bi accounts for φ's dependence on θ: through the N
+/// unrolled φ steps, or by the implicit function theorem at φ after the K
+/// steps, with a conjugate-gradient solve against the φ-Hessian of G.
+enum class Hypergradient { Unrolled, Implicit };
+/// The CG iterations are unrolled into the step (one Hessian-vector product
+/// of G each).
+constexpr int64_t kMaxCgIterations = 200;
 
 struct OptimizerSpec {
   OptimizerKind kind = OptimizerKind::Adam;
@@ -144,6 +151,12 @@ struct TrainSpec {
   /// others are recomputed, trading time for memory. The gradient is the
   /// same either way.
   std::string unrollCheckpoint = "none";
+  /// Method bism: `hypergradient`; with Implicit, N = 0 and ∇θ J_Bi =
+  /// ∂J/∂θ − (∂²G/∂θ∂φ)ᵀ v with (∂²G/∂φ² + λI) v = ∂J/∂φ solved by
+  /// `cgIterations` CG steps, λ = `cgDamping` (docs/training.md).
+  Hypergradient hypergradient = Hypergradient::Unrolled;
+  int64_t cgIterations = 10;
+  double cgDamping = 0.0;
   int64_t iterations = 20000;
   uint64_t seed = 0;
   std::string dataset;
