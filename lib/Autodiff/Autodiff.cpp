@@ -165,10 +165,6 @@ DifferentiableOpInterface ruleOf(Operation *op, Location loc) {
   return rule;
 }
 
-} // namespace
-
-namespace {
-
 LogicalResult reverseSweep(OpBuilder &builder, Location loc,
                            ArrayRef<Operation *> trace, ValueRange outputs,
                            ValueRange outputCotangents, ValueRange wrt,
