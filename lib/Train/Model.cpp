@@ -46,25 +46,24 @@ public:
   }
 
   LogicalResult positive(StringRef field, double &out) {
-    auto value = number(field);
-    if (failed(value))
-      return failure();
-    if (!*value)
-      return success();
-    if (!(**value > 0))
-      return error(field) << "must be positive, got " << **value;
-    out = **value;
-    return success();
+    return atLeast(field, out, /*allowZero=*/false);
   }
 
   LogicalResult nonNegative(StringRef field, double &out) {
+    return atLeast(field, out, /*allowZero=*/true);
+  }
+
+  /// A number above 0 (or from 0, with `allowZero`); absent leaves `out`.
+  LogicalResult atLeast(StringRef field, double &out, bool allowZero) {
     auto value = number(field);
     if (failed(value))
       return failure();
     if (!*value)
       return success();
-    if (!(**value >= 0))
-      return error(field) << "must be >= 0, got " << **value;
+    if (allowZero ? !(**value >= 0) : !(**value > 0))
+      return error(field) << (allowZero ? "must be >= 0, got "
+                                        : "must be positive, got ")
+                          << **value;
     out = **value;
     return success();
   }

@@ -205,17 +205,28 @@ struct Problem {
     args.insert(args.end(), in.noise.begin(), in.noise.end());
     return call(*jit, name + "__upper", args)[0].elementAsDouble(0);
   }
+  /// The Jacobian of ∇φ G in `point` (θ when `inTheta`, else φ) by
+  /// differences, column by column: numPhi rows, point.size() columns.
+  Matrix phiGradientJacobian(const std::vector<double> &theta,
+                             const std::vector<double> &phi, bool inTheta) {
+    const std::vector<double> &point = inTheta ? theta : phi;
+    size_t rows = phi.size(), columns = point.size();
+    Matrix jacobian(rows * columns);
+    for (size_t j = 0; j < columns; ++j) {
+      std::vector<double> column = derivative(
+          [&](const std::vector<double> &p) {
+            return inTheta ? phiGradient(p, phi) : phiGradient(theta, p);
+          },
+          point, j);
+      for (size_t k = 0; k < rows; ++k)
+        jacobian[k * columns + j] = column[k];
+    }
+    return jacobian;
+  }
   Matrix hessianAt(const std::vector<double> &theta,
                    const std::vector<double> &phi) {
     size_t n = phi.size();
-    Matrix h(n * n);
-    for (size_t i = 0; i < n; ++i) {
-      std::vector<double> column = derivative(
-          [&](const std::vector<double> &p) { return phiGradient(theta, p); },
-          phi, i);
-      for (size_t k = 0; k < n; ++k)
-        h[k * n + i] = column[k];
-    }
+    Matrix h = phiGradientJacobian(theta, phi, /*inTheta=*/false);
     for (size_t i = 0; i < n; ++i) // symmetric up to the differences' error
       for (size_t k = 0; k < i; ++k)
         h[i * n + k] = h[k * n + i] = 0.5 * (h[i * n + k] + h[k * n + i]);
@@ -243,15 +254,7 @@ struct Problem {
     in.phi = unflatten(phi, in.phi);
     hessian = hessianAt(theta, phi);
     eigenvalues = symmetricEigenvalues(hessian, numPhi);
-    size_t nt = theta.size();
-    mixed.assign(numPhi * nt, 0.0);
-    for (size_t j = 0; j < nt; ++j) {
-      std::vector<double> column = derivative(
-          [&](const std::vector<double> &t) { return phiGradient(t, phi); },
-          theta, j);
-      for (size_t k = 0; k < numPhi; ++k)
-        mixed[k * nt + j] = column[k];
-    }
+    mixed = phiGradientJacobian(theta, phi, /*inTheta=*/true);
   }
 
   /// ∂J/∂θ − Mᵀ (H + λI)⁻¹ ∂J/∂φ, densely.
