@@ -354,10 +354,16 @@ class Bism_RandomOp<string mnemonic, string doc> : Bism_Op<mnemonic, [Pure]> {
     Rademacher), 2 (f32 normal, f64 uniform and Gumbel) or 4 (f64 normal);
     element `i` of a one-word draw is word `i mod 4` of counter `i div 4`.
     The same key gives the same tensor on every run and every backend.
+
+    With `offset = o` (default 0), element `i` of the result is element
+    `o + i` of that stream: a data-parallel rank draws its rows of the
+    global batch's noise, the same numbers whatever the number of ranks.
   }];
-  let arguments = (ins Bism_KeyType:$key);
+  let arguments = (ins Bism_KeyType:$key,
+                       DefaultValuedAttr<I64Attr, "0">:$offset);
   let results = (outs Bism_Tensor:$result);
   let assemblyFormat = "$key attr-dict `:` type($result)";
+  let hasVerifier = 1;
 }
 
 def Bism_RandomUniformOp : Bism_RandomOp<"random_uniform",
@@ -368,6 +374,35 @@ def Bism_RandomGumbelOp : Bism_RandomOp<"random_gumbel",
     "standard Gumbel draws -log(-log(u)), u uniform in (0, 1)">;
 def Bism_RandomRademacherOp : Bism_RandomOp<"random_rademacher",
     "draws of -1 or +1 with equal probability (lowest bit of word 0)">;
+
+//===----------------------------------------------------------------------===//
+// Data parallelism
+//===----------------------------------------------------------------------===//
+
+def Bism_AllReduceMeanOp : Bism_Op<"all_reduce_mean",
+    [Pure, SameOperandsAndResultType]> {
+  let summary = "mean of a tensor over the ranks of a data-parallel run";
+  let description = [{
+    Every rank passes its value; every rank gets the elementwise mean over
+    all ranks (the identity in a run of one process). The training step
+    puts one after each batch-mean gradient and metric when it is built for
+    several ranks, so that every rank's optimiser sees the global batch's
+    gradient and all ranks keep the same state (docs/training.md, "Data
+    parallel"). Its derivative is itself: a rank's cotangent of the mean is
+    the mean of the ranks' cotangents, which is how the gradient of the
+    ranks' summed losses reaches each rank's inputs. It lowers to a call of
+    the runtime's `bism_rt_all_reduce_mean_*` (MPI_Allreduce under mpirun).
+    Every rank runs the same program, so every rank makes the same calls in
+    the same order, as a collective requires.
+
+    ```mlir
+    %g = bism.all_reduce_mean %grad : tensor<4x3xf32>
+    ```
+  }];
+  let arguments = (ins Bism_Tensor:$input);
+  let results = (outs Bism_Tensor:$result);
+  let assemblyFormat = "$input attr-dict `:` type($result)";
+}
 
 def Bism_KeySplitOp : Bism_Op<"key_split", [Pure]> {
   let summary = "derive an independent key from a key and a stream index";

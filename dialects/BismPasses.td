@@ -88,6 +88,29 @@ def BismDropOptimizationBarriers
   }];
 }
 
+def BismLowerCollectives
+    : Pass<"bism-lower-collectives", "::mlir::ModuleOp"> {
+  let summary = "Lower bism.all_reduce_mean to calls of the runtime";
+  let description = [{
+    Each `bism.all_reduce_mean` on a tensor becomes, still on tensors for
+    one-shot bufferization:
+
+      buffer of the (flattened) input, read-only
+      a new buffer of the same size
+      func.call @bism_rt_all_reduce_mean_<f32|f64>(input, output)
+      the output as a tensor (restrict), reshaped back
+
+    The runtime (runtime/include/bism/runtime/Collective.h) averages over
+    the ranks of the process group it was given (MPI under mpirun; itself
+    alone otherwise). The op stays out of kernels, so the CPU pipeline runs
+    this just before bufferization.
+  }];
+  let dependentDialects = ["::mlir::bufferization::BufferizationDialect",
+                           "::mlir::func::FuncDialect",
+                           "::mlir::memref::MemRefDialect",
+                           "::mlir::tensor::TensorDialect"];
+}
+
 def BismRematerializeDraws
     : Pass<"bism-rematerialize-draws", "::mlir::ModuleOp"> {
   let summary = "Recompute kernels that read no tensor next to each use";
@@ -187,7 +210,13 @@ def BismBuildTrainStep : Pass<"bism-build-train-step", "::mlir::ModuleOp"> {
            "keep the bism.model ops after building the step">,
     Option<"evaluation", "evaluation", "bool", /*default=*/"false",
            "also build the evaluation functions (SSM score, posterior "
-           "Fisher divergence, scores for Langevin sampling)">
+           "Fisher divergence, scores for Langevin sampling)">,
+    Option<"ranks", "ranks", "int64_t", /*default=*/"1",
+           "build the step of one rank of a data-parallel run of this many "
+           "ranks (the spec's batch_size is then the rank's share; "
+           "bism-run divides the global one)">,
+    Option<"rank", "rank", "int64_t", /*default=*/"0",
+           "which rank's step (0 … ranks − 1)">
   ];
   let dependentDialects = ["::mlir::func::FuncDialect",
                            "::mlir::arith::ArithDialect",

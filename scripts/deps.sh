@@ -10,6 +10,7 @@ packages=(
   libonnx-dev libprotobuf-dev protobuf-compiler
   zlib1g-dev libpng-dev dataset-fashion-mnist python3-numpy
   libplplot-dev plplot-driver-cairo fonts-dejavu-core pkg-config
+  libopenmpi-dev openmpi-bin
 )
 
 missing=()

@@ -41,3 +41,19 @@ try:
     config.available_features.add("cuda-driver")
 except OSError:
     pass
+
+# Data parallel: bism built with MPI and Open MPI's mpirun on PATH (tests say
+# `REQUIRES: mpi`). The tests run 2 ranks on one machine: oversubscribed
+# (more ranks than cores is fine), as root where CI runs so, and with
+# shared-memory copies that need no ptrace permission (containers).
+import shutil
+if config.bism_have_mpi and shutil.which("mpirun"):
+    config.available_features.add("mpi")
+    for name, value in [("OMPI_ALLOW_RUN_AS_ROOT", "1"),
+                        ("OMPI_ALLOW_RUN_AS_ROOT_CONFIRM", "1"),
+                        ("OMPI_MCA_rmaps_base_oversubscribe", "1"),
+                        ("OMPI_MCA_btl_vader_single_copy_mechanism", "none")]:
+        config.environment[name] = value
+else:
+    lit_config.note("MPI not found (bism built without libopenmpi-dev, or no "
+                    "mpirun on PATH): the data-parallel tests are skipped")

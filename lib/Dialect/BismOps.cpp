@@ -90,6 +90,22 @@ LogicalResult ConstantOp::verify() {
 
 OpFoldResult ConstantOp::fold(FoldAdaptor) { return getValue(); }
 
+//===----------------------------------------------------------------------===//
+// Random draws
+//===----------------------------------------------------------------------===//
+
+template <typename OpTy> static LogicalResult verifyRandom(OpTy op) {
+  // (getOffset() is unsigned, as I64Attr's getters are.)
+  int64_t offset = op.getOffsetAttr().getInt();
+  if (offset < 0)
+    return op.emitOpError() << "offset must be >= 0, got " << offset;
+  return success();
+}
+LogicalResult RandomUniformOp::verify() { return verifyRandom(*this); }
+LogicalResult RandomNormalOp::verify() { return verifyRandom(*this); }
+LogicalResult RandomGumbelOp::verify() { return verifyRandom(*this); }
+LogicalResult RandomRademacherOp::verify() { return verifyRandom(*this); }
+
 LogicalResult ConvertOp::verify() {
   if (tensorType(getOperand()).getShape() != getType().getShape())
     return emitOpError() << "changes the shape from " << getOperand().getType()

@@ -93,21 +93,11 @@ std::string jsonNumber(double value) {
 
 /// The resolved spec, every field (defaults included), as the model file
 /// spells them.
-std::string specJson(const train::ModelInfo &info, const JitOptions &jit) {
+std::string specJson(const train::ModelInfo &info, const JitOptions &jit,
+                     int64_t ranks) {
   const train::TrainSpec &spec = info.spec;
   using namespace train;
-  auto method = [&] {
-    switch (spec.method) {
-    case Method::BiSM: return "bism";
-    case Method::Marginal: return "marginal";
-    case Method::CD: return "cd";
-    case Method::PCD: return "pcd";
-    case Method::VaGES: return "vages";
-    case Method::Importance: return "importance";
-    case Method::BiDVL: return "bidvl";
-    }
-    return "?";
-  }();
+  const char *method = methodName(spec.method);
   const char *objectives[] = {"sm", "ssm", "dsm", "mdsm", "ksd"};
   auto optimizer = [](const OptimizerSpec &o) {
     return o.kind == OptimizerKind::Adam ? "adam" : "sgd";
@@ -155,7 +145,8 @@ std::string specJson(const train::ModelInfo &info, const JitOptions &jit) {
       {"betas", "[" + jsonNumber(spec.thetaOptimizer.beta1) + ", " +
                     jsonNumber(spec.thetaOptimizer.beta2) + "]"},
       {"epsilon", jsonNumber(spec.thetaOptimizer.epsilon)},
-      {"batch_size", std::to_string(info.batchSize())},
+      // The global batch: data parallel, info's is one rank's share.
+      {"batch_size", std::to_string(info.batchSize() * ranks)},
       {"iterations", std::to_string(spec.iterations)},
       {"seed", std::to_string(spec.seed)},
       {"dataset", jsonString(spec.dataset)},
@@ -164,6 +155,8 @@ std::string specJson(const train::ModelInfo &info, const JitOptions &jit) {
     fields.push_back({"temperature", jsonNumber(info.temperature)});
   // Where it ran (checkpoints are portable: any device resumes them).
   fields.push_back({"device", jsonString(jit.device)});
+  if (ranks > 1)
+    fields.push_back({"ranks", std::to_string(ranks)});
   std::string out = "{\n";
   for (size_t i = 0; i < fields.size(); ++i)
     out += "  " + jsonString(fields[i].first) + ": " + fields[i].second +
@@ -212,10 +205,11 @@ constexpr uint64_t kInitStream = 0x696e697400000000ull; // "init"
 enum class Draw { Uniform, Normal, Rademacher, Gumbel };
 
 template <typename T>
-void fillRandomAs(HostTensor &tensor, runtime::PhiloxKey key, Draw draw) {
+void fillRandomAs(HostTensor &tensor, runtime::PhiloxKey key, Draw draw,
+                  int64_t offset) {
   T *out = tensor.dataAs<T>();
   for (int64_t i = 0, n = tensor.numElements(); i < n; ++i) {
-    auto words = runtime::philoxWordsForElement(key, uint64_t(i));
+    auto words = runtime::philoxWordsForElement(key, uint64_t(offset + i));
     out[i] = draw == Draw::Uniform  ? runtime::uniformFromWords<T>(words)
              : draw == Draw::Normal ? runtime::normalFromWords<T>(words)
              : draw == Draw::Gumbel ? runtime::gumbelFromWords<T>(words)
@@ -223,12 +217,14 @@ void fillRandomAs(HostTensor &tensor, runtime::PhiloxKey key, Draw draw) {
   }
 }
 
-/// Fills `tensor` (f32 or f64) with independent draws keyed by `key`.
-void fillRandom(HostTensor &tensor, runtime::PhiloxKey key, Draw draw) {
+/// Fills `tensor` (f32 or f64) with independent draws keyed by `key`:
+/// elements [offset, offset + size) of its stream.
+void fillRandom(HostTensor &tensor, runtime::PhiloxKey key, Draw draw,
+                int64_t offset = 0) {
   if (tensor.elementType() == ElementType::f64)
-    fillRandomAs<double>(tensor, key, draw);
+    fillRandomAs<double>(tensor, key, draw, offset);
   else
-    fillRandomAs<float>(tensor, key, draw);
+    fillRandomAs<float>(tensor, key, draw, offset);
 }
 
 runtime::PhiloxKey seedKey(uint64_t seed) {
@@ -336,6 +332,21 @@ CompiledModel::load(const ModelLoadOptions &options) {
     spec.set(key, parseOverrideValue(StringRef(override).drop_front(eq + 1),
                                      context));
   }
+  if (options.ranks > 1) {
+    // Each rank compiles its share of the global batch.
+    auto batch = dyn_cast_or_null<IntegerAttr>(spec.get("batch_size"));
+    if (!batch || batch.getInt() < 1)
+      return makeError("data-parallel training needs the spec's batch_size "
+                       "(an integer >= 1), the global batch the ranks share");
+    if (batch.getInt() % options.ranks != 0)
+      return makeError("batch_size " + std::to_string(batch.getInt()) +
+                       " cannot be split evenly across " +
+                       std::to_string(options.ranks) +
+                       " ranks; choose a batch_size that is a multiple of "
+                       "the process count");
+    spec.set("batch_size",
+             IntegerAttr::get(batch.getType(), batch.getInt() / options.ranks));
+  }
   modelOp.setSpecAttr(spec.getDictionary(context));
   // The batch dimension (`?` in the types) is set from the spec's
   // batch_size, overrides included, before the ONNX functions are imported
@@ -377,7 +388,8 @@ CompiledModel::load(const ModelLoadOptions &options) {
     return makeError("invalid model in '" + options.path +
                      "' (see the message above)");
   model->info_ = *info;
-  model->configJson_ = specJson(model->info_, options.jit);
+  model->configJson_ = specJson(model->info_, options.jit, options.ranks);
+  model->noiseChunkRows_ = model->info_.batchSize() * options.ranks;
 
   train::TrainStepSignature signature = train::trainStepSignature(model->info_);
   for (const train::NamedType &state : signature.state)
@@ -429,7 +441,17 @@ CompiledModel::load(const ModelLoadOptions &options) {
   }
 
   if (options.withTrainStep) {
-    if (failed(train::buildTrainStep(*model->module_, model->info_)))
+    if (options.ranks > 1) {
+      std::string why = train::dataParallelUnsupported(model->info_);
+      if (!why.empty())
+        return makeError("cannot train '" + options.path +
+                         "' data-parallel: " + why);
+    }
+    train::BuildTrainStepOptions stepOptions;
+    stepOptions.rank = options.rank;
+    stepOptions.ranks = options.ranks;
+    if (failed(train::buildTrainStep(*model->module_, model->info_,
+                                     stepOptions)))
       return makeError("cannot build the training step of '" + options.path +
                        "'");
     model->trainStepName_ = train::trainStepNames(model->info_).trainStep;
@@ -571,7 +593,7 @@ llvm::Expected<std::vector<double>>
 CompiledModel::perRow(const Callable &callable,
                       const std::vector<HostTensor> &state,
                       const HostTensor &points, std::vector<HostTensor> &noise,
-                      const std::function<void(int64_t)> &fill) {
+                      const std::function<void(int64_t, int64_t)> &fill) {
   int64_t batch = batchSize(), dims = visibleDims();
   if (points.rank() != 2 || points.shape()[1] != dims)
     return makeError("points are " + points.typeString() + "; the model's " +
@@ -592,7 +614,7 @@ CompiledModel::perRow(const Callable &callable,
       rows[size_t(i)] = start + i < n ? start + i : start;
     runtime::gatherRows(points, rows.data(), batch, chunk);
     if (fill)
-      fill(start / batch);
+      fill(start / noiseChunkRows_, start % noiseChunkRows_);
     if (auto error = jit_->invoke(callable.name, arguments, {&values}))
       return std::move(error);
     for (int64_t i = 0; i < batch && start + i < n; ++i)
@@ -856,9 +878,13 @@ CompiledModel::aisLogPartition(const std::vector<HostTensor> &state,
   estimate.logZBase = double(latentDims_) * std::log(2.0) + highest;
 
   // Chains in batches of B; v from the base by one Gibbs sweep at β = 0
-  // (exact when v and h are independent there).
+  // (exact when v and h are independent there). The noise is drawn per
+  // noise chunk of the global batch (noiseChunkRows_), so that a
+  // data-parallel rank, whose B is its share, runs the same chains.
   int64_t batch = batchSize(), dims = visibleDims();
-  int64_t groups = (options.chains + batch - 1) / batch;
+  int64_t chunkRows = noiseChunkRows_;
+  int64_t groups =
+      (options.chains + chunkRows - 1) / chunkRows * (chunkRows / batch);
   estimate.chains = groups * batch;
   estimate.steps = options.steps;
   const FunctionSignature *gibbsSignature = jit_->lookup(gibbs_.name);
@@ -873,10 +899,15 @@ CompiledModel::aisLogPartition(const std::vector<HostTensor> &state,
   runtime::PhiloxKey key = runtime::keySplit(seedKey(options.seed), 1);
   auto sweep = [&](std::vector<HostTensor> &params, int64_t step,
                    int64_t group) -> llvm::Error {
+    int64_t firstRow = group * batch;
     runtime::PhiloxKey sweepKey =
-        runtime::keySplit(runtime::keySplit(key, uint64_t(step)), uint64_t(group));
-    fillRandom(uniform, runtime::keySplit(sweepKey, 0), Draw::Uniform);
-    fillRandom(normal, runtime::keySplit(sweepKey, 1), Draw::Normal);
+        runtime::keySplit(runtime::keySplit(key, uint64_t(step)),
+                          uint64_t(firstRow / chunkRows));
+    int64_t rowInChunk = firstRow % chunkRows;
+    fillRandom(uniform, runtime::keySplit(sweepKey, 0), Draw::Uniform,
+               rowInChunk * (uniform.numElements() / batch));
+    fillRandom(normal, runtime::keySplit(sweepKey, 1), Draw::Normal,
+               rowInChunk * dims);
     std::vector<const HostTensor *> inputs =
         callArguments(gibbs_, params, {&chains[size_t(group)]});
     inputs.push_back(&uniform);
@@ -946,13 +977,14 @@ CompiledModel::meanOverDraws(const Callable &callable,
   int64_t count = 0;
   for (int64_t d = 0; d < draws; ++d) {
     runtime::PhiloxKey key = runtime::keySplit(seedKey(seed), uint64_t(d));
-    auto values = perRow(callable, state, points, noise, [&](int64_t chunk) {
+    auto values = perRow(callable, state, points, noise,
+                         [&](int64_t chunk, int64_t firstRow) {
       runtime::PhiloxKey chunkKey = runtime::keySplit(key, uint64_t(chunk));
       // (The first tensor keyed as before there were several.)
       for (size_t i = 0; i < noise.size(); ++i)
         fillRandom(noise[i],
                    i == 0 ? chunkKey : runtime::keySplit(chunkKey, 1000 + i),
-                   Draw(noiseSpecs[i].draw));
+                   Draw(noiseSpecs[i].draw), firstRow * noiseSpecs[i].width);
     });
     if (!values)
       return values.takeError();

@@ -14,6 +14,7 @@
 #include "bism/Dialect/Bism.h"
 #include "bism/Lowering/Passes.h"
 #include "bism/runtime/Blas.h"
+#include "bism/runtime/Collective.h"
 #include "bism/runtime/CudaDriver.h"
 #include "bism/runtime/CudaExecutor.h"
 
@@ -282,6 +283,10 @@ llvm::orc::SymbolMap runtimeSymbols(llvm::orc::MangleAndInterner interner) {
       &_mlir_ciface_bism_rt_batch_gemm_f32);
   add("_mlir_ciface_bism_rt_batch_gemm_f64",
       &_mlir_ciface_bism_rt_batch_gemm_f64);
+  add("_mlir_ciface_bism_rt_all_reduce_mean_f32",
+      &_mlir_ciface_bism_rt_all_reduce_mean_f32);
+  add("_mlir_ciface_bism_rt_all_reduce_mean_f64",
+      &_mlir_ciface_bism_rt_all_reduce_mean_f64);
   // The CUDA executor: the MLIR GPU runtime ABI and cuBLAS.
   for (const runtime::cuda::Symbol &symbol : runtime::cuda::jitSymbols())
     add(symbol.name, symbol.address);

@@ -1102,7 +1102,11 @@ template <typename OpTy> struct RandomLowering : OpConversionPattern<OpTy> {
     int64_t wordsPerElement = drawWordsPerElement(raw, element);
     int64_t perCounter = 4 / wordsPerElement;
     int64_t elements = resultType.getNumElements();
-    int64_t counters = (elements + perCounter - 1) / perCounter;
+    // Element `offset + i` of the stream: counters from firstCounter on,
+    // the first `skip` elements of the first one dropped.
+    int64_t offset = op.getOffset();
+    int64_t firstCounter = offset / perCounter, skip = offset % perCounter;
+    int64_t counters = (skip + elements + perCounter - 1) / perCounter;
     auto packedType =
         RankedTensorType::get({counters, perCounter}, element);
     Value packed = emitGeneric(
@@ -1113,6 +1117,11 @@ template <typename OpTy> struct RandomLowering : OpConversionPattern<OpTy> {
           Value counter = linalg::IndexOp::create(b, l, 0);
           Value counter64 =
               arith::IndexCastUIOp::create(b, l, b.getI64Type(), counter);
+          if (firstCounter != 0)
+            counter64 = arith::AddIOp::create(
+                b, l, counter64,
+                arith::ConstantIntOp::create(b, l, b.getI64Type(),
+                                             firstCounter));
           auto [low, high] = splitI64(b, l, counter64);
           Value zero = i32Constant(b, l, 0);
           Words words = emitPhilox(b, l, {low, high, zero, zero}, keys);
@@ -1139,7 +1148,8 @@ template <typename OpTy> struct RandomLowering : OpConversionPattern<OpTy> {
     Value flat = tensor::CollapseShapeOp::create(rewriter, loc, packed, both);
     if (counters * perCounter != elements)
       flat = tensor::ExtractSliceOp::create(
-          rewriter, loc, flat, ArrayRef<OpFoldResult>{rewriter.getIndexAttr(0)},
+          rewriter, loc, flat,
+          ArrayRef<OpFoldResult>{rewriter.getIndexAttr(skip)},
           ArrayRef<OpFoldResult>{rewriter.getIndexAttr(elements)},
           ArrayRef<OpFoldResult>{rewriter.getIndexAttr(1)});
     Value result = flat;
@@ -1190,7 +1200,7 @@ struct LowerToLinalg : bism::impl::BismLowerToLinalgBase<LowerToLinalg> {
     ConversionTarget target(*ctx);
     target.addIllegalDialect<bism::BismDialect>();
     // Kept through kernel formation and CSE (see its description).
-    target.addLegalOp<bism::OptimizationBarrierOp>();
+    target.addLegalOp<bism::OptimizationBarrierOp, bism::AllReduceMeanOp>();
     target.markUnknownOpDynamicallyLegal([](Operation *) { return true; });
     RewritePatternSet patterns(ctx);
     patterns.add<

@@ -347,6 +347,7 @@ void buildBufferizationPipeline(OpPassManager &pm) {
 void buildLowerToCpuPipeline(OpPassManager &pm,
                              const CpuPipelineOptions &options) {
   buildKernelPipeline(pm, options.formKernels);
+  pm.addPass(createBismLowerCollectives());
   buildBufferizationPipeline(pm);
   if (options.blasMinFlops >= 0) {
     BismMatmulToBlasOptions blas;

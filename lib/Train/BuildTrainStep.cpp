@@ -398,7 +398,7 @@ Value StepBuilder::perSampleObjective(func::FuncOp negLogJoint,
     return halfSquaredNorm(
         db().add(s, scaled(objNoise, 1.0 / spec_.noiseStd)));
   case Objective::MDSM: {
-    std::vector<double> inverse = mdsmSigmas(spec_, info_.batchSize());
+    std::vector<double> inverse = batchSigmas();
     for (double &sigma : inverse)
       sigma = 1.0 / sigma;
     Value r = db().add(db().mul(s, perSampleColumn(inverse)),
@@ -614,7 +614,8 @@ func::FuncOp StepBuilder::buildPhiStep(func::FuncOp lower, StringRef name,
     wrt.push_back(nt + i);
   auto grad = GradOp::create(builder_, loc_, TypeRange(phi_),
                              lower.getSymName(), lowerArgs, wrt);
-  OptState next = optimizerStep(optimizer, state, grad.getResults());
+  OptState next =
+      optimizerStep(optimizer, state, meanOverRanks(grad.getResults()));
   SmallVector<Value> out(next.params);
   out.append(next.first);
   out.append(next.second);
@@ -767,6 +768,11 @@ func::FuncOp StepBuilder::buildDrawNoise() {
       draw = RandomGumbelOp::create(builder_, loc_, type, k);
     else
       draw = RandomNormalOp::create(builder_, loc_, type, k);
+    // Data parallel: this rank's rows of the global batch's draw (every
+    // noise tensor is [B, ...], batch first).
+    if (ranks_ > 1)
+      draw.getDefiningOp()->setAttr(
+          "offset", builder_.getI64IntegerAttr(rank_ * type.getNumElements()));
     out.push_back(draw);
   }
   ret(out);
@@ -847,7 +853,7 @@ StepBuilder::StepCore StepBuilder::emitStepCore(ValueRange a,
 
   // Metric: G before the K steps (evaluated with the upper level's noise).
   if (metrics)
-    core.lowerBefore = lowerLoss(phiState.params);
+    core.lowerBefore = meanOverRanks(lowerLoss(phiState.params));
 
   // 1. K plain optimiser steps of φ (θ frozen), fresh noise each.
   for (int64_t step = 0; step < k; ++step) {
@@ -859,7 +865,7 @@ StepBuilder::StepCore StepBuilder::emitStepCore(ValueRange a,
     phiState = unpackPhi(call(phiStep, stepArgs));
   }
   if (metrics)
-    core.lowerAfter = lowerLoss(phiState.params);
+    core.lowerAfter = meanOverRanks(lowerLoss(phiState.params));
   core.phi = phiState;
 
   // VaGES: J and its θ gradient from the L particles at φ after the K
@@ -892,13 +898,13 @@ StepBuilder::StepCore StepBuilder::emitStepCore(ValueRange a,
   ValueRange jNoise = postNoise.slice(k * per, (n + 1) * per);
   jArgs.append(jNoise.begin(), jNoise.end());
   if (metrics)
-    core.j = call(upper, jArgs)[0];
+    core.j = meanOverRanks(call(upper, jArgs)[0]);
   SmallVector<int64_t> wrt;
   for (size_t i = 0; i < nt; ++i)
     wrt.push_back(i);
   auto grad = GradOp::create(builder_, loc_, TypeRange(theta_),
                              upper.getSymName(), jArgs, wrt);
-  core.gradient.assign(grad.getResults().begin(), grad.getResults().end());
+  core.gradient = meanOverRanks(grad.getResults());
   return core;
 }
 
@@ -969,7 +975,7 @@ Value StepBuilder::objectiveInput(Value v, ValueRange objNoise) {
   if (objective_ == Objective::MDSM)
     return db().add(
         v, db().mul(objNoise[0],
-                    perSampleColumn(mdsmSigmas(spec_, info_.batchSize()))));
+                    perSampleColumn(batchSigmas())));
   return v;
 }
 
@@ -984,6 +990,15 @@ Value StepBuilder::gradientNorm(ValueRange gradients) {
 }
 
 LogicalResult StepBuilder::build() {
+  if (ranks_ > 1) {
+    std::string why = dataParallelUnsupported(info_);
+    if (!why.empty())
+      return emitError(loc_) << "model '" << info_.name
+                             << "' cannot be trained data-parallel: " << why;
+    if (rank_ < 0 || rank_ >= ranks_)
+      return emitError(loc_) << "rank " << rank_ << " is not one of the "
+                             << ranks_ << " ranks";
+  }
   if (spec_.method == Method::Marginal)
     return buildMarginal();
   if (spec_.method == Method::CD || spec_.method == Method::PCD)
@@ -1208,6 +1223,22 @@ LogicalResult StepBuilder::buildEvaluation(const EvaluationNames &eval,
 
 } // namespace detail
 
+std::string dataParallelUnsupported(const ModelInfo &info) {
+  const TrainSpec &spec = info.spec;
+  if (spec.method != Method::BiSM && spec.method != Method::Marginal)
+    return "only methods bism and marginal are built for several ranks so "
+           "far, not '" + std::string(methodName(spec.method)) + "'";
+  if (spec.method == Method::BiSM &&
+      spec.hypergradient == Hypergradient::Implicit)
+    return "the implicit hypergradient is not built for several ranks yet "
+           "(its conjugate-gradient solve would need the ranks' mean "
+           "Hessian-vector products)";
+  if (spec.objective == Objective::KSD)
+    return "the KSD couples every pair of samples in the batch, so it is "
+           "not a mean over the ranks' rows";
+  return "";
+}
+
 LogicalResult buildTrainStep(ModuleOp module, const ModelInfo &info,
                              const BuildTrainStepOptions &options) {
   return StepBuilder(module, info, options).build();
@@ -1294,8 +1325,13 @@ struct BuildTrainStepPass
       bism::train::BuildTrainStepOptions options;
       if (infos.size() > 1)
         options.publicPrefix = info.name + "__";
+      options.rank = rank;
+      options.ranks = ranks;
       if (failed(bism::train::buildTrainStep(module, info, options)))
         return signalPassFailure();
+      // Evaluation runs on one rank (rank 0), on its own.
+      options.rank = 0;
+      options.ranks = 1;
       if (evaluation &&
           failed(bism::train::buildEvaluationFunctions(module, info, options)))
         return signalPassFailure();

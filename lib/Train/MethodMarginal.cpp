@@ -75,13 +75,13 @@ StepBuilder::emitMarginalCore(ValueRange a, func::FuncOp upper, bool withJ) {
   SmallVector<Value> upperArgs = slice(a, 0, nt);
   upperArgs.push_back(x);
   upperArgs.append(noise.begin(), noise.end());
-  Value j = withJ ? call(upper, upperArgs)[0] : Value();
+  Value j = withJ ? meanOverRanks(call(upper, upperArgs)[0]) : Value();
   SmallVector<int64_t> wrt;
   for (size_t i = 0; i < nt; ++i)
     wrt.push_back(i);
   auto grad = GradOp::create(builder_, loc_, TypeRange(theta_),
                              upper.getSymName(), upperArgs, wrt);
-  return {j, SmallVector<Value>(grad.getResults())};
+  return {j, meanOverRanks(grad.getResults())};
 }
 
 /// @train_step_with_noise(θ..., m..., s..., t_theta, v, [noise])

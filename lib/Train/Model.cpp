@@ -13,6 +13,19 @@ using namespace mlir;
 
 namespace bism::train {
 
+const char *methodName(Method method) {
+  switch (method) {
+  case Method::BiSM: return "bism";
+  case Method::Marginal: return "marginal";
+  case Method::CD: return "cd";
+  case Method::PCD: return "pcd";
+  case Method::VaGES: return "vages";
+  case Method::Importance: return "importance";
+  case Method::BiDVL: return "bidvl";
+  }
+  return "?";
+}
+
 size_t ModelInfo::numTheta() const {
   return size_t(llvm::count_if(
       params, [](const ParamInfo &p) { return p.group == ParamGroup::Theta; }));

@@ -94,7 +94,8 @@ public:
               const BuildTrainStepOptions &options)
       : module_(module), info_(info), spec_(info.spec),
         objective_(info.spec.objective),
-        names_(trainStepNames(info, options)), builder_(module.getContext()),
+        names_(trainStepNames(info, options)), rank_(options.rank),
+        ranks_(options.ranks), builder_(module.getContext()),
         loc_(const_cast<func::FuncOp &>(info.energy ? info.energy
                                                      : info.freeEnergy)
                  .getLoc()) {
@@ -125,6 +126,8 @@ private:
   /// one while the other evaluation functions use SSM.
   Objective objective_;
   TrainStepNames names_;
+  /// Data parallel: this rank and the rank count (BuildTrainStepOptions).
+  int64_t rank_, ranks_;
   OpBuilder builder_;
   Location loc_;
   Type element_;
@@ -192,6 +195,26 @@ private:
     return ReduceMeanOp::create(builder_, loc_, scalar_, perSample,
                                 ArrayRef<int64_t>{0}, false)
         .getResult();
+  }
+  /// The mean over the data-parallel ranks of each value (batch means
+  /// computed on this rank's rows); the values themselves in one process.
+  SmallVector<Value> meanOverRanks(ValueRange values) {
+    SmallVector<Value> out;
+    for (Value value : values)
+      out.push_back(ranks_ > 1 && value
+                        ? Value(AllReduceMeanOp::create(builder_, loc_, value))
+                        : value);
+    return out;
+  }
+  Value meanOverRanks(Value value) {
+    return meanOverRanks(ValueRange{value}).front();
+  }
+  /// MDSM's σ_b for this rank's rows of the global batch.
+  std::vector<double> batchSigmas() {
+    int64_t local = info_.batchSize();
+    std::vector<double> global = mdsmSigmas(spec_, local * ranks_);
+    return std::vector<double>(global.begin() + rank_ * local,
+                               global.begin() + (rank_ + 1) * local);
   }
   /// x * c for a scalar constant c.
   Value scaled(Value x, double c) { return db().scale(x, c); }

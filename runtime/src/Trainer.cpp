@@ -71,10 +71,16 @@ bool Trainer::checkShapes(std::string &error) const {
             " (rows are examples; the widths must agree)";
     return false;
   }
-  if (data_.shape()[0] < program_.batch.shape[0]) {
+  if (data_.shape()[0] < globalBatch()) {
     error = "the training data has " + std::to_string(data_.shape()[0]) +
             " rows, fewer than the batch size " +
-            std::to_string(program_.batch.shape[0]);
+            std::to_string(globalBatch());
+    return false;
+  }
+  if (options_.ranks < 1 || options_.rank < 0 ||
+      options_.rank >= options_.ranks) {
+    error = "rank " + std::to_string(options_.rank) + " is not one of " +
+            std::to_string(options_.ranks) + " ranks";
     return false;
   }
   return true;
@@ -128,6 +134,10 @@ Checkpoint Trainer::checkpoint() const {
 }
 
 bool Trainer::saveCheckpoints(std::string &error) {
+  if (!writesFiles()) {
+    savedStep_ = step_;
+    return true;
+  }
   Checkpoint current = checkpoint();
   // The kept copy first: a kill between the two writes leaves last.ckpt at
   // the step before, whose resume writes both again; the other order would
@@ -146,15 +156,16 @@ bool Trainer::saveCheckpoints(std::string &error) {
 bool Trainer::run(std::string &error) {
   if (!checkShapes(error))
     return false;
-  if (!createDirectories(options_.outDir, error))
-    return false;
   MetricsLog log;
-  if (!log.open(joinPath(options_.outDir, "metrics.jsonl"),
-                step_ > 0 ? step_ : -1, error))
+  if (writesFiles() &&
+      (!createDirectories(options_.outDir, error) ||
+       !log.open(joinPath(options_.outDir, "metrics.jsonl"),
+                 step_ > 0 ? step_ : -1, error)))
     return false;
 
   const int64_t rows = data_.shape()[0];
-  const int64_t batchSize = program_.batch.shape[0];
+  const int64_t batchSize = globalBatch();
+  const int64_t localBatch = program_.batch.shape[0];
   const int64_t batchesPerEpoch = rows / batchSize;
   size_t lossIndex = 0;
   for (size_t i = 0; i < program_.metrics.size(); ++i)
@@ -174,7 +185,8 @@ bool Trainer::run(std::string &error) {
 
   std::vector<double> sums(program_.metrics.size(), 0.0);
   int64_t summed = 0;
-  ProgressLine progress(step_, options_.iterations, options_.progress);
+  ProgressLine progress(step_, options_.iterations,
+                        options_.progress && writesFiles());
   // The starting state is checkpointed once its first step succeeds, so a
   // run that diverges early still leaves a good last.ckpt.
   bool checkpointDue = true;
@@ -184,8 +196,10 @@ bool Trainer::run(std::string &error) {
       shuffledOrder(rows, options_.seed, uint64_t(epoch), order_);
       orderEpoch_ = epoch;
     }
-    gatherRows(data_, order_.data() + (step_ % batchesPerEpoch) * batchSize,
-               batchSize, batch_);
+    gatherRows(data_,
+               order_.data() + (step_ % batchesPerEpoch) * batchSize +
+                   options_.rank * localBatch,
+               localBatch, batch_);
     PhiloxKey key = stepKey(options_.seed, step_);
     std::memcpy(key_.data(), key.data(), sizeof(key));
 
@@ -234,7 +248,7 @@ bool Trainer::run(std::string &error) {
       for (size_t i = 0; i < sums.size(); ++i)
         values.emplace_back(program_.metrics[i], sums[i] / double(summed));
       values.emplace_back("epoch", double(epoch));
-      if (program_.evaluate &&
+      if (program_.evaluate && writesFiles() &&
           (last || (options_.evalEvery > 0 && step_ % options_.evalEvery == 0))) {
         MetricValues evaluation;
         auto started = std::chrono::steady_clock::now();
@@ -251,7 +265,7 @@ bool Trainer::run(std::string &error) {
         values.insert(values.end(), evaluation.begin(), evaluation.end());
         lastEvaluation_ = std::move(evaluation);
       }
-      if (!log.write(step_, values, error))
+      if (writesFiles() && !log.write(step_, values, error))
         return false;
       std::fill(sums.begin(), sums.end(), 0.0);
       summed = 0;

@@ -146,6 +146,22 @@ func.func @key_rank2(%k: tensor<1x2xi32>) -> tensor<4xf64> {
 
 // -----
 
+func.func @negative_offset(%k: tensor<2xi32>) -> tensor<4xf32> {
+  // expected-error @+1 {{'bism.random_uniform' op offset must be >= 0, got -4}}
+  %0 = bism.random_uniform %k {offset = -4} : tensor<4xf32>
+  return %0 : tensor<4xf32>
+}
+
+// -----
+
+func.func @all_reduce_type_change(%x: tensor<4xf32>) -> tensor<4xf64> {
+  // expected-error @+1 {{'bism.all_reduce_mean' op requires the same type for all operands and results}}
+  %0 = "bism.all_reduce_mean"(%x) : (tensor<4xf32>) -> tensor<4xf64>
+  return %0 : tensor<4xf64>
+}
+
+// -----
+
 // expected-note @+1 {{prior use here}}
 func.func @key_in_custom_form(%k: tensor<3xi32>) -> tensor<4xf32> {
   // expected-error @+1 {{use of value '%k' expects different type than prior uses: 'tensor<2xi32>' vs 'tensor<3xi32>'}}

@@ -267,6 +267,25 @@ func.func @random(%key: tensor<2xi32>) -> (tensor<4x4xf32>, tensor<3xf64>, tenso
   return %0, %1, %2, %3, %k : tensor<4x4xf32>, tensor<3xf64>, tensor<f32>, tensor<2x2xf64>, tensor<2xi32>
 }
 
+// CHECK-LABEL: func.func @random_offset
+func.func @random_offset(%key: tensor<2xi32>) -> (tensor<2x3xf32>, tensor<2xf64>) {
+  // CHECK: bism.random_normal %{{[0-9a-z_]+}} {offset = 12 : i64} : tensor<2x3xf32>
+  %0 = bism.random_normal %key {offset = 12} : tensor<2x3xf32>
+  // The default, 0, is not printed.
+  // CHECK: bism.random_uniform %{{[0-9a-z_]+}} : tensor<2xf64>
+  %1 = bism.random_uniform %key {offset = 0} : tensor<2xf64>
+  return %0, %1 : tensor<2x3xf32>, tensor<2xf64>
+}
+
+// CHECK-LABEL: func.func @all_reduce_mean
+func.func @all_reduce_mean(%x: tensor<4x3xf32>, %s: tensor<f64>) -> (tensor<4x3xf32>, tensor<f64>) {
+  // CHECK: bism.all_reduce_mean %{{[0-9a-z_]+}} : tensor<4x3xf32>
+  %0 = bism.all_reduce_mean %x : tensor<4x3xf32>
+  // CHECK: bism.all_reduce_mean %{{[0-9a-z_]+}} : tensor<f64>
+  %1 = bism.all_reduce_mean %s : tensor<f64>
+  return %0, %1 : tensor<4x3xf32>, tensor<f64>
+}
+
 // CHECK-LABEL: func.func @random_more
 func.func @random_more(%key: tensor<2xi32>) -> (tensor<2xf64>, tensor<2x3xf32>, tensor<5xf64>, tensor<1xf32>) {
   // CHECK: bism.random_uniform %{{[0-9a-z_]+}} : tensor<2xf64>

@@ -16,6 +16,18 @@
 // DRAWS-NEXT: 8xf32=1 -1 1 -1 -1 1 1 1
 // DRAWS-NEXT: 2x2xf64=[1 -1][1 -1]
 //
+// With `offset = o`, element i is element o + i of the same stream: slices of
+// the draws above, from inside a counter (f32 uniform from 1 and normal from
+// 1, across a counter boundary), from a counter's start and one counter per
+// element (f64 normal from 2).
+// RUN: bism-run %s --entry offsets --input "2xi32=7,42" | FileCheck %s --check-prefix=OFFSETS
+// OFFSETS:      4xf32=0.617565 0.488688 0.794231 0.263716
+// OFFSETS-NEXT: 1x2xf32=[0.263716 0.904247]
+// OFFSETS-NEXT: 2xf64=0.3911904501 0.6038937489
+// OFFSETS-NEXT: 2xf32=0.328308 1.34603
+// OFFSETS-NEXT: 2xf64=-0.8718248265 -0.0304025844
+// OFFSETS-NEXT: 3xf32=1 1 1
+//
 // key_split words are exact; index 5000000000 exercises the high counter word.
 // RUN: bism-run %s --entry keys --input "2xi32=7,42" | FileCheck %s --check-prefix=KEYS
 // KEYS:      2xi32=-1908048977 2046928241
@@ -33,6 +45,15 @@ func.func @draws(%key: tensor<2xi32>) -> (tensor<2x3xf32>, tensor<2x3xf64>, tens
   %6 = bism.random_rademacher %key : tensor<8xf32>
   %7 = bism.random_rademacher %key : tensor<2x2xf64>
   return %0, %1, %2, %3, %4, %5, %6, %7 : tensor<2x3xf32>, tensor<2x3xf64>, tensor<4xf32>, tensor<4xf64>, tensor<3xf32>, tensor<3xf64>, tensor<8xf32>, tensor<2x2xf64>
+}
+func.func @offsets(%key: tensor<2xi32>) -> (tensor<4xf32>, tensor<1x2xf32>, tensor<2xf64>, tensor<2xf32>, tensor<2xf64>, tensor<3xf32>) {
+  %0 = bism.random_uniform %key {offset = 1} : tensor<4xf32>
+  %1 = bism.random_uniform %key {offset = 4} : tensor<1x2xf32>
+  %2 = bism.random_uniform %key {offset = 3} : tensor<2xf64>
+  %3 = bism.random_normal %key {offset = 1} : tensor<2xf32>
+  %4 = bism.random_normal %key {offset = 2} : tensor<2xf64>
+  %5 = bism.random_rademacher %key {offset = 5} : tensor<3xf32>
+  return %0, %1, %2, %3, %4, %5 : tensor<4xf32>, tensor<1x2xf32>, tensor<2xf64>, tensor<2xf32>, tensor<2xf64>, tensor<3xf32>
 }
 func.func @keys(%key: tensor<2xi32>) -> (tensor<2xi32>, tensor<2xi32>, tensor<2xi32>, tensor<f64>) {
   %0 = bism.key_split %key [0]

@@ -234,6 +234,23 @@ func.func @f(%x: tensor<2x3xf64>) -> tensor<2x3xf64> {
                                           {randomTensor({2, 3}, 650)}, {0});
 }
 
+// In one process the mean over the ranks is the identity, and so must its
+// derivatives be (their value over several ranks is checked end to end by
+// test/Execution/data_parallel.mlir under mpirun).
+TEST(StructuralDerivatives, AllReduceMean) {
+  std::string module = R"(
+func.func @f(%x: tensor<2x3xf64>) -> tensor<2x3xf64> {
+  %sq = bism.square %x : tensor<2x3xf64>
+  %m = bism.all_reduce_mean %sq : tensor<2x3xf64>
+  %y = bism.mul %m, %x : tensor<2x3xf64>
+  %z = bism.tanh %y : tensor<2x3xf64>
+  return %z : tensor<2x3xf64>
+}
+)";
+  expectDerivativesMatchFiniteDifferences(module, "f",
+                                          {randomTensor({2, 3}, 651)}, {0});
+}
+
 TEST(StructuralDerivatives, Transpose) {
   checkUnary("bism.transpose %x [2, 0, 1] : tensor<2x3x4xf64> to "
              "tensor<4x2x3xf64>",

@@ -22,6 +22,7 @@
 #include "bism/runtime/Npy.h"
 #include "bism/runtime/Plot.h"
 #include "bism/runtime/Png.h"
+#include "bism/runtime/Collective.h"
 #include "bism/runtime/Trainer.h"
 
 #include "llvm/ADT/StringExtras.h"
@@ -364,7 +365,18 @@ cl::opt<double> startTemperature(
              "1 over the first 90% of the steps"),
     cl::init(10.0), cl::sub(sampleCommand));
 
-void say(const std::string &message) { llvm::outs() << message << "\n"; llvm::outs().flush(); }
+/// Rank 0 of a data-parallel run (or the only process): the one that
+/// speaks and writes the run's files.
+bool leader() {
+  return !runtime::processGroup() || runtime::processGroup()->rank() == 0;
+}
+
+void say(const std::string &message) {
+  if (!leader())
+    return;
+  llvm::outs() << message << "\n";
+  llvm::outs().flush();
+}
 
 std::string joinPath(const std::string &dir, const std::string &file) {
   llvm::SmallString<256> path(dir);
@@ -1222,13 +1234,22 @@ int runTrain() {
   std::string dir = resolvedOutDir(sets);
   std::string lastPath = joinPath(dir, "last.ckpt");
   std::string error;
+  // Data parallel (mpirun -np P): every rank compiles its share of the
+  // batch and trains; rank 0 alone owns the run folder.
+  runtime::ProcessGroup *group = runtime::processGroup();
+  int64_t rank = group ? group->rank() : 0, ranks = group ? group->size() : 1;
+  if (ranks > 1 && device != "cpu")
+    return fail("data-parallel training runs on the CPU only so far (NCCL "
+                "for --device " + std::string(device) + " is not built yet)");
   // An existing folder is locked before anything in it is read: a second
   // writer (or a resume of a run still training) stops here instead of
   // mixing files. A new one is made and locked once the model compiled.
-  bool locked = llvm::sys::fs::is_directory(dir);
-  if (locked && !runtime::lockRunFolder(dir, error))
+  bool locked = llvm::sys::fs::is_directory(dir) || !leader();
+  if (leader() && locked && !runtime::lockRunFolder(dir, error))
     return fail(error);
-  std::vector<std::string> existing = runFolderEntries(dir);
+  std::vector<std::string> existing;
+  if (leader())
+    existing = runFolderEntries(dir);
   auto notEmpty = [&]() {
     std::string listed;
     for (size_t i = 0; i < existing.size() && i < 4; ++i)
@@ -1261,6 +1282,8 @@ int runTrain() {
     options.overrides.push_back("iterations=" + std::to_string(iterations));
   options.modelName = modelName;
   options.jit = jitOptions();
+  options.rank = rank;
+  options.ranks = ranks;
   // The data set is read and checked against the model before compiling
   // (which takes seconds): a wrong name or width is said at once.
   runtime::Dataset data;
@@ -1301,7 +1324,8 @@ int runTrain() {
                     compileSeconds, cacheOutcomeName(model.cacheOutcome()),
                     runtime::threadCount())
           .str());
-  llvm::outs() << model.configJson();
+  if (leader())
+    llvm::outs() << model.configJson();
   CompiledModel::StepMemory memory = model.trainStepMemory();
   if (memory.arenaBytes >= 0)
     say(llvm::formatv("step memory: {0:F2} MiB of temporaries (the buffer "
@@ -1328,7 +1352,7 @@ int runTrain() {
     if (!resume && !overwrite && !existing.empty())
       return notEmpty();
   }
-  if (overwrite) {
+  if (overwrite && leader()) {
     // Only now, with the new run ready to start: a failed compile keeps the
     // old one. Files bism-run did not write stay.
     for (const std::string &name : existing)
@@ -1339,8 +1363,8 @@ int runTrain() {
     if (!existing.empty())
       say("--overwrite: replaced the run in " + dir);
   }
-  if (!runtime::writeFileAtomically(joinPath(dir, "config.json"),
-                                    model.configJson(), error))
+  if (leader() && !runtime::writeFileAtomically(joinPath(dir, "config.json"),
+                                                model.configJson(), error))
     return fail(error);
 
   runtime::TrainProgram program = model.trainProgram();
@@ -1363,6 +1387,8 @@ int runTrain() {
                                  {"config", model.configJson()}};
   storeSources(model.sources(), trainOptions.checkpointMeta);
   trainOptions.say = say;
+  trainOptions.rank = rank;
+  trainOptions.ranks = ranks;
   runtime::Trainer trainer(program, data.train, trainOptions);
   bool ready = resume ? trainer.resume(resumeFrom, error)
                       : trainer.start(model.initialState(spec.seed, data.train),
@@ -1371,9 +1397,16 @@ int runTrain() {
     return fail((resume ? "--resume: " : "") + error);
   if (resume)
     say("resuming " + lastPath + " at step " + std::to_string(trainer.step()));
-  say(llvm::formatv("training {0} steps (batch {1}) into {2}",
-                    spec.iterations - trainer.step(), model.batchSize(), dir)
-          .str());
+  if (ranks > 1)
+    say(llvm::formatv("training {0} steps (batch {1} = {2} ranks x {3}) into "
+                      "{4}",
+                      spec.iterations - trainer.step(),
+                      model.batchSize() * ranks, ranks, model.batchSize(), dir)
+            .str());
+  else
+    say(llvm::formatv("training {0} steps (batch {1}) into {2}",
+                      spec.iterations - trainer.step(), model.batchSize(), dir)
+            .str());
   if (!trainer.run(error))
     return fail(error);
 
@@ -1395,7 +1428,8 @@ int runTrain() {
                       "paper's 2000 x 2000",
                       int64_t(finalAisChains), int64_t(finalAisSteps), dir)
             .str());
-  if (!noPng && !writePictures(model, data, trainer.state(), dir, error))
+  if (leader() && !noPng &&
+      !writePictures(model, data, trainer.state(), dir, error))
     return fail(error);
   return 0;
 }

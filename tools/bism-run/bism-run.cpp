@@ -12,6 +12,7 @@
 
 #include "bism/Execution/JitModule.h"
 #include "bism/Support/InputFiles.h"
+#include "bism/runtime/Collective.h"
 #include "bism/runtime/Allocator.h"
 #include "bism/runtime/HostTensor.h"
 #include "bism/runtime/Npy.h"
@@ -343,7 +344,13 @@ void showDefaultsInHelp() {
 } // namespace
 
 int bism::tools::fail(const llvm::Twine &message) {
-  llvm::errs() << "bism-run: error: " << message << "\n";
+  // Under mpirun every rank may fail alike: say which one this is.
+  const bism::runtime::ProcessGroup *group = bism::runtime::processGroup();
+  llvm::errs() << "bism-run: error";
+  if (group)
+    llvm::errs() << " (rank " << group->rank() << " of " << group->size()
+                 << ")";
+  llvm::errs() << ": " << message << "\n";
   return 1;
 }
 
@@ -431,10 +438,31 @@ int main(int argc, char **argv) {
   // OMP_NUM_THREADS is honoured unless --threads is given.
   if (threadsOption.getNumOccurrences() || !std::getenv("OMP_NUM_THREADS"))
     bism::runtime::setThreadCount(threadsOption);
+  if (!bism::tools::trainCommand && bism::runtime::launcherWorldSize() > 1)
+    return bism::tools::fail(
+        "started by mpirun as one of " +
+        llvm::Twine(bism::runtime::launcherWorldSize()) +
+        " processes; only 'bism-run train' runs on several processes");
   if (runCommand)
     return runEntry();
-  if (bism::tools::trainCommand)
-    return bism::tools::runTrain();
+  if (bism::tools::trainCommand) {
+    // mpirun -np P: the P processes train one model data-parallel.
+    std::unique_ptr<bism::runtime::ProcessGroup> world;
+    if (bism::runtime::launcherWorldSize() > 1) {
+      std::string error;
+      world = bism::runtime::joinMpiWorld(error);
+      if (!world)
+        return bism::tools::fail(error);
+      bism::runtime::setProcessGroup(world.get());
+    }
+    int status = bism::tools::runTrain();
+    // A rank that stops alone would leave the others waiting in the step's
+    // all-reduce: end them all.
+    if (world && status != 0)
+      world->abort(status);
+    return status;
+  }
+
   if (bism::tools::evalCommand)
     return bism::tools::runEval();
   if (bism::tools::sampleCommand)

@@ -44,6 +44,10 @@ struct ModelLoadOptions {
   JitOptions jit;
   /// Compile the training step (false: only the evaluation functions).
   bool withTrainStep = true;
+  /// Data parallel: the step of rank `rank` of `ranks`, on its rows of the
+  /// spec's (global) batch_size, which `ranks` must divide
+  /// (BuildTrainStepOptions). batchSize() is then the rank's share.
+  int64_t rank = 0, ranks = 1;
   /// Called with the model read (info(), visibleDims(), batchSize()) before
   /// anything is compiled, e.g. to check the data set; an error stops load.
   std::function<llvm::Error(const CompiledModel &)> beforeCompile;
@@ -260,12 +264,17 @@ private:
   std::string trainStepName_;
   /// Calls `callable` on the rows of `points` in batches (the last padded
   /// with its first row) with `noise` tensors after the batch, refilled per
-  /// batch by `fill(batchIndex)`; returns the per-row results.
+  /// batch by `fill(noiseChunk, firstRow)`: the batch is rows [firstRow,
+  /// firstRow + B) of noise chunk `noiseChunk`, chunks of noiseChunkRows_
+  /// rows (the global batch), so that a data-parallel rank draws the noise
+  /// one process would; returns the per-row results.
   llvm::Expected<std::vector<double>>
   perRow(const Callable &callable, const std::vector<runtime::HostTensor> &state,
          const runtime::HostTensor &points,
          std::vector<runtime::HostTensor> &noise,
-         const std::function<void(int64_t)> &fill);
+         const std::function<void(int64_t, int64_t)> &fill);
+  /// The rows of one evaluation noise chunk: the global batch.
+  int64_t noiseChunkRows_ = 0;
 
   /// A noise argument: [B, width] draws of `draw` (CompiledModel.cpp's
   /// Draw).

@@ -115,7 +115,20 @@ struct BuildTrainStepOptions {
   /// Prepended to `train_step`, `train_step_with_noise`, `draw_noise` and
   /// `theta_gradient_with_noise`.
   std::string publicPrefix;
+  /// Data parallel (docs/training.md, "Data parallel"): this process is
+  /// rank `rank` of `ranks`, and the model's batch (already specialised to
+  /// the local size B) is rows [rank·B, (rank+1)·B) of a global batch of
+  /// ranks·B. With ranks > 1 the step averages its batch-mean gradients
+  /// (θ's and every φ step's) and its metrics over the ranks with
+  /// bism.all_reduce_mean, and draws this rank's rows of the global
+  /// batch's noise, so every rank keeps the same state and P ranks compute
+  /// what one process computes on the global batch.
+  int64_t rank = 0, ranks = 1;
 };
+
+/// Why method/objective of `info` cannot be trained data-parallel (empty:
+/// it can): the step must be a mean over independent samples.
+std::string dataParallelUnsupported(const ModelInfo &info);
 
 /// The names of the generated functions.
 struct TrainStepNames {

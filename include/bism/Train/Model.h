@@ -66,6 +66,8 @@ enum class PosteriorKind {
 /// model (the posterior) and a generator, trained bi-level with the
 /// generator as the EBM's negative sampler (Kan et al., CVPR 2022).
 enum class Method { BiSM, Marginal, CD, PCD, VaGES, Importance, BiDVL };
+/// The spec's spelling of a method ("bism", "marginal", ...).
+const char *methodName(Method method);
 
 /// KSD: the kernelized Stein discrepancy of the model's score on the
 /// minibatch (U-statistic, RBF kernel), for methods marginal and vages.

@@ -429,6 +429,33 @@ struct OptimizationBarrierModel
   }
 };
 
+/// all_reduce_mean is linear and its own adjoint: the loss the ranks
+/// differentiate is the sum of their local losses, so a rank's input
+/// cotangent is (1/P) Σ_r of the ranks' result cotangents, the mean again;
+/// tangents, like values, are averaged.
+struct AllReduceMeanModel
+    : DifferentiableOpInterface::ExternalModel<AllReduceMeanModel,
+                                               AllReduceMeanOp> {
+  LogicalResult buildVjp(Operation *op, OpBuilder &b,
+                         ValueRange resultCotangents, ArrayRef<bool> wanted,
+                         SmallVectorImpl<Value> &operandCotangents) const {
+    if (!wanted[0] || !resultCotangents[0]) {
+      operandCotangents.push_back(Value());
+      return success();
+    }
+    operandCotangents.push_back(AllReduceMeanOp::create(
+        b, op->getLoc(), resultCotangents[0]));
+    return success();
+  }
+  LogicalResult buildJvp(Operation *op, OpBuilder &b, ValueRange tangents,
+                         SmallVectorImpl<Value> &resultTangents) const {
+    resultTangents.push_back(
+        tangents[0] ? Value(AllReduceMeanOp::create(b, op->getLoc(), tangents[0]))
+                    : Value());
+    return success();
+  }
+};
+
 } // namespace
 } // namespace bism
 
@@ -447,5 +474,6 @@ void bism::registerStructuralDerivatives(DialectRegistry &registry) {
     PadOp::attachInterface<PadModel>(*ctx);
     ReverseOp::attachInterface<ReverseModel>(*ctx);
     OptimizationBarrierOp::attachInterface<OptimizationBarrierModel>(*ctx);
+    AllReduceMeanOp::attachInterface<AllReduceMeanModel>(*ctx);
   });
 }

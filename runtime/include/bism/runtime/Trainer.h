@@ -10,7 +10,8 @@
 // rows [(s mod E)·B, +B) of the permutation shuffledOrder(n, seed, s div E)
 // (E = ⌊n/B⌋ batches per epoch, the remainder dropped), and the key is
 // keySplit((seed lo, seed hi), s). So a run resumed from a checkpoint of
-// step s repeats an uninterrupted run bit for bit.
+// step s repeats an uninterrupted run bit for bit. Data parallel, B is the
+// global batch and each rank takes its contiguous share of those rows.
 //
 //===----------------------------------------------------------------------===//
 #ifndef BISM_RUNTIME_TRAINER_H
@@ -75,6 +76,11 @@ struct TrainOptions {
   std::vector<std::pair<std::string, std::string>> checkpointMeta;
   /// Status messages (resuming, checkpoints, the summary).
   std::function<void(const std::string &)> say;
+  /// Data parallel: this process is rank `rank` of `ranks`, and its
+  /// program's batch is rows [rank·B, (rank+1)·B) of the global batch of
+  /// ranks·B rows (the one a single process would take). Only rank 0
+  /// writes metrics, checkpoints and progress; every rank keeps the state.
+  int64_t rank = 0, ranks = 1;
 };
 
 /// The step's key: keySplit of the seed's key at counter `step`.
@@ -104,6 +110,12 @@ public:
 
 private:
   bool checkShapes(std::string &error) const;
+  int64_t globalBatch() const {
+    return program_.batch.shape.empty() ? 0
+                                        : program_.batch.shape[0] * options_.ranks;
+  }
+  /// Rank 0 writes the run's files; the others only train.
+  bool writesFiles() const { return options_.rank == 0; }
   bool saveCheckpoints(std::string &error);
   void say(const std::string &message) const;
 
