@@ -102,9 +102,16 @@ def BismLowerCollectives
 
     The runtime (runtime/include/bism/runtime/Collective.h) averages over
     the ranks of the process group it was given (MPI under mpirun; itself
-    alone otherwise). The op stays out of kernels, so the CPU pipeline runs
-    this just before bufferization.
+    alone otherwise). The op stays out of kernels, so the pipelines run
+    this just before bufferization. With `library=nccl` (the CUDA pipeline)
+    the callee is @bism_rt_nccl_all_reduce_mean_<f32|f64>, which averages
+    device buffers with NCCL (CudaExecutor.h).
   }];
+  let options = [
+    Option<"library", "library", "std::string", /*default=*/"\"mpi\"",
+           "who averages: mpi (host buffers, the CPU pipeline) or nccl "
+           "(device buffers, the CUDA pipeline)">
+  ];
   let dependentDialects = ["::mlir::bufferization::BufferizationDialect",
                            "::mlir::func::FuncDialect",
                            "::mlir::memref::MemRefDialect",

@@ -836,6 +836,10 @@ namespace bism {
 void buildLowerToCudaPipeline(OpPassManager &pm,
                               const CudaPipelineOptions &options) {
   buildKernelPipeline(pm, /*formKernels=*/true);
+  // Data parallel: NCCL on the device buffers.
+  BismLowerCollectivesOptions collectives;
+  collectives.library = "nccl";
+  pm.addPass(createBismLowerCollectives(collectives));
   buildBufferizationPipeline(pm);
   // Every matmul goes to cuBLAS: even small ones are faster there than as
   // one thread per output element.

@@ -1,7 +1,7 @@
 //===- LowerCollectives.cpp - bism.all_reduce_mean -> runtime calls -------===//
 //
 // Just before one-shot bufferization, each bism.all_reduce_mean becomes a
-// call of the runtime's bism_rt_all_reduce_mean_<f32|f64>(in, out) on the
+// call of the runtime's bism_rt_[nccl_]all_reduce_mean_<f32|f64>(in, out) on the
 // buffers of its (flattened) operand and of a new result tensor, written
 // with bufferization.to_buffer / to_tensor so that the bufferizer allocates
 // and plans them like any other buffer. The runtime side is
@@ -76,8 +76,18 @@ Value unflatten(OpBuilder &b, Location loc, Value flat, RankedTensorType type) {
 
 struct LowerCollectives
     : bism::impl::BismLowerCollectivesBase<LowerCollectives> {
+  using BismLowerCollectivesBase::BismLowerCollectivesBase;
+
   void runOnOperation() override {
     ModuleOp module = getOperation();
+    if (library != "mpi" && library != "nccl") {
+      module.emitError("bism-lower-collectives: library must be mpi or "
+                       "nccl, not '")
+          << library << "'";
+      return signalPassFailure();
+    }
+    std::string prefix =
+        library == "nccl" ? "bism_rt_nccl_all_reduce_mean_" : "bism_rt_all_reduce_mean_";
     MLIRContext *ctx = module.getContext();
     SmallVector<bism::AllReduceMeanOp> ops;
     module.walk([&](bism::AllReduceMeanOp op) { ops.push_back(op); });
@@ -91,10 +101,7 @@ struct LowerCollectives
         return signalPassFailure();
       }
       func::FuncOp callee = getOrDeclare(
-          module,
-          element.isF32() ? "bism_rt_all_reduce_mean_f32"
-                          : "bism_rt_all_reduce_mean_f64",
-          element);
+          module, prefix + (element.isF32() ? "f32" : "f64"), element);
       Value flat = flatten(b, loc, op.getInput());
       auto flatType = cast<RankedTensorType>(flat.getType());
       auto bufferType =

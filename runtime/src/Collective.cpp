@@ -67,6 +67,12 @@ public:
     reduce(data, count, MPI_DOUBLE);
   }
   void barrier() override { MPI_Barrier(MPI_COMM_WORLD); }
+  void broadcast(void *data, int64_t bytes, int root) override {
+    for (int64_t start = 0; start < bytes; start += INT_MAX)
+      MPI_Bcast(static_cast<char *>(data) + start,
+                int(std::min<int64_t>(INT_MAX, bytes - start)), MPI_BYTE,
+                root, MPI_COMM_WORLD);
+  }
   [[noreturn]] void abort(int exitCode) override {
     MPI_Abort(MPI_COMM_WORLD, exitCode);
     std::exit(exitCode); // MPI_Abort does not return; for the compiler
@@ -96,6 +102,15 @@ int launcherWorldSize() {
     if (int size = positiveEnv(name))
       return size;
   return 1;
+}
+
+int launcherLocalRank() {
+  // positiveEnv drops 0; the first local rank is 0 anyway.
+  for (const char *name :
+       {"OMPI_COMM_WORLD_LOCAL_RANK", "MPI_LOCALRANKID", "SLURM_LOCALID"})
+    if (int rank = positiveEnv(name))
+      return rank;
+  return 0;
 }
 
 bool haveMpi() {

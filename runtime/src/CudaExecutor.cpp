@@ -40,17 +40,34 @@
 //    may also give up faster kernels that are exact to the type (FP64 tensor
 //    cores on sm_80+), and CUBLAS_MATH_DISALLOW_REDUCED_PRECISION_REDUCTION
 //    only concerns half-precision outputs.
+//  - NCCL (data parallel: bism.all_reduce_mean in a step compiled for the
+//    GPU): libnccl.so.2 opened with dlopen like cuBLAS; one communicator
+//    over the runtime's process group (processGroup(), MPI under mpirun),
+//    made on first use from rank 0's ncclUniqueId broadcast over the group;
+//    ncclAllReduce with ncclAvg on the executor's stream, so it is ordered
+//    with the step's kernels and can be captured. In one process the mean
+//    is a device-to-device copy.
 //  - The executor's state lives for the process and is never destroyed
 //    (calling the driver from static destructors at exit is unsafe).
 //
 //===----------------------------------------------------------------------===//
 #include "bism/runtime/CudaExecutor.h"
+#include "bism/runtime/Collective.h"
 #include "bism/runtime/CudaDriver.h"
 
 #if BISM_HAVE_CUDA_HEADERS
 #include <cublas_v2.h>
 #include <cuda.h>
 #include <dlfcn.h>
+// NCCL ships with the toolkit here; a toolkit without it still builds, and
+// the NCCL entry points then say so.
+#if __has_include(<nccl.h>)
+#include <nccl.h>
+#define BISM_HAVE_NCCL_HEADERS 1
+#endif
+#endif
+#ifndef BISM_HAVE_NCCL_HEADERS
+#define BISM_HAVE_NCCL_HEADERS 0
 #endif
 
 #include <algorithm>
@@ -284,6 +301,12 @@ detail::MatrixOperand operandOf(MemRefDescriptor<T, 3> *d) {
 
 template <typename T>
 void runGemm(const char *entry, const detail::GemmPlan &plan);
+
+/// out ← the mean over the process group of every rank's in, on the
+/// device (the NCCL entry points).
+template <typename T>
+void ncclAllReduceMean(const char *entry, MemRefDescriptor<T, 1> *in,
+                       MemRefDescriptor<T, 1> *out);
 
 /// The cuBLAS entry points: plan on the host (errors need no GPU), then run.
 template <typename T, int Rank>
@@ -665,6 +688,143 @@ void runGemm(const char *entry, const detail::GemmPlan &plan) {
   bump(atomicCounters().cublasCalls);
 }
 
+#if BISM_HAVE_NCCL_HEADERS
+struct NcclLibrary {
+  decltype(&::ncclGetUniqueId) getUniqueId = nullptr;
+  decltype(&::ncclCommInitRank) commInitRank = nullptr;
+  decltype(&::ncclAllReduce) allReduce = nullptr;
+  decltype(&::ncclGetErrorString) getErrorString = nullptr;
+  std::string unavailable;
+};
+
+const NcclLibrary &ncclLibrary() {
+  static NcclLibrary *loaded = new NcclLibrary;
+  static std::once_flag once;
+  std::call_once(once, [] {
+    NcclLibrary &l = *loaded;
+    void *library = dlopen("libnccl.so.2", RTLD_NOW | RTLD_LOCAL);
+    if (!library) {
+      const char *reason = dlerror();
+      l.unavailable = std::string("NCCL unavailable: libnccl.so.2 not found (") +
+                      (reason ? reason : "dlopen failed") + ")";
+      return;
+    }
+    std::string missing;
+    auto find = [&](auto &function, const char *name) {
+      function = reinterpret_cast<std::remove_reference_t<decltype(function)>>(
+          dlsym(library, name));
+      if (!function && missing.empty())
+        missing = name;
+    };
+    find(l.getUniqueId, "ncclGetUniqueId");
+    find(l.commInitRank, "ncclCommInitRank");
+    find(l.allReduce, "ncclAllReduce");
+    find(l.getErrorString, "ncclGetErrorString");
+    if (!missing.empty())
+      l.unavailable = "NCCL unavailable: libnccl.so.2 has no " + missing;
+  });
+  return *loaded;
+}
+
+std::string describe(ncclResult_t result) {
+  const NcclLibrary &l = ncclLibrary();
+  return l.getErrorString ? l.getErrorString(result)
+                          : "NCCL result " + std::to_string(int(result));
+}
+
+struct NcclState {
+  std::mutex mutex;
+  ncclComm_t comm = nullptr;
+  const ProcessGroup *group = nullptr; // the group `comm` spans
+};
+
+NcclState &ncclState() {
+  static NcclState *state = new NcclState; // never destroyed
+  return *state;
+}
+
+/// The communicator over `group` (made on first use), or null with the
+/// error recorded. Caller holds ncclState().mutex and made the context
+/// current (use()). Every rank gets here at the same collective, so the
+/// broadcast of the id cannot leave one waiting; a rank that cannot make
+/// an id ends the run (the others would wait for it forever).
+ncclComm_t ncclCommunicator(ProcessGroup &group) {
+  NcclState &s = ncclState();
+  if (s.comm) {
+    if (s.group == &group)
+      return s.comm;
+    recordError("NCCL: the process group changed after its communicator "
+                "was made");
+    return nullptr;
+  }
+  const NcclLibrary &l = ncclLibrary();
+  if (!l.unavailable.empty()) {
+    recordError(l.unavailable);
+    return nullptr;
+  }
+  ncclUniqueId id{};
+  if (group.rank() == 0)
+    if (ncclResult_t r = l.getUniqueId(&id); r != ncclSuccess) {
+      std::fprintf(stderr, "bism: ncclGetUniqueId: %s\n", describe(r).c_str());
+      group.abort(70);
+    }
+  group.broadcast(&id, int64_t(sizeof id), 0);
+  ncclComm_t comm = nullptr;
+  if (ncclResult_t r = l.commInitRank(&comm, group.size(), id, group.rank());
+      r != ncclSuccess) {
+    recordError("ncclCommInitRank(rank " + std::to_string(group.rank()) +
+                " of " + std::to_string(group.size()) + "): " + describe(r));
+    return nullptr;
+  }
+  s.comm = comm;
+  s.group = &group;
+  return comm;
+}
+
+template <typename T>
+void ncclAllReduceMean(const char *entry, MemRefDescriptor<T, 1> *in,
+                       MemRefDescriptor<T, 1> *out) {
+  Executor *e = use();
+  if (!e)
+    return;
+  int64_t count = in->sizes[0];
+  if (count == 0)
+    return;
+  // Compiled buffers are dense (bufferization's identity layouts).
+  if (in->strides[0] != 1 || out->strides[0] != 1) {
+    recordError(std::string(entry) + ": strided buffers are not supported");
+    return;
+  }
+  auto source = reinterpret_cast<CUdeviceptr>(in->aligned + in->offset);
+  auto target = reinterpret_cast<CUdeviceptr>(out->aligned + out->offset);
+  ProcessGroup *group = processGroup();
+  if (!group || group->size() == 1) {
+    ok(driver().memcpyAsync(target, source, size_t(count) * sizeof(T),
+                            e->stream),
+       "cuMemcpyAsync", entry);
+    return;
+  }
+  NcclState &s = ncclState();
+  std::lock_guard<std::mutex> lock(s.mutex);
+  ncclComm_t comm = ncclCommunicator(*group);
+  if (!comm)
+    return;
+  ncclResult_t r = ncclLibrary().allReduce(
+      reinterpret_cast<const void *>(source), reinterpret_cast<void *>(target),
+      size_t(count), std::is_same_v<T, float> ? ncclFloat32 : ncclFloat64,
+      ncclAvg, comm, e->stream);
+  if (r != ncclSuccess)
+    recordError(std::string(entry) + ": ncclAllReduce: " + describe(r));
+}
+#else
+template <typename T>
+void ncclAllReduceMean(const char *entry, MemRefDescriptor<T, 1> *,
+                       MemRefDescriptor<T, 1> *) {
+  recordError(std::string(entry) +
+              ": NCCL unavailable: bism was built without nccl.h");
+}
+#endif
+
 } // namespace
 
 //===----------------------------------------------------------------------===//
@@ -741,6 +901,14 @@ void setAllowTf32(bool allow) {
 bool allowTf32() { return cublasState().allowTf32.load(); }
 
 std::string cublasUnavailableReason() { return cublasLibrary().unavailable; }
+
+std::string ncclUnavailableReason() {
+#if BISM_HAVE_NCCL_HEADERS
+  return ncclLibrary().unavailable;
+#else
+  return "NCCL unavailable: bism was built without nccl.h";
+#endif
+}
 
 //===----------------------------------------------------------------------===//
 // StepGraph
@@ -1193,6 +1361,11 @@ namespace {
 template <typename T> void runGemm(const char *, const detail::GemmPlan &) {
   recordError(unavailableReason());
 }
+template <typename T>
+void ncclAllReduceMean(const char *, MemRefDescriptor<T, 1> *,
+                       MemRefDescriptor<T, 1> *) {
+  recordError(unavailableReason());
+}
 void unavailable() {
   if (!errorPending())
     recordError(unavailableReason());
@@ -1221,6 +1394,10 @@ void setAllowTf32(bool allow) { tf32.store(allow); }
 bool allowTf32() { return tf32.load(); }
 std::string cublasUnavailableReason() {
   return "cuBLAS unavailable: bism was built without the CUDA toolkit's "
+         "headers";
+}
+std::string ncclUnavailableReason() {
+  return "NCCL unavailable: bism was built without the CUDA toolkit's "
          "headers";
 }
 
@@ -1332,6 +1509,16 @@ void _mlir_ciface_bism_rt_cublas_batch_gemm_f64(
   rt::gemmEntry("bism_rt_cublas_batch_gemm_f64", lhs, rhs, out, transposeLhs,
                 transposeRhs);
 }
+void _mlir_ciface_bism_rt_nccl_all_reduce_mean_f32(
+    MemRefDescriptor<float, 1> *in, MemRefDescriptor<float, 1> *out) {
+  if (!rt::errorPending())
+    rt::ncclAllReduceMean("bism_rt_nccl_all_reduce_mean_f32", in, out);
+}
+void _mlir_ciface_bism_rt_nccl_all_reduce_mean_f64(
+    MemRefDescriptor<double, 1> *in, MemRefDescriptor<double, 1> *out) {
+  if (!rt::errorPending())
+    rt::ncclAllReduceMean("bism_rt_nccl_all_reduce_mean_f64", in, out);
+}
 } // extern "C"
 
 std::vector<rt::Symbol> rt::jitSymbols() {
@@ -1361,6 +1548,8 @@ std::vector<rt::Symbol> rt::jitSymbols() {
       BISM_SYMBOL(_mlir_ciface_bism_rt_cublas_gemm_f64),
       BISM_SYMBOL(_mlir_ciface_bism_rt_cublas_batch_gemm_f32),
       BISM_SYMBOL(_mlir_ciface_bism_rt_cublas_batch_gemm_f64),
+      BISM_SYMBOL(_mlir_ciface_bism_rt_nccl_all_reduce_mean_f32),
+      BISM_SYMBOL(_mlir_ciface_bism_rt_nccl_all_reduce_mean_f64),
   };
 #undef BISM_SYMBOL
 }

@@ -3,6 +3,11 @@
 // back), still on tensors: to_buffer of the input (read-only), a new buffer
 // for the result, then to_tensor (restrict) of it.
 // RUN: bism-opt %s --bism-lower-collectives | FileCheck %s
+// library=nccl (what the CUDA pipeline uses) calls the NCCL entry points, on
+// device buffers (the result from mgpuMemAlloc).
+// RUN: bism-opt %s --bism-lower-collectives=library=nccl | FileCheck %s --check-prefix=NCCL
+// RUN: bism-opt %s --bism-lower-cuda | FileCheck %s --check-prefix=CUDA
+// RUN: not bism-opt %s --bism-lower-collectives=library=gloo 2>&1 | FileCheck %s --check-prefix=LIBRARY
 // Run in one process, the mean over the ranks is the identity.
 // RUN: bism-run %s --entry f --input "4x3xf32=1 2 3 4 5 6 7 8 9 10 11 12" --input "f64=2.5" --input "5xf32=1 2 3 4 5" | FileCheck %s --check-prefix=EXEC
 
@@ -25,6 +30,19 @@
 // CHECK:         %[[R2:.*]] = bufferization.to_tensor
 // CHECK-NEXT:    return %[[R0]], %[[R1]], %[[R2]]
 // CHECK-NOT:   bism.all_reduce_mean
+
+// NCCL-DAG: func.func private @bism_rt_nccl_all_reduce_mean_f64(
+// NCCL-DAG: func.func private @bism_rt_nccl_all_reduce_mean_f32(
+// NCCL: call @bism_rt_nccl_all_reduce_mean_f32(
+// NCCL: call @bism_rt_nccl_all_reduce_mean_f64(
+// NCCL: call @bism_rt_nccl_all_reduce_mean_f32(
+// NCCL-NOT: bism_rt_all_reduce_mean
+
+// CUDA-LABEL: llvm.func @f(
+// CUDA:         %[[OUT:.*]] = llvm.call @mgpuMemAlloc(
+// CUDA:         llvm.call @bism_rt_nccl_all_reduce_mean_f32(%arg0, %arg1, {{.*}}, %[[OUT]], %[[OUT]],
+
+// LIBRARY: error: bism-lower-collectives: library must be mpi or nccl, not 'gloo'
 
 // EXEC:      4x3xf32=[1 2 3][4 5 6][7 8 9][10 11 12]
 // EXEC-NEXT: f64=2.5

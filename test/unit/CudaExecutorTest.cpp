@@ -133,6 +133,16 @@ TEST(CudaExecutor, TheFirstErrorStaysUntilTaken) {
   }
 }
 
+// NCCL is opened with dlopen like cuBLAS, so loading it needs no GPU: this
+// toolkit ships libnccl.so.2 (the reason names what is missing otherwise).
+TEST(CudaExecutor, NcclLoadsOrSaysWhy) {
+  std::string why = cuda::ncclUnavailableReason();
+  if (!why.empty()) {
+    EXPECT_EQ(why.rfind("NCCL unavailable: ", 0), 0u) << why;
+    GTEST_SKIP() << why;
+  }
+}
+
 TEST(CudaExecutor, JitSymbolsListEveryEntryPointOnce) {
   const std::set<std::string> expected = {
       "mgpuModuleLoad",
@@ -158,6 +168,8 @@ TEST(CudaExecutor, JitSymbolsListEveryEntryPointOnce) {
       "_mlir_ciface_bism_rt_cublas_gemm_f64",
       "_mlir_ciface_bism_rt_cublas_batch_gemm_f32",
       "_mlir_ciface_bism_rt_cublas_batch_gemm_f64",
+      "_mlir_ciface_bism_rt_nccl_all_reduce_mean_f32",
+      "_mlir_ciface_bism_rt_nccl_all_reduce_mean_f64",
   };
   std::map<std::string, int> seen;
   std::set<void *> addresses;

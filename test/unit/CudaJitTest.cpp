@@ -87,6 +87,15 @@ func.func @draws(%key: tensor<2xi32>) -> (tensor<100x400xf32>, tensor<100x400xf3
   %g = bism.random_gumbel %k2 : tensor<100x400xf32>
   return %n, %g : tensor<100x400xf32>, tensor<100x400xf32>
 }
+
+// Data parallel: NCCL on the GPU, MPI on the CPU; in one process both are
+// the identity (a device-to-device copy on the GPU).
+func.func @mean_over_ranks(%x: tensor<30x20xf32>, %s: tensor<f64>) -> (tensor<30x20xf32>, tensor<f64>) {
+  %sq = bism.square %x : tensor<30x20xf32>
+  %m = bism.all_reduce_mean %sq : tensor<30x20xf32>
+  %t = bism.all_reduce_mean %s : tensor<f64>
+  return %m, %t : tensor<30x20xf32>, tensor<f64>
+}
 )mlir";
 
 std::string gpuSkipReason() { return cuda::unavailableReason(); }

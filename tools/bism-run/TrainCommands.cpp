@@ -23,6 +23,7 @@
 #include "bism/runtime/Plot.h"
 #include "bism/runtime/Png.h"
 #include "bism/runtime/Collective.h"
+#include "bism/runtime/CudaExecutor.h"
 #include "bism/runtime/Trainer.h"
 
 #include "llvm/ADT/StringExtras.h"
@@ -1238,9 +1239,12 @@ int runTrain() {
   // batch and trains; rank 0 alone owns the run folder.
   runtime::ProcessGroup *group = runtime::processGroup();
   int64_t rank = group ? group->rank() : 0, ranks = group ? group->size() : 1;
-  if (ranks > 1 && device != "cpu")
-    return fail("data-parallel training runs on the CPU only so far (NCCL "
-                "for --device " + std::string(device) + " is not built yet)");
+  if (ranks > 1 && device == "cuda") {
+    // One GPU per rank: a host's ranks take its devices in order.
+    if (std::string why = runtime::cuda::ncclUnavailableReason(); !why.empty())
+      return fail("data-parallel training on GPUs needs NCCL: " + why);
+    mgpuSetDefaultDevice(runtime::launcherLocalRank());
+  }
   // An existing folder is locked before anything in it is read: a second
   // writer (or a resume of a run still training) stops here instead of
   // mixing files. A new one is made and locked once the model compiled.

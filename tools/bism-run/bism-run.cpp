@@ -345,12 +345,14 @@ void showDefaultsInHelp() {
 
 int bism::tools::fail(const llvm::Twine &message) {
   // Under mpirun every rank may fail alike: say which one this is.
+  // One write, so that the ranks' lines do not interleave.
   const bism::runtime::ProcessGroup *group = bism::runtime::processGroup();
-  llvm::errs() << "bism-run: error";
+  std::string line = "bism-run: error";
   if (group)
-    llvm::errs() << " (rank " << group->rank() << " of " << group->size()
-                 << ")";
-  llvm::errs() << ": " << message << "\n";
+    line += " (rank " + std::to_string(group->rank()) + " of " +
+            std::to_string(group->size()) + ")";
+  line += ": " + message.str() + "\n";
+  llvm::errs() << line;
   return 1;
 }
 

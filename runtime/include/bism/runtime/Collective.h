@@ -30,6 +30,8 @@ public:
   virtual void allReduceSum(double *data, int64_t count) = 0;
   /// Returns once every rank has called it.
   virtual void barrier() = 0;
+  /// `bytes` at `data` on rank `root` copied to every other rank's `data`.
+  virtual void broadcast(void *data, int64_t bytes, int root) = 0;
   /// Ends the run on every rank (a rank that fails alone would leave the
   /// others waiting in a collective).
   [[noreturn]] virtual void abort(int exitCode) = 0;
@@ -42,6 +44,10 @@ ProcessGroup *processGroup();
 /// The process count the launcher (mpirun, srun) gave this process, from
 /// its environment; 1 when not launched by one.
 int launcherWorldSize();
+
+/// This process's index among the launcher's processes on its host (0 when
+/// not launched by one): which GPU it takes.
+int launcherLocalRank();
 
 /// Whether this build can join an MPI world.
 bool haveMpi();

@@ -70,6 +70,10 @@ bool allowTf32();
 /// executor uses were found). Loads the library; needs no GPU.
 std::string cublasUnavailableReason();
 
+/// Why NCCL cannot be loaded ("" when libnccl.so.2 and every entry point
+/// the executor uses were found). Loads the library; needs no GPU.
+std::string ncclUnavailableReason();
+
 /// A function the compiled host code calls, for the JIT's symbol map.
 struct Symbol {
   const char *name;
@@ -231,6 +235,14 @@ void _mlir_ciface_bism_rt_cublas_batch_gemm_f64(
     bism::runtime::MemRefDescriptor<double, 3> *rhs,
     bism::runtime::MemRefDescriptor<double, 3> *out, int64_t transposeLhs,
     int64_t transposeRhs);
+/// bism.all_reduce_mean on the device: out ← the mean over the process
+/// group (Collective.h) of every rank's in, by NCCL (a copy in one process).
+void _mlir_ciface_bism_rt_nccl_all_reduce_mean_f32(
+    bism::runtime::MemRefDescriptor<float, 1> *in,
+    bism::runtime::MemRefDescriptor<float, 1> *out);
+void _mlir_ciface_bism_rt_nccl_all_reduce_mean_f64(
+    bism::runtime::MemRefDescriptor<double, 1> *in,
+    bism::runtime::MemRefDescriptor<double, 1> *out);
 }
 
 #endif // BISM_RUNTIME_CUDAEXECUTOR_H
