@@ -43,6 +43,14 @@ func::FuncOp getOrDeclare(ModuleOp module, StringRef name, Type element) {
   return func;
 }
 
+/// One group of every dimension of a rank-`rank` tensor: its flattening.
+SmallVector<ReassociationIndices> allDimensions(int64_t rank) {
+  ReassociationIndices all;
+  for (int64_t dim = 0; dim < rank; ++dim)
+    all.push_back(dim);
+  return {all};
+}
+
 /// `value` as a rank-1 tensor of its elements (row-major).
 Value flatten(OpBuilder &b, Location loc, Value value) {
   auto type = cast<RankedTensorType>(value.getType());
@@ -53,11 +61,8 @@ Value flatten(OpBuilder &b, Location loc, Value value) {
   if (type.getRank() == 0)
     return tensor::ExpandShapeOp::create(b, loc, flat, value,
                                          SmallVector<ReassociationIndices>{});
-  ReassociationIndices all;
-  for (int64_t dim = 0; dim < type.getRank(); ++dim)
-    all.push_back(dim);
   return tensor::CollapseShapeOp::create(b, loc, value,
-                                         SmallVector<ReassociationIndices>{all});
+                                         allDimensions(type.getRank()));
 }
 
 /// The inverse of flatten, to `type`.
@@ -67,11 +72,8 @@ Value unflatten(OpBuilder &b, Location loc, Value flat, RankedTensorType type) {
   if (type.getRank() == 0)
     return tensor::CollapseShapeOp::create(b, loc, type, flat,
                                            SmallVector<ReassociationIndices>{});
-  ReassociationIndices all;
-  for (int64_t dim = 0; dim < type.getRank(); ++dim)
-    all.push_back(dim);
   return tensor::ExpandShapeOp::create(b, loc, type, flat,
-                                       SmallVector<ReassociationIndices>{all});
+                                       allDimensions(type.getRank()));
 }
 
 struct LowerCollectives

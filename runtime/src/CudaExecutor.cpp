@@ -73,6 +73,7 @@
 #include <algorithm>
 #include <atomic>
 #include <climits>
+#include <initializer_list>
 #include <cstring>
 #include <map>
 #include <mutex>
@@ -489,6 +490,32 @@ std::string kernelName(Executor &e, CUfunction function) {
 #define BISM_CUBLAS_STRINGIFY_EXPANDED(x) BISM_CUBLAS_STRINGIFY(x)
 #define BISM_CUBLAS_STRINGIFY(x) #x
 
+/// dlopen (RTLD_LOCAL) of the first of `names` that loads; null with the
+/// loader's reasons in `tried` when none does.
+void *openFirstLibrary(std::initializer_list<const char *> names,
+                       std::string &loadedName, std::string &tried) {
+  for (const char *name : names) {
+    if (void *library = dlopen(name, RTLD_NOW | RTLD_LOCAL)) {
+      loadedName = name;
+      return library;
+    }
+    const char *reason = dlerror();
+    tried += std::string(tried.empty() ? "" : "; ") + (reason ? reason : name);
+  }
+  return nullptr;
+}
+
+/// Entry points of a dlopen'ed library; `missing` names the first not found.
+struct EntryPoints {
+  void *library;
+  std::string missing;
+  template <typename Function> void find(Function &function, const char *name) {
+    function = reinterpret_cast<Function>(dlsym(library, name));
+    if (!function && missing.empty())
+      missing = name;
+  }
+};
+
 /// The cuBLAS entry points, types from cublas_v2.h (cublasSgemm is the macro
 /// for cublasSgemm_v2; the name looked up is the same expansion).
 struct CublasLibrary {
@@ -513,34 +540,19 @@ const CublasLibrary &cublasLibrary() {
   static std::once_flag once;
   std::call_once(once, [] {
     CublasLibrary &l = *loaded;
-    void *library = nullptr;
     std::string tried, loadedName;
-    for (const char *name :
-         {"libcublas.so.13", "libcublas.so.12", "libcublas.so"}) {
-      library = dlopen(name, RTLD_NOW | RTLD_LOCAL);
-      if (library) {
-        loadedName = name;
-        break;
-      }
-      const char *reason = dlerror();
-      tried +=
-          std::string(tried.empty() ? "" : "; ") + (reason ? reason : name);
-    }
+    void *library = openFirstLibrary(
+        {"libcublas.so.13", "libcublas.so.12", "libcublas.so"}, loadedName,
+        tried);
     if (!library) {
       l.unavailable = "cuBLAS unavailable: libcublas.so.13, libcublas.so.12 "
                       "and libcublas.so not found (" +
                       tried + ")";
       return;
     }
-    std::string missing;
-    auto find = [&](auto &function, const char *name) {
-      function = reinterpret_cast<std::remove_reference_t<decltype(function)>>(
-          dlsym(library, name));
-      if (!function && missing.empty())
-        missing = name;
-    };
+    EntryPoints entries{library, ""};
 #define BISM_CUBLAS_FIND(field, function)                                      \
-  find(l.field, BISM_CUBLAS_STRINGIFY_EXPANDED(function))
+  entries.find(l.field, BISM_CUBLAS_STRINGIFY_EXPANDED(function))
     BISM_CUBLAS_FIND(create, cublasCreate);
     BISM_CUBLAS_FIND(destroy, cublasDestroy);
     BISM_CUBLAS_FIND(setStream, cublasSetStream);
@@ -551,9 +563,9 @@ const CublasLibrary &cublasLibrary() {
     BISM_CUBLAS_FIND(dgemm, cublasDgemm);
     BISM_CUBLAS_FIND(sgemmStridedBatched, cublasSgemmStridedBatched);
     BISM_CUBLAS_FIND(dgemmStridedBatched, cublasDgemmStridedBatched);
-    if (!missing.empty()) {
+    if (!entries.missing.empty()) {
       l.unavailable =
-          "cuBLAS unavailable: " + loadedName + " has no " + missing;
+          "cuBLAS unavailable: " + loadedName + " has no " + entries.missing;
       return;
     }
     BISM_CUBLAS_FIND(getStatusName, cublasGetStatusName);
@@ -702,26 +714,19 @@ const NcclLibrary &ncclLibrary() {
   static std::once_flag once;
   std::call_once(once, [] {
     NcclLibrary &l = *loaded;
-    void *library = dlopen("libnccl.so.2", RTLD_NOW | RTLD_LOCAL);
+    std::string tried, loadedName;
+    void *library = openFirstLibrary({"libnccl.so.2"}, loadedName, tried);
     if (!library) {
-      const char *reason = dlerror();
-      l.unavailable = std::string("NCCL unavailable: libnccl.so.2 not found (") +
-                      (reason ? reason : "dlopen failed") + ")";
+      l.unavailable = "NCCL unavailable: libnccl.so.2 not found (" + tried + ")";
       return;
     }
-    std::string missing;
-    auto find = [&](auto &function, const char *name) {
-      function = reinterpret_cast<std::remove_reference_t<decltype(function)>>(
-          dlsym(library, name));
-      if (!function && missing.empty())
-        missing = name;
-    };
-    find(l.getUniqueId, "ncclGetUniqueId");
-    find(l.commInitRank, "ncclCommInitRank");
-    find(l.allReduce, "ncclAllReduce");
-    find(l.getErrorString, "ncclGetErrorString");
-    if (!missing.empty())
-      l.unavailable = "NCCL unavailable: libnccl.so.2 has no " + missing;
+    EntryPoints entries{library, ""};
+    entries.find(l.getUniqueId, "ncclGetUniqueId");
+    entries.find(l.commInitRank, "ncclCommInitRank");
+    entries.find(l.allReduce, "ncclAllReduce");
+    entries.find(l.getErrorString, "ncclGetErrorString");
+    if (!entries.missing.empty())
+      l.unavailable = "NCCL unavailable: libnccl.so.2 has no " + entries.missing;
   });
   return *loaded;
 }
