@@ -77,12 +77,7 @@ bool Trainer::checkShapes(std::string &error) const {
             std::to_string(globalBatch());
     return false;
   }
-  if (options_.ranks < 1 || options_.rank < 0 ||
-      options_.rank >= options_.ranks) {
-    error = "rank " + std::to_string(options_.rank) + " is not one of " +
-            std::to_string(options_.ranks) + " ranks";
-    return false;
-  }
+
   return true;
 }
 
@@ -133,7 +128,34 @@ Checkpoint Trainer::checkpoint() const {
   return checkpoint;
 }
 
+bool Trainer::statesAgree(std::string &error) const {
+  if (ranks() == 1)
+    return true;
+  // FNV-1a of every state tensor's bytes, compared with rank 0's.
+  uint64_t hash = 0xcbf29ce484222325ull;
+  for (const HostTensor &tensor : state_) {
+    const auto *bytes = static_cast<const unsigned char *>(tensor.data());
+    for (size_t i = 0, n = tensor.byteSize(); i < n; ++i)
+      hash = (hash ^ bytes[i]) * 0x100000001b3ull;
+  }
+  uint64_t first = hash;
+  options_.group->broadcast(&first, int64_t(sizeof first), 0);
+  double differing = hash == first ? 0.0 : 1.0;
+  options_.group->allReduceSum(&differing, 1);
+  if (differing == 0)
+    return true;
+  error = "the ranks' states have drifted apart by step " +
+          std::to_string(step_) + ": " + std::to_string(int64_t(differing)) +
+          " of " + std::to_string(ranks()) +
+          " ranks differ from rank 0 bit for bit (ranks on different CPU "
+          "types, or with different bism builds, can round apart; run the "
+          "ranks on alike machines)";
+  return false;
+}
+
 bool Trainer::saveCheckpoints(std::string &error) {
+  if (!statesAgree(error))
+    return false;
   if (!writesFiles()) {
     savedStep_ = step_;
     return true;
@@ -198,7 +220,7 @@ bool Trainer::run(std::string &error) {
     }
     gatherRows(data_,
                order_.data() + (step_ % batchesPerEpoch) * batchSize +
-                   options_.rank * localBatch,
+                   rank() * localBatch,
                localBatch, batch_);
     PhiloxKey key = stepKey(options_.seed, step_);
     std::memcpy(key_.data(), key.data(), sizeof(key));

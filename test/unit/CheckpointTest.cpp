@@ -10,6 +10,7 @@
 
 #include <cmath>
 #include <cstring>
+#include <deque>
 #include <cstdio>
 #include <filesystem>
 #include <unistd.h>
@@ -268,6 +269,126 @@ TEST(Trainer, KeptCheckpointIsWrittenBeforeLastCheckpoint) {
   ASSERT_TRUE(readCheckpoint(dir + "/step-0.ckpt", kept, error)) << error;
   EXPECT_EQ(*kept.findMeta("step"), "0");
   std::filesystem::remove_all(dir);
+}
+
+namespace {
+/// One rank of a data-parallel group whose other ranks are simulated:
+/// rank 0 records what it broadcasts in `broadcasts`, another rank takes
+/// them from there in order; the sum over the ranks adds `othersSum`.
+class SimulatedGroup final : public ProcessGroup {
+public:
+  SimulatedGroup(int rank, int size) : rank_(rank), size_(size) {}
+  int rank() const override { return rank_; }
+  int size() const override { return size_; }
+  void allReduceSum(float *data, int64_t count) override {
+    for (int64_t i = 0; i < count; ++i)
+      data[i] += float(othersSum);
+  }
+  void allReduceSum(double *data, int64_t count) override {
+    for (int64_t i = 0; i < count; ++i)
+      data[i] += othersSum;
+  }
+  void barrier() override {}
+  void broadcast(void *data, int64_t bytes, int root) override {
+    ASSERT_EQ(root, 0);
+    if (rank_ == 0) {
+      broadcasts.emplace_back(static_cast<char *>(data),
+                              static_cast<char *>(data) + bytes);
+      return;
+    }
+    ASSERT_FALSE(broadcasts.empty());
+    ASSERT_EQ(broadcasts.front().size(), size_t(bytes));
+    std::memcpy(data, broadcasts.front().data(), size_t(bytes));
+    broadcasts.pop_front();
+  }
+  [[noreturn]] void abort(int) override { std::abort(); }
+
+  std::deque<std::vector<char>> broadcasts;
+  double othersSum = 0;
+
+private:
+  int rank_, size_;
+};
+
+/// The rows each step of a 1-row-per-rank run of `group` trains on (the
+/// step records its batch's value), and whether the run succeeded.
+std::vector<double> rowsSeen(ProcessGroup *group, int64_t batch,
+                             const std::string &dir, std::string &error,
+                             bool &ran) {
+  std::vector<double> seen;
+  TrainProgram program;
+  program.state = {{"theta.x", ElementType::f64, {1}}};
+  program.batch = {"v", ElementType::f64, {batch, 1}};
+  program.metrics = {"J"};
+  program.lossMetric = "J";
+  program.step = [&seen, batch](const std::vector<const HostTensor *> &inputs,
+                                const std::vector<HostTensor *> &outputs,
+                                std::string &) {
+    for (int64_t i = 0; i < batch; ++i)
+      seen.push_back(inputs[1]->dataAs<double>()[i]);
+    outputs[0]->dataAs<double>()[0] = inputs[0]->dataAs<double>()[0] + 1;
+    outputs[1]->dataAs<double>()[0] = 1.0;
+    return true;
+  };
+  HostTensor data(ElementType::f64, {8, 1});
+  for (int64_t i = 0; i < 8; ++i)
+    data.dataAs<double>()[i] = double(i);
+  TrainOptions options;
+  options.iterations = 6;
+  options.checkpointEvery = 3;
+  options.outDir = dir;
+  options.progress = false;
+  options.group = group;
+  Trainer trainer(program, data, options);
+  ran = trainer.start({HostTensor(ElementType::f64, {1})}, error) &&
+        trainer.run(error);
+  return seen;
+}
+} // namespace
+
+TEST(Trainer, RanksTrainOnTheirRowsOfTheGlobalBatch) {
+  // One process with batch 2, and ranks 0 and 1 of 2 with batch 1 each:
+  // per step, rank 0 takes the first row and rank 1 the second (4 batches
+  // per epoch, 6 steps: a new epoch's order too). Only rank 0 writes.
+  std::string error;
+  bool ran = false;
+  std::string one = tempPath("ranks-one"), first = tempPath("ranks-0"),
+              second = tempPath("ranks-1");
+  std::vector<double> whole = rowsSeen(nullptr, 2, one, error, ran);
+  ASSERT_TRUE(ran) << error;
+  SimulatedGroup rank0(0, 2), rank1(1, 2);
+  std::vector<double> rows0 = rowsSeen(&rank0, 1, first, error, ran);
+  ASSERT_TRUE(ran) << error;
+  rank1.broadcasts = rank0.broadcasts; // rank 0's state hashes
+  std::vector<double> rows1 = rowsSeen(&rank1, 1, second, error, ran);
+  ASSERT_TRUE(ran) << error;
+  ASSERT_EQ(whole.size(), 12u);
+  for (size_t step = 0; step < 6; ++step) {
+    EXPECT_EQ(rows0[step], whole[2 * step]) << step;
+    EXPECT_EQ(rows1[step], whole[2 * step + 1]) << step;
+  }
+  EXPECT_TRUE(std::filesystem::exists(first + "/last.ckpt"));
+  EXPECT_TRUE(std::filesystem::exists(first + "/metrics.jsonl"));
+  EXPECT_FALSE(std::filesystem::exists(second));
+  for (const std::string &dir : {one, first})
+    std::filesystem::remove_all(dir);
+}
+
+TEST(Trainer, RanksWhoseStatesDriftApartStop) {
+  // At the first checkpoint, rank 1 finds rank 0's state hash differs from
+  // its own (the simulated rank 0 broadcasts another one), and the other
+  // rank reports a difference too: both stop with the same error.
+  SimulatedGroup rank1(1, 2);
+  rank1.broadcasts.emplace_back(8, '\x5a');
+  rank1.othersSum = 1; // rank 0 found the difference as well
+  std::string error;
+  bool ran = true;
+  rowsSeen(&rank1, 1, tempPath("ranks-drift"), error, ran);
+  EXPECT_FALSE(ran);
+  EXPECT_NE(error.find("the ranks' states have drifted apart by step 0: 2 of "
+                       "2 ranks differ from rank 0"),
+            std::string::npos)
+      << error;
 }
 
 TEST(Trainer, StepKeysAreKeySplitsOfTheSeed) {

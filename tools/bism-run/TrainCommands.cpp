@@ -1391,8 +1391,7 @@ int runTrain() {
                                  {"config", model.configJson()}};
   storeSources(model.sources(), trainOptions.checkpointMeta);
   trainOptions.say = say;
-  trainOptions.rank = rank;
-  trainOptions.ranks = ranks;
+  trainOptions.group = group;
   runtime::Trainer trainer(program, data.train, trainOptions);
   bool ready = resume ? trainer.resume(resumeFrom, error)
                       : trainer.start(model.initialState(spec.seed, data.train),

@@ -18,6 +18,7 @@
 #define BISM_RUNTIME_TRAINER_H
 
 #include "bism/runtime/Checkpoint.h"
+#include "bism/runtime/Collective.h"
 #include "bism/runtime/HostTensor.h"
 #include "bism/runtime/Metrics.h"
 #include "bism/runtime/Philox.h"
@@ -76,11 +77,13 @@ struct TrainOptions {
   std::vector<std::pair<std::string, std::string>> checkpointMeta;
   /// Status messages (resuming, checkpoints, the summary).
   std::function<void(const std::string &)> say;
-  /// Data parallel: this process is rank `rank` of `ranks`, and its
-  /// program's batch is rows [rank·B, (rank+1)·B) of the global batch of
-  /// ranks·B rows (the one a single process would take). Only rank 0
-  /// writes metrics, checkpoints and progress; every rank keeps the state.
-  int64_t rank = 0, ranks = 1;
+  /// Data parallel: the ranks training together (null: one process). Rank
+  /// r's program takes rows [r·B, (r+1)·B) of the global batch of P·B rows
+  /// (the one a single process would take). Only rank 0 writes metrics,
+  /// checkpoints and progress; every rank keeps the state, and at every
+  /// checkpoint the ranks check that their states are still equal bit for
+  /// bit (ranks on different CPU types could round apart).
+  ProcessGroup *group = nullptr;
 };
 
 /// The step's key: keySplit of the seed's key at counter `step`.
@@ -110,12 +113,16 @@ public:
 
 private:
   bool checkShapes(std::string &error) const;
+  int64_t rank() const { return options_.group ? options_.group->rank() : 0; }
+  int64_t ranks() const { return options_.group ? options_.group->size() : 1; }
   int64_t globalBatch() const {
-    return program_.batch.shape.empty() ? 0
-                                        : program_.batch.shape[0] * options_.ranks;
+    return program_.batch.shape.empty() ? 0 : program_.batch.shape[0] * ranks();
   }
   /// Rank 0 writes the run's files; the others only train.
-  bool writesFiles() const { return options_.rank == 0; }
+  bool writesFiles() const { return rank() == 0; }
+  /// False, with the error, when some rank's state differs from rank 0's
+  /// (every rank gets the same answer).
+  bool statesAgree(std::string &error) const;
   bool saveCheckpoints(std::string &error);
   void say(const std::string &message) const;
 
